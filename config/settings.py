@@ -1,0 +1,231 @@
+"""Typed settings: environment (prefix ATELIER_) > .env > config/atelier.toml > defaults.
+
+Secrets are SecretStr and never printed; `Settings.masked()` is what `atelier config show` prints.
+Invalid configuration raises ConfigError naming the offending key.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+PACKAGE_TOML = Path(__file__).with_name("atelier.toml")
+
+
+class ConfigError(RuntimeError):
+    """Configuration that cannot work; the message names the key and what is wrong."""
+
+
+class QueueLimits(BaseModel):
+    """Celery time limits for one modality's queue, in seconds."""
+
+    soft_time_limit: int = Field(..., gt=0)
+    time_limit: int = Field(..., gt=0)
+
+
+class TextPreset(BaseModel):
+    """A causal language model, by Hugging Face id or local folder."""
+
+    backend: Literal["transformers"] = "transformers"
+    model: str = Field(..., description="HF id, local folder, or 'package:<module>' for a bundled GGUF")
+    gguf_file: str | None = None
+    device: str = "cpu"
+    dtype: Literal["float32", "float16", "bfloat16"] = "float32"
+    threads: int | None = Field(None, ge=1)
+    max_new_tokens: int = Field(512, ge=1, le=4096)
+    temperature: float = Field(0.7, ge=0.0, le=2.0)
+    top_p: float = Field(0.9, gt=0.0, le=1.0)
+    repetition_penalty: float = Field(1.1, ge=1.0, le=2.0)
+
+
+class ImagePreset(BaseModel):
+    """A diffusers text-to-image checkpoint, by Hugging Face id or local folder."""
+
+    backend: Literal["diffusers"] = "diffusers"
+    model: str
+    device: str = "cuda"
+    dtype: Literal["float32", "float16", "bfloat16"] = "float16"
+    default_steps: int = Field(4, ge=1, le=150)
+    max_steps: int = Field(8, ge=1, le=150)
+    guidance: float = Field(0.0, ge=0.0, le=30.0)
+    sizes: list[tuple[int, int]] = Field(default_factory=lambda: [(512, 512)])
+    scheduler: str | None = None
+    variant: str | None = None
+
+
+class MusicPreset(BaseModel):
+    """Atelier's own symbolic music model: a folder with weights, tokenizer and card."""
+
+    backend: Literal["atelier-music"] = "atelier-music"
+    model: str = "models/music/weights"
+    device: str = "cpu"
+    threads: int | None = Field(None, ge=1)
+
+
+class ArtifactSettings(BaseModel):
+    """Where generated files live. Only keys travel through Celery."""
+
+    store: Literal["local", "redis", "s3"] = "redis"
+    local_dir: Path = Path("var/artifacts")
+    redis_url: str | None = Field(None, description="defaults to the broker URL")
+    redis_ttl_s: int = Field(7 * 24 * 3600, gt=0)
+    max_bytes: int = Field(25 * 1024 * 1024, gt=0)
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    s3_access_key_id: SecretStr | None = None
+    s3_secret_access_key: SecretStr | None = None
+
+
+class EventSettings(BaseModel):
+    """The Redis Stream that carries progress and results back to the bot."""
+
+    stream: str = "atelier:events"
+    group: str = "atelier-bot"
+    maxlen: int = Field(100_000, gt=0)
+    block_ms: int = Field(1000, gt=0)
+    claim_idle_ms: int = Field(60_000, gt=0)
+
+
+class ReconcilerSettings(BaseModel):
+    """How the scheduler recovers jobs stuck in a non-terminal state."""
+
+    interval_s: float = Field(30.0, gt=0)
+    queued_grace_s: float = Field(120.0, gt=0, description="queued with no start for this long")
+    running_grace_s: float = Field(60.0, gt=0, description="added to the queue's hard time limit")
+    max_attempts: int = Field(3, ge=1)
+
+
+class Settings(BaseSettings):
+    """Everything Atelier reads at start."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ATELIER_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_nested_delimiter="__",
+        extra="ignore",
+        toml_file=PACKAGE_TOML,
+    )
+
+    env: Literal["development", "production"] = "development"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_json: bool = False
+    data_dir: Path = Path("var")
+    model_cache_dir: Path = Field(default_factory=lambda: Path.home() / ".cache" / "atelier")
+
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    database_url: str = "sqlite+aiosqlite:///var/atelier.db"
+
+    discord_token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("ATELIER_DISCORD_TOKEN", "DISCORD_TOKEN")
+    )
+    discord_api_base: str | None = Field(
+        None, validation_alias=AliasChoices("ATELIER_DISCORD_API_BASE", "DISCORD_API_BASE")
+    )
+    discord_gateway_url: str | None = Field(
+        None, validation_alias=AliasChoices("ATELIER_DISCORD_GATEWAY_URL", "DISCORD_GATEWAY_URL")
+    )
+    discord_test_guild_id: int | None = None
+    discord_shard_count: int | None = Field(None, ge=1)
+
+    queues: dict[str, QueueLimits] = Field(default_factory=dict)
+    visibility_timeout_s: int = Field(3600, gt=0)
+    artifacts: ArtifactSettings = Field(default_factory=ArtifactSettings)
+    events: EventSettings = Field(default_factory=EventSettings)
+    reconciler: ReconcilerSettings = Field(default_factory=ReconcilerSettings)
+
+    default_text_preset: str = "smollm2-135m"
+    default_image_preset: str = "sd-turbo"
+    default_music_preset: str = "atelier-folk"
+    text_presets: dict[str, TextPreset] = Field(default_factory=dict)
+    image_presets: dict[str, ImagePreset] = Field(default_factory=dict)
+    music_presets: dict[str, MusicPreset] = Field(default_factory=dict)
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str) -> str:
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _db_scheme(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_path = Path(os.environ.get("ATELIER_CONFIG_FILE", PACKAGE_TOML))
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=toml_path)
+        return (init_settings, env_settings, dotenv_settings, toml, file_secret_settings)
+
+    def queue_limits(self, modality: str) -> QueueLimits:
+        """Time limits for a modality's queue (generous defaults where none is configured)."""
+        return self.queues.get(modality, QueueLimits(soft_time_limit=300, time_limit=360))
+
+    @property
+    def artifact_redis_url(self) -> str:
+        return self.artifacts.redis_url or self.redis_url
+
+    def masked(self) -> dict[str, Any]:
+        """The effective configuration as plain data, secrets replaced by '**********'."""
+        data: dict[str, Any] = self.model_dump(mode="json")
+        data["redis_url"] = mask_url(self.redis_url)
+        data["database_url"] = mask_url(self.database_url)
+        if self.artifacts.redis_url:
+            data["artifacts"]["redis_url"] = mask_url(self.artifacts.redis_url)
+        return data
+
+
+def mask_url(url: str) -> str:
+    """Hide the password in a URL such as redis://:secret@host/0."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return url
+    creds, _, host = rest.rpartition("@")
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}:**********@{host}"
+
+
+def _format_error(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors(include_url=False):
+        loc = [str(p) for p in item["loc"]]
+        key = "ATELIER_" + "__".join(loc).upper() if loc else "(settings)"
+        shown = "" if "secret" in key.lower() or "token" in key.lower() else f" (got {item.get('input')!r})"
+        lines.append(f"{key}: {item['msg']}{shown}")
+    return "invalid configuration:\n  " + "\n  ".join(lines)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings afresh; raise ConfigError naming each bad key."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        raise ConfigError(_format_error(error)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return load_settings()

@@ -1,0 +1,1 @@
+"""Model backends. Heavy libraries (torch, transformers, diffusers) are imported lazily inside backends."""
