@@ -75,16 +75,11 @@ class MusicPreset(BaseModel):
 class ArtifactSettings(BaseModel):
     """Where generated files live. Only keys travel through Celery."""
 
-    store: Literal["local", "redis", "s3"] = "redis"
+    store: Literal["local", "redis"] = "redis"
     local_dir: Path = Path("var/artifacts")
     redis_url: str | None = Field(None, description="defaults to the broker URL")
     redis_ttl_s: int = Field(7 * 24 * 3600, gt=0)
     max_bytes: int = Field(25 * 1024 * 1024, gt=0)
-    s3_bucket: str | None = None
-    s3_endpoint_url: str | None = None
-    s3_region: str | None = None
-    s3_access_key_id: SecretStr | None = None
-    s3_secret_access_key: SecretStr | None = None
 
 
 class EventSettings(BaseModel):

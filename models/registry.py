@@ -62,7 +62,8 @@ def _backend_class(modality: str, backend: str) -> Any:
     except ModuleNotFoundError as error:
         log.warning("backend %s unavailable: %s", path, error)
         raise GenerationError(
-            ErrorCode.NOT_AVAILABLE, f"{modality.capitalize()} generation is not available on this server yet."
+            ErrorCode.NOT_AVAILABLE,
+            f"{modality.capitalize()} generation is not available on this server yet.",
         ) from None
     return getattr(module, class_name)
 

@@ -1,0 +1,177 @@
+"""Progress and result events on a durable Redis Stream.
+
+Workers publish; the bot reads through a consumer group, acknowledging an event only after it has been
+handled, so an event published while the bot is down (or one whose handler failed) is delivered later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import redis
+import redis.asyncio as aioredis
+from pydantic import BaseModel
+
+from workers.contract import ContractError, ProgressEvent, ResultEvent, StartedEvent, dump, parse_event
+
+log = logging.getLogger(__name__)
+
+AnyEvent = StartedEvent | ProgressEvent | ResultEvent
+Handler = Callable[[AnyEvent], Awaitable[None]]
+
+
+class EventPublisher:
+    """Appends events to the stream (synchronous: used inside Celery tasks)."""
+
+    def __init__(self, client: redis.Redis, stream: str, maxlen: int) -> None:
+        self.client = client
+        self.stream = stream
+        self.maxlen = maxlen
+
+    def publish(self, event: BaseModel) -> str:
+        entry_id = self.client.xadd(self.stream, {"event": dump(event)}, maxlen=self.maxlen, approximate=True)
+        return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+
+
+def _decode(fields: dict[Any, Any]) -> AnyEvent | None:
+    raw = fields.get(b"event", fields.get("event"))
+    if raw is None:
+        return None
+    try:
+        return parse_event(raw)
+    except ContractError as error:
+        log.error("dropping malformed event: %s", error)
+        return None
+
+
+class EventConsumer:
+    """Reads the stream through a consumer group and hands each event to an async handler."""
+
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        stream: str,
+        group: str,
+        consumer: str,
+        handler: Handler,
+        *,
+        block_ms: int = 1000,
+        claim_idle_ms: int = 60_000,
+        batch: int = 50,
+    ) -> None:
+        self.client = client
+        self.stream = stream
+        self.group = group
+        self.consumer = consumer
+        self.handler = handler
+        self.block_ms = block_ms
+        self.claim_idle_ms = claim_idle_ms
+        self.batch = batch
+        self.handled = 0
+
+    async def ensure_group(self) -> None:
+        """Create the group (and the stream) if needed; a new group starts at the stream's beginning."""
+        try:
+            await self.client.xgroup_create(self.stream, self.group, id="0", mkstream=True)
+        except aioredis.ResponseError as error:
+            if "BUSYGROUP" not in str(error):
+                raise
+
+    async def _handle(self, entries: list[tuple[Any, dict[Any, Any]]]) -> int:
+        done = 0
+        for entry_id, fields in entries:
+            event = _decode(fields)
+            if event is not None:
+                try:
+                    await self.handler(event)
+                except Exception:
+                    log.exception("event handler failed; the event stays pending and is retried")
+                    return done
+            await self.client.xack(self.stream, self.group, entry_id)
+            self.handled += 1
+            done += 1
+        return done
+
+    async def drain_pending(self) -> None:
+        """Handle what this consumer read but never acknowledged, and what dead consumers left behind."""
+        while True:
+            reply = await self.client.xreadgroup(
+                self.group, self.consumer, {self.stream: "0"}, count=self.batch
+            )
+            entries = reply[0][1] if reply else []
+            if not entries or await self._handle(entries) < len(entries):
+                break
+        claimed = await self.client.xautoclaim(
+            self.stream,
+            self.group,
+            self.consumer,
+            min_idle_time=self.claim_idle_ms,
+            start_id="0-0",
+            count=self.batch,
+        )
+        if claimed and claimed[1]:
+            await self._handle(claimed[1])
+
+    async def poll_once(self) -> int:
+        """Read and handle one batch of new events; returns how many were handled."""
+        reply = await self.client.xreadgroup(
+            self.group, self.consumer, {self.stream: ">"}, count=self.batch, block=self.block_ms
+        )
+        if not reply:
+            return 0
+        return await self._handle(reply[0][1])
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume until `stop` is set, retrying pending events after a handler failure."""
+        await self.ensure_group()
+        await self.drain_pending()
+        last_pending_check = asyncio.get_running_loop().time()
+        while not stop.is_set():
+            try:
+                await self.poll_once()
+                now = asyncio.get_running_loop().time()
+                if now - last_pending_check > 5:
+                    await self.drain_pending()
+                    last_pending_check = now
+            except (aioredis.ConnectionError, aioredis.TimeoutError) as error:
+                log.warning("event stream unavailable (%s); retrying in 1 s", error)
+                await asyncio.sleep(1)
+                with contextlib.suppress(aioredis.ConnectionError, aioredis.TimeoutError):
+                    await self.ensure_group()
+
+
+async def last_entry_id(client: aioredis.Redis, stream: str) -> str:
+    """The id of the newest entry (or "0-0"): start a tail here to miss nothing from now on."""
+    entries = await client.xrevrange(stream, count=1)
+    if not entries:
+        return "0-0"
+    entry_id = entries[0][0]
+    return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+
+
+async def tail_events(
+    client: aioredis.Redis, stream: str, start_id: str, *, block_ms: int = 1000
+) -> AsyncIterator[AnyEvent]:
+    """Follow the stream from `start_id` without a group (for the CLI): every event, nobody else's loss."""
+    cursor = start_id
+    while True:
+        reply = await client.xread({stream: cursor}, block=block_ms, count=100)
+        for _, entries in reply or []:
+            for entry_id, fields in entries:
+                cursor = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+                event = _decode(fields)
+                if event is not None:
+                    yield event
+
+
+def event_job_id(event: AnyEvent) -> str:
+    """The job an event is about."""
+    if isinstance(event, ProgressEvent):
+        return event.progress.job_id
+    if isinstance(event, ResultEvent):
+        return event.result.job_id
+    return event.job_id

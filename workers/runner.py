@@ -1,0 +1,273 @@
+"""Runs one job inside a Celery task: idempotent by job id, cancellable, never silent.
+
+A job's life on the worker: skip if cancelled; republish if already finished (a redelivery);
+hold a heartbeat lock while running; store files; publish exactly one result and remember it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import redis
+from celery.exceptions import SoftTimeLimitExceeded
+
+from config.settings import Settings, get_settings
+from workers import keys
+from workers.artifacts import ArtifactNotFound, ArtifactStore, make_store
+from workers.contract import (
+    ContractError,
+    ErrorCode,
+    JobResult,
+    JobStatus,
+    Progress,
+    ProgressEvent,
+    ResultEvent,
+    StartedEvent,
+    parse_job,
+    utcnow,
+)
+from workers.events import EventPublisher
+from workers.log import job_context
+
+log = logging.getLogger(__name__)
+
+LOCK_TTL_S = 15
+HEARTBEAT_S = 5
+PROGRESS_INTERVAL_S = 0.5
+CANCEL_POLL_S = 0.2
+
+
+class JobBusy(Exception):
+    """Another worker holds the job's lock: try again later instead of running it twice."""
+
+
+@dataclass
+class Services:
+    """What a worker process talks to, made once per process."""
+
+    settings: Settings
+    redis: redis.Redis
+    store: ArtifactStore
+    events: EventPublisher
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Services:
+        client = redis.Redis.from_url(settings.redis_url)
+        publisher = EventPublisher(client, settings.events.stream, settings.events.maxlen)
+        return cls(settings=settings, redis=client, store=make_store(settings), events=publisher)
+
+
+_services: Services | None = None
+
+
+def services() -> Services:
+    """This process's services (built on first use, after the fork)."""
+    global _services
+    if _services is None:
+        _services = Services.from_settings(get_settings())
+    return _services
+
+
+def reset_services() -> None:
+    global _services
+    _services = None
+
+
+@dataclass
+class WorkerContext:
+    """The GenerationContext a backend gets: throttled progress, cooperative cancel, inputs."""
+
+    job_id: str
+    svc: Services
+    _last_progress: float = 0.0
+    _last_cancel_check: float = 0.0
+    _cancelled: bool = False
+    published: list[Progress] = field(default_factory=list)
+
+    def progress(
+        self,
+        fraction: float,
+        message: str = "",
+        *,
+        step: int | None = None,
+        total: int | None = None,
+        preview_text: str | None = None,
+    ) -> None:
+        now = time.monotonic()
+        fraction = min(max(fraction, 0.0), 1.0)
+        if fraction < 1.0 and now - self._last_progress < PROGRESS_INTERVAL_S:
+            return
+        self._last_progress = now
+        item = Progress(
+            job_id=self.job_id,
+            fraction=fraction,
+            message=message,
+            step=step,
+            total=total,
+            preview_text=preview_text,
+        )
+        self.svc.events.publish(ProgressEvent(progress=item))
+
+    def is_cancelled(self) -> bool:
+        now = time.monotonic()
+        if not self._cancelled and now - self._last_cancel_check >= CANCEL_POLL_S:
+            self._last_cancel_check = now
+            self._cancelled = bool(self.svc.redis.exists(keys.cancel_key(self.job_id)))
+        return self._cancelled
+
+    def check_cancelled(self) -> None:
+        from models.base import JobCancelled
+
+        if self.is_cancelled():
+            raise JobCancelled(self.job_id)
+
+    def load_input(self, key: str) -> bytes:
+        from models.base import GenerationError
+
+        try:
+            return self.svc.store.get(key)
+        except ArtifactNotFound:
+            raise GenerationError(
+                ErrorCode.INVALID_INPUT, "The uploaded file has expired or was never stored; upload it again."
+            ) from None
+
+
+class Heartbeat:
+    """Keeps the job's lock alive while it runs; a killed worker's lock expires in LOCK_TTL_S."""
+
+    def __init__(self, client: redis.Redis, job_id: str, owner: str) -> None:
+        self.client = client
+        self.key = keys.lock_key(job_id)
+        self.owner = owner
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{job_id[:8]}", daemon=True)
+
+    def acquire(self) -> bool:
+        if self.client.set(self.key, self.owner, nx=True, ex=LOCK_TTL_S):
+            self._thread.start()
+            return True
+        return False
+
+    def _beat(self) -> None:
+        while not self._stop.wait(HEARTBEAT_S):
+            try:
+                self.client.set(self.key, self.owner, xx=True, ex=LOCK_TTL_S)
+            except redis.RedisError as error:
+                log.warning("heartbeat failed: %s", error)
+
+    def release(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=2)
+        if self.client.get(self.key) == self.owner.encode():
+            self.client.delete(self.key)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _finish(svc: Services, result: JobResult) -> JobResult:
+    """Remember the result (first writer wins) and publish it; a late duplicate republishes the first."""
+    ttl = svc.settings.artifacts.redis_ttl_s
+    stored = svc.redis.set(keys.result_key(result.job_id), result.model_dump_json(), nx=True, ex=ttl)
+    if not stored:
+        existing = svc.redis.get(keys.result_key(result.job_id))
+        if existing is not None:
+            result = JobResult.model_validate_json(existing)
+    svc.events.publish(ResultEvent(result=result))
+    svc.redis.delete(keys.enqueued_key(result.job_id))
+    return result
+
+
+def _failure(job_id: str, code: ErrorCode, message: str, started: datetime | None) -> JobResult:
+    status = JobStatus.CANCELLED if code is ErrorCode.CANCELLED else JobStatus.FAILED
+    return JobResult(
+        job_id=job_id, status=status, error=message, error_code=code, worker=worker_name(), started_at=started
+    )
+
+
+def run_job(payload: Any, modality: str, svc: Services | None = None) -> JobResult | None:
+    """Run one job payload; returns the published result (None for an unusable payload)."""
+    svc = svc or services()
+    try:
+        job = parse_job(payload)
+    except ContractError as error:
+        job_id = payload.get("id") if isinstance(payload, dict) else None
+        log.error("rejected job payload: %s", error)
+        if isinstance(job_id, str) and len(job_id) == 32:
+            return _finish(svc, _failure(job_id, ErrorCode.INVALID_INPUT, str(error), None))
+        return None
+
+    with job_context(job.id):
+        existing = svc.redis.get(keys.result_key(job.id))
+        if existing is not None:
+            log.info("job already finished; republishing its result")
+            result = JobResult.model_validate_json(existing)
+            svc.events.publish(ResultEvent(result=result))
+            return result
+        if job.modality != modality:
+            message = f"a {job.modality} job arrived on the {modality} queue"
+            return _finish(svc, _failure(job.id, ErrorCode.INVALID_INPUT, message, None))
+        if svc.redis.exists(keys.cancel_key(job.id)):
+            return _finish(svc, _failure(job.id, ErrorCode.CANCELLED, "Cancelled before it started.", None))
+
+        owner = worker_name()
+        heartbeat = Heartbeat(svc.redis, job.id, owner)
+        if not heartbeat.acquire():
+            raise JobBusy(job.id)
+        try:
+            return _run_locked(job, svc, owner)
+        finally:
+            heartbeat.release()
+
+
+def _run_locked(job: Any, svc: Services, owner: str) -> JobResult:
+    from models.base import GenerationError, JobCancelled
+    from models.registry import get_backend
+
+    attempt = int(svc.redis.incr(keys.attempts_key(job.id)))
+    svc.redis.expire(keys.attempts_key(job.id), svc.settings.artifacts.redis_ttl_s)
+    started = utcnow()
+    svc.events.publish(StartedEvent(job_id=job.id, worker=owner, attempt=attempt, at=started))
+    log.info("job started (attempt %d)", attempt)
+    ctx = WorkerContext(job_id=job.id, svc=svc)
+    began = time.perf_counter()
+    try:
+        backend = get_backend(job.modality, job.preset, svc.settings)
+        ctx.check_cancelled()
+        output = backend.generate(job, ctx)
+        refs = tuple(svc.store.put(job.id, f.filename, f.content_type, f.kind, f.data) for f in output.files)
+        metadata = dict(output.metadata)
+        metadata.setdefault("seconds", round(time.perf_counter() - began, 3))
+        result = JobResult(
+            job_id=job.id,
+            status=JobStatus.SUCCEEDED,
+            artifacts=refs,
+            metadata=metadata,
+            text=output.text,
+            worker=owner,
+            started_at=started,
+        )
+        log.info("job succeeded in %.2f s with %d files", time.perf_counter() - began, len(refs))
+    except JobCancelled:
+        result = _failure(job.id, ErrorCode.CANCELLED, "Cancelled while running.", started)
+        log.info("job cancelled")
+    except GenerationError as error:
+        result = _failure(job.id, error.code, error.message, started)
+        log.info("job failed: %s (%s)", error.message, error.code)
+    except SoftTimeLimitExceeded:
+        limit = svc.settings.queue_limits(job.modality).soft_time_limit
+        result = _failure(job.id, ErrorCode.TIMEOUT, f"It took longer than the {limit} s limit.", started)
+        log.warning("job hit its soft time limit")
+    except Exception:
+        log.exception("job crashed")
+        result = _failure(job.id, ErrorCode.INTERNAL, "Something went wrong on the worker.", started)
+    return _finish(svc, result)
