@@ -1,0 +1,397 @@
+"""`atelier`: submit jobs, inspect and cancel them, run workers and the scheduler, manage config."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import mimetypes
+import os
+import shutil
+import sys
+from collections.abc import Callable, Coroutine
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from config.settings import ConfigError, Settings, load_settings
+from workers.contract import (
+    MUSIC_KEYS,
+    MUSIC_MODES,
+    MUSIC_STYLES,
+    TEXT_KINDS,
+    ContractError,
+    JobStatus,
+    parse_job,
+)
+from workers.routing import QUEUES
+
+console = Console()
+err_console = Console(stderr=True)
+T = TypeVar("T")
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as error:
+        err_console.print(f"[red]{error}[/red]")
+        raise SystemExit(2) from None
+
+
+def run_async(fn: Callable[..., Coroutine[Any, Any, T]]) -> Callable[..., T]:
+    """Run an async click command in a fresh event loop."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        return asyncio.run(fn(*args, **kwargs))
+
+    return wrapper
+
+
+@click.group()
+def cli() -> None:
+    """Atelier: music, images and writing with AI models, for creator communities."""
+
+
+# ---- config ---------------------------------------------------------------------------
+@cli.group()
+def config() -> None:
+    """Show the effective configuration."""
+
+
+@config.command("show")
+def config_show() -> None:
+    """Print the effective configuration (secrets masked)."""
+    console.print_json(json.dumps(_settings().masked()))
+
+
+# ---- database -------------------------------------------------------------------------
+@cli.group()
+def db() -> None:
+    """Database migrations."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Migrate the database to the latest schema."""
+    from bot.db.engine import upgrade_database_sync
+
+    settings = _settings()
+    upgrade_database_sync(settings.database_url, revision)
+    console.print(f"database at {revision}")
+
+
+# ---- submit ---------------------------------------------------------------------------
+def _common(fn: Callable[..., Any]) -> Callable[..., Any]:
+    fn = click.option(
+        "--out",
+        "out_dir",
+        type=click.Path(path_type=Path),
+        default=Path("out"),
+        show_default=True,
+        help="folder to save the files in",
+    )(fn)
+    fn = click.option("--wait/--no-wait", default=True, help="follow the job until it finishes")(fn)
+    fn = click.option("--timeout", "timeout_s", type=float, default=600.0, show_default=True)(fn)
+    fn = click.option("--preset", default=None, help="model preset (default: the configured one)")(fn)
+    return fn
+
+
+@cli.group()
+def submit() -> None:
+    """Run a job without Discord: enqueue it, follow its progress, save its files."""
+
+
+def _upload(path: Path | None) -> str | None:
+    if path is None:
+        return None
+    from workers.artifacts import make_store
+
+    content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return make_store(_settings()).put_input(path.name, content_type, path.read_bytes()).key
+
+
+def _submit(
+    modality: str, options: dict[str, Any], preset: str | None, out_dir: Path, wait: bool, timeout_s: float
+) -> None:
+    try:
+        job = parse_job({"modality": modality, "options": options, "preset": preset})
+    except ContractError as error:
+        err_console.print(f"[red]{error}[/red]")
+        raise SystemExit(2) from None
+    asyncio.run(_submit_job(job, out_dir, wait, timeout_s))
+
+
+async def _submit_job(job: Any, out_dir: Path, wait: bool, timeout_s: float) -> None:
+    from bot.cli.follow import save_artifacts, submit_and_follow
+    from bot.runtime import open_runtime
+
+    async with open_runtime(_settings()) as rt:
+        record = await submit_and_follow(rt, job, out_dir, console, wait=wait, timeout_s=timeout_s)
+        if not wait:
+            return
+        result = record.result
+        if result is None:
+            raise SystemExit(3)
+        if result.status is not JobStatus.SUCCEEDED:
+            err_console.print(f"[red]{result.status.value}[/red]: {result.error}")
+            raise SystemExit(1)
+        if result.text:
+            console.rule("text")
+            console.print(result.text)
+            console.rule()
+        for path in save_artifacts(rt, record, out_dir):
+            console.print(f"saved {path}")
+
+
+@submit.command("text")
+@click.argument("prompt")
+@click.option("--kind", type=click.Choice(TEXT_KINDS), default="free", show_default=True)
+@click.option("--max-new-tokens", type=int, default=160, show_default=True)
+@click.option("--temperature", type=float, default=0.7, show_default=True)
+@click.option("--seed", type=int, default=None)
+@_common
+def submit_text(
+    prompt: str,
+    kind: str,
+    max_new_tokens: int,
+    temperature: float,
+    seed: int | None,
+    preset: str | None,
+    out_dir: Path,
+    wait: bool,
+    timeout_s: float,
+) -> None:
+    """Write a poem, story, lyrics or prompt ideas, e.g. `atelier submit text "a haiku about rain"`."""
+    options = {
+        "prompt": prompt,
+        "kind": kind,
+        "max_new_tokens": max_new_tokens,
+        "temperature": temperature,
+        "seed": seed,
+    }
+    _submit("text", options, preset, out_dir, wait, timeout_s)
+
+
+@submit.command("music")
+@click.option("--style", type=click.Choice(MUSIC_STYLES), default="reel", show_default=True)
+@click.option("--key", type=click.Choice(MUSIC_KEYS), default="D", show_default=True)
+@click.option("--mode", type=click.Choice(MUSIC_MODES), default="major", show_default=True)
+@click.option("--tempo", type=int, default=120, show_default=True)
+@click.option("--bars", type=int, default=16, show_default=True)
+@click.option("--instrument", type=int, default=0, show_default=True, help="General MIDI program 0-127")
+@click.option("--accompaniment", type=click.Choice(["none", "chords", "bass"]), default="none")
+@click.option("--seed", type=int, default=None)
+@click.option(
+    "--continue",
+    "prime",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    help="a MIDI file to continue",
+)
+@_common
+def submit_music(
+    style: str,
+    key: str,
+    mode: str,
+    tempo: int,
+    bars: int,
+    instrument: int,
+    accompaniment: str,
+    seed: int | None,
+    prime: Path | None,
+    preset: str | None,
+    out_dir: Path,
+    wait: bool,
+    timeout_s: float,
+) -> None:
+    """Compose a tune: audio preview, MIDI and piano roll."""
+    options = {
+        "style": style,
+        "key": key,
+        "mode": mode,
+        "tempo": tempo,
+        "bars": bars,
+        "instrument": instrument,
+        "accompaniment": accompaniment,
+        "seed": seed,
+        "prime_artifact": _upload(prime),
+    }
+    _submit("music", options, preset, out_dir, wait, timeout_s)
+
+
+@submit.command("image")
+@click.argument("prompt")
+@click.option("--negative", default="", help="what to keep out of the picture")
+@click.option("--width", type=int, default=512, show_default=True)
+@click.option("--height", type=int, default=512, show_default=True)
+@click.option("--steps", type=int, default=None)
+@click.option("--guidance", type=float, default=None)
+@click.option("--seed", type=int, default=None)
+@click.option("--count", type=click.IntRange(1, 4), default=1, show_default=True)
+@click.option(
+    "--init",
+    "init_image",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    help="an image to transform (image-to-image)",
+)
+@click.option("--strength", type=float, default=0.6, show_default=True)
+@_common
+def submit_image(
+    prompt: str,
+    negative: str,
+    width: int,
+    height: int,
+    steps: int | None,
+    guidance: float | None,
+    seed: int | None,
+    count: int,
+    init_image: Path | None,
+    strength: float,
+    preset: str | None,
+    out_dir: Path,
+    wait: bool,
+    timeout_s: float,
+) -> None:
+    """Make images from a prompt (a grid when --count is above 1)."""
+    options = {
+        "prompt": prompt,
+        "negative_prompt": negative,
+        "width": width,
+        "height": height,
+        "steps": steps,
+        "guidance": guidance,
+        "seed": seed,
+        "count": count,
+        "init_artifact": _upload(init_image),
+        "strength": strength,
+    }
+    _submit("image", options, preset, out_dir, wait, timeout_s)
+
+
+# ---- jobs -----------------------------------------------------------------------------
+@cli.group()
+def jobs() -> None:
+    """List, inspect and cancel jobs."""
+
+
+@jobs.command("list")
+@click.option("--status", type=click.Choice([s.value for s in JobStatus]), default=None)
+@click.option("--limit", type=int, default=20, show_default=True)
+@run_async
+async def jobs_list(status: str | None, limit: int) -> None:
+    """The most recent jobs."""
+    from bot.runtime import open_runtime
+
+    async with open_runtime(_settings()) as rt:
+        records = await rt.repo.list_recent(limit=limit, status=JobStatus(status) if status else None)
+    table = Table("id", "modality", "status", "created", "progress", "error")
+    for r in records:
+        table.add_row(
+            r.id,
+            r.modality,
+            r.status.value,
+            r.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+            f"{r.progress:.0%}",
+            (r.error or "")[:50],
+        )
+    console.print(table)
+
+
+@jobs.command("show")
+@click.argument("job_id")
+@click.option("--save", "save_dir", type=click.Path(path_type=Path), default=None, help="save its files here")
+@run_async
+async def jobs_show(job_id: str, save_dir: Path | None) -> None:
+    """One job in full."""
+    from bot.cli.follow import save_artifacts
+    from bot.runtime import open_runtime
+
+    async with open_runtime(_settings()) as rt:
+        record = await rt.repo.get(job_id)
+        if record is None:
+            err_console.print(f"[red]no job {job_id}[/red]")
+            raise SystemExit(1)
+        console.print_json(record.model_dump_json(exclude={"delivery_target"}))
+        if save_dir is not None:
+            for path in save_artifacts(rt, record, save_dir):
+                console.print(f"saved {path}")
+
+
+@jobs.command("cancel")
+@click.argument("job_id")
+@run_async
+async def jobs_cancel(job_id: str) -> None:
+    """Cancel a queued or running job."""
+    from bot.runtime import open_runtime
+
+    async with open_runtime(_settings()) as rt:
+        outcome = await rt.service.cancel(job_id)
+    console.print(f"{job_id}: {outcome.value}")
+
+
+# ---- processes ------------------------------------------------------------------------
+@cli.command()
+@click.option("--queues", default="text,music,image", show_default=True, help="modalities to serve")
+@click.option(
+    "--pool", type=click.Choice(["prefork", "solo", "threads"]), default="prefork", show_default=True
+)
+@click.option("--concurrency", "-c", type=int, default=1, show_default=True)
+@click.option("--name", default=None, help="worker node name (default: <queues>@<host>)")
+def worker(queues: str, pool: str, concurrency: int, name: str | None) -> None:
+    """Run a Celery worker (GPU hosts: one per GPU, CUDA_VISIBLE_DEVICES set, -c 1)."""
+    modalities = [q.strip() for q in queues.split(",") if q.strip()]
+    unknown = [m for m in modalities if m not in QUEUES]
+    if unknown:
+        raise click.BadParameter(f"unknown modality {unknown}; choose from {sorted(QUEUES)}")
+    _settings()
+    celery = shutil.which("celery", path=str(Path(sys.executable).parent)) or "celery"
+    node = name or f"{'-'.join(modalities)}@%h"
+    args = [
+        celery,
+        "-A",
+        "workers.app",
+        "worker",
+        "-Q",
+        ",".join(QUEUES[m] for m in modalities),
+        "-P",
+        pool,
+        "-c",
+        str(concurrency),
+        "-n",
+        node,
+        "--without-gossip",
+        "--without-mingle",
+        "-l",
+        "INFO",
+    ]
+    os.execv(celery, args)
+
+
+@cli.command()
+@run_async
+async def scheduler() -> None:
+    """Run the reconciler: recover jobs stuck after a worker or broker failure."""
+    from bot.pipeline.reconciler import Reconciler
+    from bot.runtime import open_runtime
+    from workers.log import setup_logging
+
+    settings = _settings()
+    setup_logging(settings.log_level, settings.log_json)
+    async with open_runtime(settings) as rt:
+        stop = asyncio.Event()
+        await Reconciler(rt.service, rt.repo, settings).run_forever(stop)
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,48 @@
+"""Wires the bot side together from settings: database, Redis, Celery (send only), job service."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+from celery import Celery
+
+from bot.db.engine import create_engine, make_sessionmaker, upgrade_database
+from bot.db.repository import JobRepository
+from bot.pipeline.service import JobService
+from config.settings import Settings, get_settings
+from workers.app import create_app
+from workers.artifacts import ArtifactStore, make_store
+
+
+@dataclass
+class Runtime:
+    """Everything a bot-side process needs, opened together and closed together."""
+
+    settings: Settings
+    repo: JobRepository
+    redis: aioredis.Redis
+    celery: Celery
+    service: JobService
+    store: ArtifactStore
+
+
+@asynccontextmanager
+async def open_runtime(settings: Settings | None = None, *, migrate: bool = True) -> AsyncIterator[Runtime]:
+    """Open the database (migrating it to head), Redis and the Celery producer."""
+    settings = settings or get_settings()
+    if migrate:
+        await upgrade_database(settings.database_url)
+    engine = create_engine(settings.database_url)
+    repo = JobRepository(make_sessionmaker(engine))
+    client = aioredis.Redis.from_url(settings.redis_url)
+    celery_app = create_app(settings)
+    service = JobService(repo, celery_app, client, settings.artifacts.redis_ttl_s)
+    try:
+        yield Runtime(settings, repo, client, celery_app, service, make_store(settings))
+    finally:
+        await client.aclose()
+        await engine.dispose()
+        celery_app.close()
