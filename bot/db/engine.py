@@ -1,0 +1,106 @@
+"""Engines, sessions and schema upgrades for the bot's database (SQLite or PostgreSQL, both async)."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+SQLITE_BUSY_TIMEOUT_S = 30.0
+
+
+def create_engine(url: str, **engine_options: Any) -> AsyncEngine:
+    """An async engine for `url` (sqlite+aiosqlite:// or postgresql+asyncpg://).
+
+    SQLite: creates the file's folder, and turns on WAL and foreign keys for every connection.
+    PostgreSQL: checks pooled connections before use, so a restarted server costs no error.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_S, **engine_options.pop("connect_args", {})}
+        engine = create_async_engine(url, connect_args=connect_args, **engine_options)
+        event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
+        return engine
+    engine_options.setdefault("pool_pre_ping", True)
+    return create_async_engine(url, **engine_options)
+
+
+def _configure_sqlite_connection(dbapi_connection: Any, connection_record: Any) -> None:
+    """Per-connection SQLite settings: readers never block the writer, and foreign keys hold."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
+
+
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions whose loaded objects stay readable after commit."""
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def alembic_config(url: str | None = None) -> Config:
+    """Alembic configuration built in code: no alembic.ini is needed at runtime."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if url is not None:
+        # configparser treats % as interpolation; URL-encoded passwords contain it.
+        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def _upgrade_on_connection(connection: Connection, config: Config, revision: str) -> None:
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)
+
+
+def _downgrade_on_connection(connection: Connection, config: Config, revision: str) -> None:
+    config.attributes["connection"] = connection
+    command.downgrade(config, revision)
+
+
+async def upgrade_database(url: str, revision: str = "head") -> None:
+    """Bring the schema at `url` up to `revision`; safe to call from inside a running event loop."""
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(_upgrade_on_connection, alembic_config(url), revision)
+            await connection.commit()
+    finally:
+        await engine.dispose()
+
+
+async def downgrade_database(url: str, revision: str) -> None:
+    """Take the schema at `url` down to `revision` ("base" removes every table)."""
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(_downgrade_on_connection, alembic_config(url), revision)
+            await connection.commit()
+    finally:
+        await engine.dispose()
+
+
+def upgrade_database_sync(url: str, revision: str = "head") -> None:
+    """Blocking form of upgrade_database for CLIs; also works when an event loop is running."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(upgrade_database(url, revision))
+        return
+    # A loop is running in this thread: run the upgrade on a loop of its own in another thread.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, upgrade_database(url, revision)).result()
