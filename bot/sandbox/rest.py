@@ -1,0 +1,364 @@
+"""Discord API v10 REST routes the sandbox serves to discord.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from bot.sandbox import http_utils as h
+from bot.sandbox import interactions as ix
+from bot.sandbox.core import SandboxCore
+from bot.sandbox.messages import EPHEMERAL, LOADING
+from bot.sandbox.middleware import API_PREFIX
+from bot.sandbox.store import StoredMessage
+
+JSON = dict[str, Any]
+TRUE_VALUES = ("1", "true", "True")
+
+
+class RestApi:
+    """Route handlers; state lives in :class:`SandboxCore`."""
+
+    def __init__(self, core: SandboxCore, gateway_url: Any) -> None:
+        self.core = core
+        self._gateway_url = gateway_url
+
+    def register(self, app: web.Application) -> None:
+        routes = [
+            ("GET", "/users/@me", self.get_me),
+            ("GET", "/users/{user_id}", self.get_user),
+            ("GET", "/oauth2/applications/@me", self.get_application),
+            ("GET", "/applications/@me", self.get_application),
+            ("GET", "/gateway", self.get_gateway),
+            ("GET", "/gateway/bot", self.get_gateway_bot),
+            ("GET", "/applications/{app_id}/commands", self.get_commands),
+            ("PUT", "/applications/{app_id}/commands", self.put_commands),
+            ("GET", "/applications/{app_id}/guilds/{guild_id}/commands", self.get_commands),
+            ("PUT", "/applications/{app_id}/guilds/{guild_id}/commands", self.put_commands),
+            ("POST", "/interactions/{interaction_id}/{token}/callback", self.interaction_callback),
+            ("POST", "/webhooks/{app_id}/{token}", self.execute_webhook),
+            ("GET", "/webhooks/{app_id}/{token}/messages/{message_id}", self.get_webhook_message),
+            ("PATCH", "/webhooks/{app_id}/{token}/messages/{message_id}", self.edit_webhook_message),
+            ("DELETE", "/webhooks/{app_id}/{token}/messages/{message_id}", self.delete_webhook_message),
+            ("GET", "/channels/{channel_id}", self.get_channel),
+            ("GET", "/channels/{channel_id}/messages", self.list_channel_messages),
+            ("POST", "/channels/{channel_id}/messages", self.create_channel_message),
+            ("GET", "/channels/{channel_id}/messages/{message_id}", self.get_channel_message),
+            ("PATCH", "/channels/{channel_id}/messages/{message_id}", self.edit_channel_message),
+            ("DELETE", "/channels/{channel_id}/messages/{message_id}", self.delete_channel_message),
+        ]
+        for method, path, handler in routes:
+            app.router.add_route(method, API_PREFIX + path, handler)
+
+    # --- identity and gateway ----------------------------------------------------------------
+
+    async def get_me(self, request: web.Request) -> web.Response:
+        return h.json_response(dict(self.core.world.bot_user, verified=True, mfa_enabled=False))
+
+    async def get_user(self, request: web.Request) -> web.Response:
+        user = self.core.world.users.get(_int(request, "user_id"))
+        return h.json_response(user) if user else h.error_response(404, 10013, "Unknown User")
+
+    async def get_application(self, request: web.Request) -> web.Response:
+        return h.json_response(self.core.world.application_payload())
+
+    async def get_gateway(self, request: web.Request) -> web.Response:
+        return h.json_response({"url": str(self._gateway_url())})
+
+    async def get_gateway_bot(self, request: web.Request) -> web.Response:
+        limit = {"total": 1000, "remaining": 999, "reset_after": 14_400_000, "max_concurrency": 1}
+        body = {
+            "url": str(self._gateway_url()),
+            "shards": self.core.shard_count,
+            "session_start_limit": limit,
+        }
+        return h.json_response(body)
+
+    # --- application commands ----------------------------------------------------------------
+
+    def _command_scope(self, request: web.Request) -> tuple[int | None, web.Response | None]:
+        if _int(request, "app_id") != self.core.world.application_id:
+            return None, h.error_response(403, 50001, "Missing Access")
+        guild = request.match_info.get("guild_id")
+        if guild is None:
+            return None, None
+        if int(guild) not in self.core.world.guilds:
+            return None, h.error_response(404, 10004, "Unknown Guild")
+        return int(guild), None
+
+    async def get_commands(self, request: web.Request) -> web.Response:
+        guild_id, error = self._command_scope(request)
+        return error or h.json_response(self.core.commands.listing(guild_id))
+
+    async def put_commands(self, request: web.Request) -> web.Response:
+        guild_id, error = self._command_scope(request)
+        if error:
+            return error
+        payload = request["payload"]
+        if not isinstance(payload, list) or not all(isinstance(c, dict) and "name" in c for c in payload):
+            return h.error_response(400, h.INVALID_FORM_BODY, "Invalid Form Body")
+        return h.json_response(self.core.commands.overwrite(payload, guild_id))
+
+    # --- interactions --------------------------------------------------------------------------
+
+    async def interaction_callback(self, request: web.Request) -> web.Response:
+        handle, rejection = self.core.interactions.for_callback(
+            _int(request, "interaction_id"), request.match_info["token"]
+        )
+        if rejection is not None or handle is None:
+            assert rejection is not None
+            return h.error_response(rejection.status, rejection.code, rejection.message)
+        body = request["payload"] or {}
+        files = request["files"]
+        if self.core.oversized(files):
+            return h.error_response(413, h.ENTITY_TOO_LARGE, "Request entity too large")
+        kind = body.get("type")
+        data = body.get("data") or {}
+        message: StoredMessage | None = None
+        if kind == ix.CHANNEL_MESSAGE:
+            message = await self._interaction_message(handle, data, files)
+        elif kind == ix.DEFERRED_CHANNEL_MESSAGE:
+            loading = {"flags": LOADING | (int(data.get("flags") or 0) & EPHEMERAL)}
+            message = await self._interaction_message(handle, loading, ())
+        elif kind in (ix.DEFERRED_UPDATE_MESSAGE, ix.UPDATE_MESSAGE):
+            message = self._component_message(handle)
+            if message is None:
+                return h.error_response(400, h.INVALID_FORM_BODY, "Interaction has no message to update")
+            handle.original_message_id = message.id
+            if kind == ix.UPDATE_MESSAGE:
+                await self.core.edit(message, data, files)
+        elif kind == ix.AUTOCOMPLETE_RESULT and handle.type != ix.AUTOCOMPLETE:
+            return h.error_response(
+                400, h.INVALID_FORM_BODY, "Autocomplete result for a non-autocomplete interaction"
+            )
+        elif kind not in (ix.PONG, ix.AUTOCOMPLETE_RESULT, ix.MODAL, 10, 12):
+            return h.error_response(400, h.INVALID_FORM_BODY, f"Invalid interaction response type {kind!r}")
+        handle.mark_responded(int(kind), data)
+        if request.query.get("with_response") not in TRUE_VALUES:
+            return h.no_content()
+        return h.json_response(self._callback_body(handle, int(kind), message))
+
+    def _callback_body(self, handle: ix.InteractionHandle, kind: int, message: StoredMessage | None) -> JSON:
+        interaction: JSON = {"id": str(handle.id), "type": handle.type}
+        body: JSON = {"interaction": interaction}
+        if message is not None and kind != ix.DEFERRED_UPDATE_MESSAGE:
+            flags = message.data.get("flags", 0)
+            interaction["response_message_id"] = str(message.id)
+            interaction["response_message_loading"] = bool(flags & LOADING)
+            interaction["response_message_ephemeral"] = bool(flags & EPHEMERAL)
+            body["resource"] = {"type": kind, "message": message.data}
+        else:
+            body["resource"] = None
+        if body["resource"] is None:
+            del body["resource"]
+        return body
+
+    def _component_message(self, handle: ix.InteractionHandle) -> StoredMessage | None:
+        message = handle.payload.get("message")
+        return self.core.messages.get(int(message["id"])) if message else None
+
+    def _metadata(self, handle: ix.InteractionHandle) -> JSON:
+        payload = handle.payload
+        user = payload["member"]["user"] if "member" in payload else payload["user"]
+        metadata: JSON = {
+            "id": str(handle.id),
+            "type": handle.type,
+            "user": user,
+            "authorizing_integration_owners": payload.get("authorizing_integration_owners", {}),
+        }
+        if handle.type == ix.APPLICATION_COMMAND:
+            metadata["name"] = payload["data"]["name"]
+        if handle.type == ix.MESSAGE_COMPONENT:
+            metadata["interacted_message_id"] = payload["message"]["id"]
+        if handle.original_message_id is not None:
+            metadata["original_response_message_id"] = str(handle.original_message_id)
+        return metadata
+
+    async def _interaction_message(
+        self, handle: ix.InteractionHandle, data: JSON, files: Any
+    ) -> StoredMessage:
+        is_original = handle.original_message_id is None and not handle.responded
+        message = self.core.factory.create(
+            channel_id=handle.channel_id,
+            guild_id=handle.guild_id,
+            author=self.core.world.bot_user,
+            payload=data,
+            files=files,
+            webhook_id=self.core.world.application_id,
+            interaction=self._metadata(handle),
+            message_type=20 if is_original and handle.type == ix.APPLICATION_COMMAND else 0,
+        )
+        if is_original:
+            handle.original_message_id = message.id
+        else:
+            handle.followup_ids.append(message.id)
+        return await self.core.publish(message)
+
+    # --- webhooks (followups and @original) ----------------------------------------------------
+
+    def _webhook_handle(
+        self, request: web.Request
+    ) -> tuple[ix.InteractionHandle | None, web.Response | None]:
+        handle, rejection = self.core.interactions.for_webhook(
+            _int(request, "app_id"), request.match_info["token"], self.core.world.application_id
+        )
+        if rejection is not None:
+            return None, h.error_response(rejection.status, rejection.code, rejection.message)
+        return handle, None
+
+    def _webhook_message(
+        self, request: web.Request
+    ) -> tuple[ix.InteractionHandle | None, StoredMessage | None, web.Response | None]:
+        handle, error = self._webhook_handle(request)
+        if handle is None:
+            return None, None, error
+        raw = request.match_info["message_id"]
+        message_id = handle.original_message_id if raw == "@original" else int(raw) if raw.isdigit() else None
+        allowed = {handle.original_message_id, *handle.followup_ids}
+        message = self.core.messages.get(message_id) if message_id in allowed and message_id else None
+        if message is None:
+            return handle, None, h.error_response(404, h.UNKNOWN_MESSAGE, "Unknown Message")
+        return handle, message, None
+
+    async def execute_webhook(self, request: web.Request) -> web.Response:
+        handle, error = self._webhook_handle(request)
+        if handle is None:
+            assert error is not None
+            return error
+        files = request["files"]
+        if self.core.oversized(files):
+            return h.error_response(413, h.ENTITY_TOO_LARGE, "Request entity too large")
+        payload = request["payload"] or {}
+        if (
+            not payload.get("content")
+            and not payload.get("embeds")
+            and not files
+            and not payload.get("components")
+        ):
+            return h.error_response(400, 50006, "Cannot send an empty message")
+        original = self.core.messages.get(handle.original_message_id or 0)
+        if original is not None and original.data.get("flags", 0) & LOADING:
+            # The first followup after a "thinking" defer replaces the loading message.
+            message = await self.core.edit(original, payload, files)
+        else:
+            message = await self._interaction_message(handle, payload, files)
+        if request.query.get("wait") in TRUE_VALUES:
+            return h.json_response(message.data)
+        return h.no_content()
+
+    async def get_webhook_message(self, request: web.Request) -> web.Response:
+        _, message, error = self._webhook_message(request)
+        return error or h.json_response(_present(message))
+
+    async def edit_webhook_message(self, request: web.Request) -> web.Response:
+        _, message, error = self._webhook_message(request)
+        if error is not None or message is None:
+            return error or h.error_response(404, h.UNKNOWN_MESSAGE, "Unknown Message")
+        if self.core.oversized(request["files"]):
+            return h.error_response(413, h.ENTITY_TOO_LARGE, "Request entity too large")
+        await self.core.edit(message, request["payload"] or {}, request["files"])
+        return h.json_response(message.data)
+
+    async def delete_webhook_message(self, request: web.Request) -> web.Response:
+        _, message, error = self._webhook_message(request)
+        if error is not None or message is None:
+            return error or h.error_response(404, h.UNKNOWN_MESSAGE, "Unknown Message")
+        await self.core.delete(message)
+        return h.no_content()
+
+    # --- channels ------------------------------------------------------------------------------
+
+    def _channel(self, request: web.Request) -> tuple[int, JSON | None]:
+        channel_id = _int(request, "channel_id")
+        return channel_id, self.core.world.channels.get(channel_id)
+
+    async def get_channel(self, request: web.Request) -> web.Response:
+        _, channel = self._channel(request)
+        return (
+            h.json_response(channel)
+            if channel
+            else h.error_response(404, h.UNKNOWN_CHANNEL, "Unknown Channel")
+        )
+
+    async def list_channel_messages(self, request: web.Request) -> web.Response:
+        channel_id, channel = self._channel(request)
+        if channel is None:
+            return h.error_response(404, h.UNKNOWN_CHANNEL, "Unknown Channel")
+        limit = min(int(request.query.get("limit", "50")), 100)
+        visible = [
+            m.data
+            for m in self.core.messages.in_channel(channel_id)
+            if not m.data.get("flags", 0) & EPHEMERAL
+        ]
+        return h.json_response(list(reversed(visible))[:limit])
+
+    async def create_channel_message(self, request: web.Request) -> web.Response:
+        channel_id, channel = self._channel(request)
+        if channel is None:
+            return h.error_response(404, h.UNKNOWN_CHANNEL, "Unknown Channel")
+        files = request["files"]
+        if self.core.oversized(files):
+            return h.error_response(413, h.ENTITY_TOO_LARGE, "Request entity too large")
+        payload = request["payload"] or {}
+        if (
+            not payload.get("content")
+            and not payload.get("embeds")
+            and not files
+            and not payload.get("components")
+        ):
+            return h.error_response(400, 50006, "Cannot send an empty message")
+        message = self.core.factory.create(
+            channel_id=channel_id,
+            guild_id=self.core.world.guild_of_channel(channel_id),
+            author=self.core.world.bot_user,
+            payload=payload,
+            files=files,
+            message_type=19 if payload.get("message_reference") else 0,
+        )
+        if payload.get("message_reference"):
+            message.data["message_reference"] = payload["message_reference"]
+        await self.core.publish(message)
+        return h.json_response(message.data)
+
+    def _channel_message(self, request: web.Request) -> StoredMessage | None:
+        message = self.core.messages.get(_int(request, "message_id"))
+        return message if message is not None and message.channel_id == _int(request, "channel_id") else None
+
+    async def get_channel_message(self, request: web.Request) -> web.Response:
+        message = self._channel_message(request)
+        return (
+            h.json_response(message.data)
+            if message
+            else h.error_response(404, h.UNKNOWN_MESSAGE, "Unknown Message")
+        )
+
+    async def edit_channel_message(self, request: web.Request) -> web.Response:
+        message = self._channel_message(request)
+        if message is None:
+            return h.error_response(404, h.UNKNOWN_MESSAGE, "Unknown Message")
+        if int(message.data["author"]["id"]) != self.core.world.bot_user_id:
+            return h.error_response(403, 50005, "Cannot edit a message authored by another user")
+        if self.core.oversized(request["files"]):
+            return h.error_response(413, h.ENTITY_TOO_LARGE, "Request entity too large")
+        await self.core.edit(message, request["payload"] or {}, request["files"])
+        return h.json_response(message.data)
+
+    async def delete_channel_message(self, request: web.Request) -> web.Response:
+        message = self._channel_message(request)
+        if message is None:
+            return h.error_response(404, h.UNKNOWN_MESSAGE, "Unknown Message")
+        await self.core.delete(message)
+        return h.no_content()
+
+
+def _int(request: web.Request, name: str) -> int:
+    raw = request.match_info[name]
+    if not raw.isdigit():
+        raise web.HTTPNotFound()
+    return int(raw)
+
+
+def _present(message: StoredMessage | None) -> JSON:
+    assert message is not None
+    return message.data
