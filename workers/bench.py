@@ -1,0 +1,180 @@
+"""`make bench`: our pipeline's overhead measured side by side with raw Celery on the same Redis.
+
+Raw: `send_task` of a no-op → its result (Redis result backend). Ours: DB write + enqueue + worker start
+(idempotency check, lock, started event) + result event consumed and recorded in the database, for a job
+whose backend answers at once (an unknown preset: the instant failure exercises the same path without a
+model). Both workers are `-P solo -c 1` subprocesses; rounds alternate so noise hits both alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+from bot.runtime import Runtime, open_runtime
+from config.settings import load_settings
+from workers.contract import JobStatus, TextJob
+from workers.events import EventConsumer
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def _start_worker(app: str, queue: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    celery = str(Path(sys.executable).with_name("celery"))
+    proc = subprocess.Popen(
+        [
+            celery,
+            "-A",
+            app,
+            "worker",
+            "-Q",
+            queue,
+            "-P",
+            "solo",
+            "-c",
+            "1",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-l",
+            "WARNING",
+            "-n",
+            f"bench-{queue}@%h",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    time.sleep(0.5)
+    return proc
+
+
+def _raw_round(n: int) -> dict[str, list[float] | float]:
+    from workers.bench_raw import noop
+
+    noop.delay().get(timeout=60)  # warm
+    starts, rtts = [], []
+    for _ in range(n):
+        sent = time.time()
+        started = noop.delay().get(timeout=30)
+        rtts.append(time.time() - sent)
+        starts.append(started - sent)
+    began = time.perf_counter()
+    handles = [noop.delay() for _ in range(n)]
+    for handle in handles:
+        handle.get(timeout=60)
+    return {"start": starts, "rtt": rtts, "throughput": n / (time.perf_counter() - began)}
+
+
+async def _ours_round(rt: Runtime, n: int) -> dict[str, list[float] | float]:
+    done: dict[str, asyncio.Future[float]] = {}
+    started_at: dict[str, float] = {}
+
+    async def handle(event: object) -> None:
+        record = await rt.service.apply_event(event)  # type: ignore[arg-type]
+        job_id = getattr(event, "job_id", None)
+        if job_id and getattr(event, "type", "") == "started":
+            started_at[job_id] = event.at.timestamp()  # type: ignore[attr-defined]
+        if record is not None and record.id in done and not done[record.id].done():
+            done[record.id].set_result(time.time())
+
+    events = rt.settings.events
+    stop = asyncio.Event()
+    consumer = EventConsumer(rt.redis, events.stream, events.group, "bench", handle, block_ms=50)
+    task = asyncio.create_task(consumer.run(stop))
+
+    def job() -> TextJob:
+        return TextJob(options={"prompt": "bench"}, preset="bench-instant")
+
+    async def one() -> tuple[float, float]:
+        item = job()
+        done[item.id] = asyncio.get_running_loop().create_future()
+        sent = time.time()
+        await rt.service.submit(item)
+        finished = await asyncio.wait_for(done[item.id], 30)
+        return started_at[item.id] - sent, finished - sent
+
+    await one()  # warm
+    starts, rtts = [], []
+    for _ in range(n):
+        s, r = await one()
+        starts.append(s)
+        rtts.append(r)
+    began = time.perf_counter()
+    await asyncio.gather(*(one() for _ in range(n)))
+    throughput = n / (time.perf_counter() - began)
+    stop.set()
+    await task
+    record = await rt.repo.get(next(iter(done)))
+    assert record is not None and record.status is JobStatus.FAILED  # the instant answer, recorded
+    return {"start": starts, "rtt": rtts, "throughput": throughput}
+
+
+async def main(n: int = 200, rounds: int = 3) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="atelier-bench-"))
+    base = load_settings()
+    settings = load_settings(
+        database_url=f"sqlite+aiosqlite:///{tmp / 'bench.db'}",
+        events={"stream": f"bench:{os.getpid()}:events", "group": "bench", "block_ms": 50},
+    )
+    env = {
+        **os.environ,
+        "ATELIER_DATABASE_URL": settings.database_url,
+        "ATELIER_EVENTS__STREAM": settings.events.stream,
+        "PYTHONPATH": str(ROOT),
+    }
+    raw = _start_worker("workers.bench_raw", "bench.raw", env, tmp / "raw.log")
+    ours = _start_worker("workers.app", "gen.text", env, tmp / "ours.log")
+    results: dict[str, dict[str, list[float]]] = {"raw": {}, "ours": {}}
+    try:
+        async with open_runtime(settings) as rt:
+            for _ in range(rounds):
+                for name, measured in (
+                    ("raw", await asyncio.to_thread(_raw_round, n)),
+                    ("ours", await _ours_round(rt, n)),
+                ):
+                    for key, value in measured.items():
+                        values = value if isinstance(value, list) else [value]
+                        results[name].setdefault(key, []).extend(values)
+            rss = psutil.Process(ours.pid).memory_info().rss / 2**20
+    finally:
+        for proc in (raw, ours):
+            proc.terminate()
+            proc.wait(timeout=20)
+    print(
+        f"Pipeline overhead vs raw Celery — {rounds} rounds × {n} tasks, one -P solo worker each, Redis "
+        f"{base.redis_url.rsplit('@', 1)[-1]}"
+    )
+    print(f"{'':28}{'raw Celery':>14}{'Atelier':>14}{'ratio':>10}")
+    rows = [
+        ("enqueue→start p50 (ms)", "start", 0.5),
+        ("enqueue→start p99 (ms)", "start", 0.99),
+        ("round trip p50 (ms)", "rtt", 0.5),
+        ("round trip p99 (ms)", "rtt", 0.99),
+    ]
+    for label, key, q in rows:
+        a, b = _pct(results["raw"][key], q) * 1000, _pct(results["ours"][key], q) * 1000
+        print(f"{label:28}{a:14.2f}{b:14.2f}{b / a:10.2f}")
+    ta = statistics.median(results["raw"]["throughput"])
+    tb = statistics.median(results["ours"]["throughput"])
+    print(f"{'throughput (jobs/s, median)':28}{ta:14.1f}{tb:14.1f}{tb / ta:10.2f}")
+    print(f"worker resident memory: {rss:.0f} MiB")
+    print("goals: overhead p50 ≤ 2× raw (round trip), throughput ≥ 0.7× raw")
+
+
+if __name__ == "__main__":
+    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 200))
