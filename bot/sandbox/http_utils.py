@@ -11,6 +11,7 @@ from aiohttp import BodyPartReader, web
 from bot.sandbox.store import UploadedFile
 
 JSON_TYPE = "application/json"
+ERROR_CODE = web.ResponseKey("sandbox_error_code", int)
 
 # Discord JSON error codes the sandbox emits.
 UNKNOWN_CHANNEL = 10003
@@ -36,7 +37,7 @@ def error_response(
 ) -> web.Response:
     """A Discord error body: ``{"message", "code"}``; the code is kept for the request log."""
     response = json_response({"message": message, "code": code}, status=status, headers=headers)
-    response["sandbox_error_code"] = code
+    response[ERROR_CODE] = code
     return response
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -10,11 +11,13 @@ from aiohttp.typedefs import Middleware
 
 from bot.sandbox import http_utils as h
 from bot.sandbox.rules import FaultInjector
-from bot.sandbox.store import RecordedRequest
+from bot.sandbox.store import RecordedRequest, UploadedFile
 
 API_PREFIX = "/api/v10"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 UNAUTHENTICATED_PREFIXES = ("/webhooks/", "/interactions/")
+PAYLOAD = web.RequestKey("payload", Any)
+FILES = web.RequestKey("files", tuple[UploadedFile, ...])
 
 
 def api_middleware(requests: list[RecordedRequest], faults: FaultInjector, token: str | None) -> Middleware:
@@ -33,7 +36,7 @@ def api_middleware(requests: list[RecordedRequest], faults: FaultInjector, token
                 400, h.INVALID_FORM_BODY, f"Invalid Form Body: {exc}"
             )
         else:
-            request["payload"], request["files"] = payload, files
+            request[PAYLOAD], request[FILES] = payload, files
             response = await _respond(request, handler, path, faults, token)
         record = RecordedRequest(
             method=request.method,
@@ -43,7 +46,7 @@ def api_middleware(requests: list[RecordedRequest], faults: FaultInjector, token
             files=files,
             timestamp=time.time(),
             status=response.status,
-            error_code=response.get("sandbox_error_code"),
+            error_code=response.get(h.ERROR_CODE),
         )
         requests.append(record)
         return response

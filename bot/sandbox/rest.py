@@ -10,7 +10,7 @@ from bot.sandbox import http_utils as h
 from bot.sandbox import interactions as ix
 from bot.sandbox.core import SandboxCore
 from bot.sandbox.messages import EPHEMERAL, LOADING
-from bot.sandbox.middleware import API_PREFIX
+from bot.sandbox.middleware import API_PREFIX, FILES, PAYLOAD
 from bot.sandbox.store import StoredMessage
 
 JSON = dict[str, Any]
@@ -95,7 +95,7 @@ class RestApi:
         guild_id, error = self._command_scope(request)
         if error:
             return error
-        payload = request["payload"]
+        payload = request[PAYLOAD]
         if not isinstance(payload, list) or not all(isinstance(c, dict) and "name" in c for c in payload):
             return h.error_response(400, h.INVALID_FORM_BODY, "Invalid Form Body")
         return h.json_response(self.core.commands.overwrite(payload, guild_id))
@@ -109,8 +109,8 @@ class RestApi:
         if rejection is not None or handle is None:
             assert rejection is not None
             return h.error_response(rejection.status, rejection.code, rejection.message)
-        body = request["payload"] or {}
-        files = request["files"]
+        body = request[PAYLOAD] or {}
+        files = request[FILES]
         if self.core.oversized(files):
             return h.error_response(413, h.ENTITY_TOO_LARGE, "Request entity too large")
         kind = body.get("type")
@@ -226,10 +226,10 @@ class RestApi:
         if handle is None:
             assert error is not None
             return error
-        files = request["files"]
+        files = request[FILES]
         if self.core.oversized(files):
             return h.error_response(413, h.ENTITY_TOO_LARGE, "Request entity too large")
-        payload = request["payload"] or {}
+        payload = request[PAYLOAD] or {}
         if (
             not payload.get("content")
             and not payload.get("embeds")
@@ -255,9 +255,9 @@ class RestApi:
         _, message, error = self._webhook_message(request)
         if error is not None or message is None:
             return error or h.error_response(404, h.UNKNOWN_MESSAGE, "Unknown Message")
-        if self.core.oversized(request["files"]):
+        if self.core.oversized(request[FILES]):
             return h.error_response(413, h.ENTITY_TOO_LARGE, "Request entity too large")
-        await self.core.edit(message, request["payload"] or {}, request["files"])
+        await self.core.edit(message, request[PAYLOAD] or {}, request[FILES])
         return h.json_response(message.data)
 
     async def delete_webhook_message(self, request: web.Request) -> web.Response:
@@ -297,10 +297,10 @@ class RestApi:
         channel_id, channel = self._channel(request)
         if channel is None:
             return h.error_response(404, h.UNKNOWN_CHANNEL, "Unknown Channel")
-        files = request["files"]
+        files = request[FILES]
         if self.core.oversized(files):
             return h.error_response(413, h.ENTITY_TOO_LARGE, "Request entity too large")
-        payload = request["payload"] or {}
+        payload = request[PAYLOAD] or {}
         if (
             not payload.get("content")
             and not payload.get("embeds")
@@ -339,9 +339,9 @@ class RestApi:
             return h.error_response(404, h.UNKNOWN_MESSAGE, "Unknown Message")
         if int(message.data["author"]["id"]) != self.core.world.bot_user_id:
             return h.error_response(403, 50005, "Cannot edit a message authored by another user")
-        if self.core.oversized(request["files"]):
+        if self.core.oversized(request[FILES]):
             return h.error_response(413, h.ENTITY_TOO_LARGE, "Request entity too large")
-        await self.core.edit(message, request["payload"] or {}, request["files"])
+        await self.core.edit(message, request[PAYLOAD] or {}, request[FILES])
         return h.json_response(message.data)
 
     async def delete_channel_message(self, request: web.Request) -> web.Response:

@@ -1,0 +1,107 @@
+"""A minimal bot shaped like Atelier's, for driving the sandbox with the real discord.py client."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import Awaitable
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 128
+
+
+class ArtView(discord.ui.View):
+    """One button that answers ephemerally and remembers who clicked."""
+
+    def __init__(self, bot: ArtBot) -> None:
+        super().__init__(timeout=60)
+        self.bot = bot
+
+    @discord.ui.button(label="Again", custom_id="again", style=discord.ButtonStyle.primary)
+    async def again(self, interaction: discord.Interaction, button: discord.ui.Button[ArtView]) -> None:
+        self.bot.clicks.append(interaction.user.id)
+        await interaction.response.send_message("Painting another one", ephemeral=True)
+
+
+class ArtBot(commands.Bot):
+    """A minimal bot shaped like Atelier's: defer, work, follow up with a file and a button."""
+
+    def __init__(self, guild_id: int) -> None:
+        super().__init__(command_prefix="!", intents=discord.Intents.default(), guild_ready_timeout=0.05)
+        self.guild = discord.Object(guild_id)
+        self.ready = asyncio.Event()
+        self.release = asyncio.Event()
+        self.clicks: list[int] = []
+        self.errors: list[discord.HTTPException] = []
+        self.references: list[bytes] = []
+
+    async def setup_hook(self) -> None:
+        await self.add_cog(ArtCog(self), guild=self.guild)
+
+    async def on_ready(self) -> None:
+        self.ready.set()
+
+    async def guarded(self, action: Awaitable[object]) -> None:
+        """Run a Discord call, keeping HTTP errors for the test to inspect."""
+        try:
+            await action
+        except discord.HTTPException as exc:
+            self.errors.append(exc)
+
+    async def next_error(self, timeout: float = 5.0) -> discord.HTTPException:
+        for _ in range(int(timeout / 0.02)):
+            if self.errors:
+                return self.errors[0]
+            await asyncio.sleep(0.02)
+        raise AssertionError("the bot saw no HTTP error")
+
+
+class ArtCog(commands.Cog):
+    def __init__(self, bot: ArtBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="paint", description="Paint a picture")
+    @app_commands.describe(prompt="What to paint", steps="Sampling steps", reference="An image to start from")
+    async def paint(
+        self,
+        interaction: discord.Interaction,
+        prompt: str,
+        steps: int = 20,
+        reference: discord.Attachment | None = None,
+    ) -> None:
+        await interaction.response.defer(thinking=True)
+        if reference is not None:
+            self.bot.references.append(await reference.read())
+        await self.bot.guarded(
+            interaction.followup.send(
+                f"{prompt} in {steps} steps",
+                file=discord.File(io.BytesIO(PNG), "art.png"),
+                view=ArtView(self.bot),
+                allowed_mentions=discord.AllowedMentions.none(),
+            )
+        )
+
+    @app_commands.command(name="ping", description="Answer at once")
+    async def ping(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_message("pong")
+
+    @app_commands.command(name="slow", description="Answer after the test releases it")
+    async def slow(self, interaction: discord.Interaction) -> None:
+        await self.bot.release.wait()
+        await self.bot.guarded(interaction.response.send_message("finally"))
+
+    @app_commands.command(name="later", description="Defer, then follow up when released")
+    async def later(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer()
+        await self.bot.release.wait()
+        await self.bot.guarded(interaction.followup.send("done"))
+
+    @app_commands.command(name="huge", description="Follow up with a file of the given size")
+    async def huge(self, interaction: discord.Interaction, size: int) -> None:
+        await interaction.response.defer()
+        await self.bot.guarded(
+            interaction.followup.send(file=discord.File(io.BytesIO(b"x" * size), "huge.bin"))
+        )
