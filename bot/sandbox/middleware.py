@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
@@ -16,7 +16,7 @@ from bot.sandbox.store import RecordedRequest, UploadedFile
 API_PREFIX = "/api/v10"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 UNAUTHENTICATED_PREFIXES = ("/webhooks/", "/interactions/")
-PAYLOAD = web.RequestKey("payload", Any)
+PAYLOAD: web.RequestKey[Any] = web.RequestKey("payload", object)
 FILES = web.RequestKey("files", tuple[UploadedFile, ...])
 
 
@@ -81,3 +81,9 @@ def _bucket(request: web.Request) -> str:
     resource = request.match_info.route.resource
     canonical = resource.canonical if resource is not None else request.path
     return f"{abs(hash((request.method, canonical))) & 0xFFFFFFFF:08x}"
+
+
+def json_body(request: web.Request) -> dict[str, Any]:
+    """The parsed JSON (or ``payload_json``) object of a request; empty when absent or not an object."""
+    payload = request[PAYLOAD]
+    return payload if isinstance(payload, dict) else {}

@@ -10,7 +10,7 @@ from bot.sandbox import http_utils as h
 from bot.sandbox import interactions as ix
 from bot.sandbox.core import SandboxCore
 from bot.sandbox.messages import EPHEMERAL, LOADING
-from bot.sandbox.middleware import API_PREFIX, FILES, PAYLOAD
+from bot.sandbox.middleware import API_PREFIX, FILES, PAYLOAD, json_body
 from bot.sandbox.store import StoredMessage
 
 JSON = dict[str, Any]
@@ -109,7 +109,7 @@ class RestApi:
         if rejection is not None or handle is None:
             assert rejection is not None
             return h.error_response(rejection.status, rejection.code, rejection.message)
-        body = request[PAYLOAD] or {}
+        body = json_body(request)
         files = request[FILES]
         if self.core.oversized(files):
             return h.error_response(413, h.ENTITY_TOO_LARGE, "Request entity too large")
@@ -229,7 +229,7 @@ class RestApi:
         files = request[FILES]
         if self.core.oversized(files):
             return h.error_response(413, h.ENTITY_TOO_LARGE, "Request entity too large")
-        payload = request[PAYLOAD] or {}
+        payload = json_body(request)
         if (
             not payload.get("content")
             and not payload.get("embeds")
@@ -257,7 +257,7 @@ class RestApi:
             return error or h.error_response(404, h.UNKNOWN_MESSAGE, "Unknown Message")
         if self.core.oversized(request[FILES]):
             return h.error_response(413, h.ENTITY_TOO_LARGE, "Request entity too large")
-        await self.core.edit(message, request[PAYLOAD] or {}, request[FILES])
+        await self.core.edit(message, json_body(request), request[FILES])
         return h.json_response(message.data)
 
     async def delete_webhook_message(self, request: web.Request) -> web.Response:
@@ -300,7 +300,7 @@ class RestApi:
         files = request[FILES]
         if self.core.oversized(files):
             return h.error_response(413, h.ENTITY_TOO_LARGE, "Request entity too large")
-        payload = request[PAYLOAD] or {}
+        payload = json_body(request)
         if (
             not payload.get("content")
             and not payload.get("embeds")
@@ -341,7 +341,7 @@ class RestApi:
             return h.error_response(403, 50005, "Cannot edit a message authored by another user")
         if self.core.oversized(request[FILES]):
             return h.error_response(413, h.ENTITY_TOO_LARGE, "Request entity too large")
-        await self.core.edit(message, request[PAYLOAD] or {}, request[FILES])
+        await self.core.edit(message, json_body(request), request[FILES])
         return h.json_response(message.data)
 
     async def delete_channel_message(self, request: web.Request) -> web.Response:

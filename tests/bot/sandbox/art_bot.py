@@ -31,6 +31,9 @@ class ArtBot(commands.Bot):
 
     def __init__(self, guild_id: int) -> None:
         super().__init__(command_prefix="!", intents=discord.Intents.default(), guild_ready_timeout=0.05)
+        self.setup_state(guild_id)
+
+    def setup_state(self, guild_id: int) -> None:
         self.guild = discord.Object(guild_id)
         self.ready = asyncio.Event()
         self.release = asyncio.Event()
@@ -43,6 +46,9 @@ class ArtBot(commands.Bot):
 
     async def on_ready(self) -> None:
         self.ready.set()
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """Skip discord.py's 5 s pause before re-identifying; the sandbox has no identify limit."""
 
     async def guarded(self, action: Awaitable[object]) -> None:
         """Run a Discord call, keeping HTTP errors for the test to inspect."""
@@ -105,3 +111,13 @@ class ArtCog(commands.Cog):
         await self.bot.guarded(
             interaction.followup.send(file=discord.File(io.BytesIO(b"x" * size), "huge.bin"))
         )
+
+
+class ShardedArtBot(commands.AutoShardedBot, ArtBot):
+    """The same bot on ``AutoShardedClient`` (shard count from ``GET /gateway/bot``)."""
+
+    def __init__(self, guild_id: int) -> None:
+        commands.AutoShardedBot.__init__(
+            self, command_prefix="!", intents=discord.Intents.default(), guild_ready_timeout=0.05
+        )
+        self.setup_state(guild_id)
