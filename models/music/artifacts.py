@@ -1,0 +1,77 @@
+"""The three files of a music job: tune.mid, tune.ogg and piano-roll.png, each carrying provenance."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from models.music.compose import Composition
+from models.music.midi_out import build_midi, midi_bytes
+from models.music.render import piano_roll_png, render_audio
+from models.provenance import LABEL, SOFTWARE
+
+
+@dataclass
+class Rendered:
+    midi: bytes
+    ogg: bytes
+    png: bytes
+    engine: str
+    seconds: float  # audio length
+
+
+def provenance_lines(record: dict[str, Any]) -> list[str]:
+    """Short text lines for MIDI text events and audio comments."""
+    return [
+        LABEL,
+        f"job {record.get('job_id')} · model {record.get('model')} · seed {record.get('seed')}",
+        "parameters " + json.dumps(record.get("parameters", {}), sort_keys=True, separators=(",", ":")),
+    ]
+
+
+def render_all(composition: Composition, title: str, record: dict[str, Any]) -> Rendered:
+    """MIDI, OGG Vorbis and piano-roll PNG of a composition, stamped with the provenance record."""
+    from models.music.render import ogg_bytes
+
+    lines = provenance_lines(record)
+    midi = build_midi(
+        composition.parts,
+        tempo=composition.quarter_bpm,
+        meter=composition.meter,
+        tonic=composition.tonic,
+        mode=composition.mode,
+        texts=lines,
+        title=title,
+    )
+    audio, engine = render_audio(midi)
+    ogg = ogg_bytes(
+        audio, {"title": title, "comment": " | ".join(lines), "software": SOFTWARE, "artist": LABEL}
+    )
+    seconds_per_step = 60.0 / composition.quarter_bpm / 12
+    voices = [
+        [
+            (n.start * seconds_per_step, n.duration * seconds_per_step, int(n.pitch))
+            for n in part.notes
+            if n.pitch is not None
+        ]
+        for part in composition.parts
+    ]
+    subtitle = (
+        f"{composition.key_name} · {composition.meter} · ♩={composition.quarter_bpm:.0f} · "
+        f"{len(composition.parts)} part(s) · {LABEL}"
+    )
+    png = piano_roll_png(
+        voices,
+        bar_seconds=composition.bar_seconds,
+        title=title,
+        subtitle=subtitle,
+        text_meta={
+            "Title": title,
+            "Software": SOFTWARE,
+            "Comment": " | ".join(lines),
+            "Provenance": json.dumps(record, default=str),
+        },
+        names=[p.name for p in composition.parts],
+    )
+    return Rendered(midi_bytes(midi), ogg, png, engine, len(audio) / 44100)

@@ -1,0 +1,100 @@
+"""Grammar-constrained decoding: every bar of every voice has exactly the meter's length.
+
+The grammar tracks where the decoder is (which bar, which voice, how much of the bar is left) and gives
+the set of tokens allowed next: note/rest tokens that fit in what is left of the bar; when the bar is
+full, the next voice marker, the next bar line, or the end once the requested bars are done.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from models.music.vocab import Vocab
+
+
+class BarGrammar:
+    """State machine over token ids; `allowed()` is a boolean mask, `forced()` a single id or None."""
+
+    def __init__(self, vocab: Vocab, bar_len: int, n_voices: int, total_bars: int) -> None:
+        self.vocab = vocab
+        self.bar_len = bar_len
+        self.n_voices = n_voices
+        self.total_bars = total_bars
+        self.bars_started = 0
+        self.voice = -1  # -1: before the first bar line
+        self.remaining = 0
+        size = len(vocab)
+        durations = torch.tensor(vocab.duration)
+        # fits[r]: event tokens whose duration is at most r
+        self._fits = [(durations > 0) & (durations <= r) for r in range(bar_len + 1)]
+        self._single = torch.zeros(size, dtype=torch.bool)
+
+    @property
+    def done(self) -> bool:
+        return (
+            self.bars_started >= self.total_bars and self.remaining == 0 and self.voice == self.n_voices - 1
+        )
+
+    def forced(self) -> int | None:
+        """The only token allowed next, if there is just one."""
+        if self.voice == -1:
+            return self.vocab.bar
+        if self.remaining == 0:
+            if self.n_voices > 1 and self.voice < self.n_voices - 1 and self._voice_marked:
+                return self.vocab.voice_ids[self.voice + 1]
+            if self.n_voices > 1 and not self._voice_marked:
+                return self.vocab.voice_ids[0]
+            return self.vocab.eos if self.bars_started >= self.total_bars else self.vocab.bar
+        return None
+
+    def allowed(self) -> torch.Tensor:
+        """Boolean mask over the vocabulary of the tokens allowed next."""
+        token = self.forced()
+        if token is not None:
+            mask = self._single.clone()
+            mask[token] = True
+            return mask
+        return self._fits[self.remaining]
+
+    def update(self, token: int) -> None:
+        """Advance over `token` (which must be allowed)."""
+        vocab = self.vocab
+        if token == vocab.bar:
+            self.bars_started += 1
+            self.voice = 0
+            self._voice_marked = self.n_voices == 1
+            self.remaining = self.bar_len if self.n_voices == 1 else 0
+        elif token in vocab.voice_ids:
+            self.voice = vocab.voice_ids.index(token)
+            self._voice_marked = True
+            self.remaining = self.bar_len
+        elif vocab.duration[token]:
+            if vocab.duration[token] > self.remaining:
+                raise ValueError("event overflows the bar")
+            self.remaining -= vocab.duration[token]
+        elif token == vocab.eos:
+            self.voice = self.n_voices - 1
+            self.remaining = 0
+
+    _voice_marked: bool = False
+
+
+def bars_well_formed(ids: list[int], vocab: Vocab, bar_len: int) -> tuple[int, int]:
+    """(bars whose every voice sums to `bar_len`, bars in all) of a token sequence."""
+    good = total = 0
+    sums: list[int] = []
+    for token in [*ids, vocab.bar]:
+        if token == vocab.bar or token == vocab.eos:
+            if sums:
+                total += 1
+                good += all(s == bar_len for s in sums)
+            sums = [] if token == vocab.bar else sums
+            if token == vocab.eos:
+                break
+            sums = [0]
+        elif token in vocab.voice_ids:
+            if token != vocab.voice_ids[0]:
+                sums.append(0)
+        elif vocab.duration[token] and sums:
+            sums[-1] += vocab.duration[token]
+    return good, total
