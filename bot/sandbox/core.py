@@ -9,7 +9,7 @@ from typing import Any
 from bot.sandbox.commands import CommandRegistry
 from bot.sandbox.gateway import Gateway
 from bot.sandbox.interactions import InteractionRegistry
-from bot.sandbox.messages import EPHEMERAL, MessageFactory
+from bot.sandbox.messages import EPHEMERAL, MessageFactory, apply_mentions
 from bot.sandbox.rules import FaultInjector, SandboxRules
 from bot.sandbox.snowflake import SnowflakeFactory
 from bot.sandbox.store import AttachmentStore, MessageStore, RecordedRequest, StoredMessage, UploadedFile
@@ -55,6 +55,8 @@ class SandboxCore:
         self.messages.update(message.id, self.factory.edit_changes(message.data, payload, files))
         if "allowed_mentions" in payload:
             message.allowed_mentions = payload["allowed_mentions"]
+        if "content" in payload or "allowed_mentions" in payload:
+            apply_mentions(message.data, message.allowed_mentions, self.world.users)
         await self._dispatch("MESSAGE_UPDATE", message)
         return message
 

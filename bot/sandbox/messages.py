@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -16,15 +17,35 @@ JSON = dict[str, Any]
 EPHEMERAL = 1 << 6
 LOADING = 1 << 7
 SETTABLE_FIELDS = ("content", "embeds", "components", "tts", "poll", "sticker_ids", "nonce")
+USER_MENTION = re.compile(r"<@!?(\d+)>")
+
+
+def apply_mentions(data: JSON, allowed: JSON | None, users: Mapping[int, JSON]) -> None:
+    """Fill ``mentions``/``mention_everyone`` from the content, as ``allowed_mentions`` permits."""
+    content = str(data.get("content") or "")
+    parse = ["users", "roles", "everyone"] if allowed is None else list(allowed.get("parse") or [])
+    listed = set() if allowed is None else {int(u) for u in allowed.get("users") or []}
+    mentioned: dict[int, JSON] = {}
+    for raw in USER_MENTION.findall(content):
+        user_id = int(raw)
+        if user_id in users and ("users" in parse or user_id in listed):
+            mentioned.setdefault(user_id, users[user_id])
+    data["mentions"] = list(mentioned.values())
+    data["mention_everyone"] = "everyone" in parse and ("@everyone" in content or "@here" in content)
 
 
 class MessageFactory:
     """Turns request payloads and uploaded files into stored, Discord-shaped messages."""
 
     def __init__(
-        self, ids: SnowflakeFactory, attachments: AttachmentStore, public_base: Callable[[], str]
+        self,
+        ids: SnowflakeFactory,
+        attachments: AttachmentStore,
+        public_base: Callable[[], str],
+        users: Mapping[int, JSON],
     ) -> None:
         self._ids = ids
+        self._users = users
         self._attachments = attachments
         self._public_base = public_base
 
@@ -86,6 +107,7 @@ class MessageFactory:
         if interaction is not None:
             data["interaction_metadata"] = interaction
         interaction_id = int(interaction["id"]) if interaction else None
+        apply_mentions(data, payload.get("allowed_mentions"), self._users)
         return StoredMessage(data, payload.get("allowed_mentions"), interaction_id)
 
     def edit_changes(self, current: JSON, payload: JSON, files: tuple[UploadedFile, ...]) -> JSON:

@@ -60,7 +60,7 @@ class SandboxServer:
             world=self.world,
             rules=self.rules,
             gateway=self.gateway,
-            factory=MessageFactory(ids, attachments, lambda: self.base_url),
+            factory=MessageFactory(ids, attachments, lambda: self.base_url, self.world.users),
             attachments=attachments,
             commands=CommandRegistry(ids, self.world.application_id),
             interactions=InteractionRegistry(self.rules),

@@ -43,6 +43,7 @@ class ArtBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         await self.add_cog(ArtCog(self), guild=self.guild)
+        self.tree.add_command(hello)
 
     async def on_ready(self) -> None:
         self.ready.set()
@@ -63,6 +64,13 @@ class ArtBot(commands.Bot):
                 return self.errors[0]
             await asyncio.sleep(0.02)
         raise AssertionError("the bot saw no HTTP error")
+
+
+@app_commands.command(name="hello", description="A global command, usable in DMs")
+@app_commands.allowed_contexts(guilds=True, dms=True)
+async def hello(interaction: discord.Interaction) -> None:
+    where = "a DM" if interaction.guild_id is None else "a guild"
+    await interaction.response.send_message(f"hello {interaction.user.name} from {where}")
 
 
 class ArtCog(commands.Cog):
@@ -89,6 +97,17 @@ class ArtCog(commands.Cog):
                 allowed_mentions=discord.AllowedMentions.none(),
             )
         )
+
+    @app_commands.command(name="palette", description="Pick a colour")
+    async def palette(self, interaction: discord.Interaction, colour: str) -> None:
+        await interaction.response.send_message(f"colour {colour}")
+
+    @palette.autocomplete("colour")
+    async def palette_colours(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        colours = ["red", "rose", "blue"]
+        return [app_commands.Choice(name=c, value=c) for c in colours if c.startswith(current)]
 
     @app_commands.command(name="ping", description="Answer at once")
     async def ping(self, interaction: discord.Interaction) -> None:

@@ -61,6 +61,7 @@ async def art_bot(sandbox: SandboxServer) -> AsyncIterator[ArtBot]:
     try:
         await asyncio.wait_for(bot.ready.wait(), 10)
         await bot.tree.sync(guild=bot.guild)
+        await bot.tree.sync()
         yield bot
     finally:
         await bot.close()

@@ -27,10 +27,10 @@ async def test_connects_and_sees_the_guild(sandbox: SandboxServer, art_bot: ArtB
 
 async def test_sync_registers_typed_guild_commands(sandbox: SandboxServer, art_bot: ArtBot) -> None:
     synced = {c["name"]: c for c in sandbox.commands(sandbox.guild_id)}
-    assert set(synced) == {"paint", "ping", "slow", "later", "huge"}
+    assert set(synced) == {"paint", "palette", "ping", "slow", "later", "huge"}
     options = {o["name"]: o["type"] for o in synced["paint"]["options"]}
     assert options == {"prompt": 3, "steps": 4, "reference": 11}
-    assert sandbox.commands() == []
+    assert [c["name"] for c in sandbox.commands()] == ["hello"]
     with pytest.raises(LookupError):
         await sandbox.send_slash_command("unknown")
 
@@ -159,3 +159,35 @@ async def test_server_error_is_retried(sandbox: SandboxServer, art_bot: ArtBot) 
     assert edited.content == "edited" and sandbox.messages()[-1]["content"] == "edited"
     await sent.delete()
     assert sandbox.messages() == []
+
+
+async def test_dm_interaction_carries_user_not_member(sandbox: SandboxServer, art_bot: ArtBot) -> None:
+    handle = await sandbox.send_slash_command("hello", guild=False)
+    assert "member" not in handle.payload and "guild_id" not in handle.payload
+    assert handle.payload["user"]["id"] == str(sandbox.member_id)
+    message = await sandbox.wait_for_message(lambda m: m["content"].startswith("hello"))
+    assert message["content"] == "hello tester from a DM"
+    assert message["channel_id"] == str(sandbox.dm_channel_id)
+    with pytest.raises(LookupError):
+        await sandbox.send_slash_command("ping", guild=False)
+
+
+async def test_autocomplete_returns_choices(sandbox: SandboxServer, art_bot: ArtBot) -> None:
+    handle = await sandbox.send_autocomplete("palette", {"colour": "r"}, focused="colour")
+    await sandbox.wait_for_response(handle)
+    assert handle.response_type == 8
+    assert handle.response_data == {
+        "choices": [{"name": "red", "value": "red"}, {"name": "rose", "value": "rose"}]
+    }
+
+
+async def test_allowed_mentions_are_recorded_and_applied(sandbox: SandboxServer, art_bot: ArtBot) -> None:
+    mention = f"<@{sandbox.member_id}>"
+    await sandbox.send_slash_command("paint", {"prompt": mention})
+    quiet = await sandbox.wait_for_message(is_followup)
+    assert quiet["mentions"] == []
+    channel = art_bot.get_channel(sandbox.channel_id)
+    assert isinstance(channel, discord.TextChannel)
+    loud = await channel.send(f"look {mention}")
+    [stored] = [m for m in sandbox.messages() if m["id"] == str(loud.id)]
+    assert [u["id"] for u in stored["mentions"]] == [str(sandbox.member_id)]
