@@ -1,0 +1,1 @@
+"""Image generation with diffusers: presets, validation, generation, safety, batching."""
