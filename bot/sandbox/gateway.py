@@ -27,6 +27,7 @@ CLOSE_UNKNOWN_OPCODE, CLOSE_DECODE_ERROR, CLOSE_NOT_AUTHENTICATED = 4001, 4002, 
 CLOSE_AUTH_FAILED, CLOSE_ALREADY_AUTHENTICATED, CLOSE_INVALID_SHARD = 4004, 4005, 4010
 
 REPLAY_LIMIT = 2000
+GUILD_PRESENCES = 1 << 8
 
 
 @dataclass(frozen=True)
@@ -247,6 +248,7 @@ class Gateway:
             await connection.ws.close(code=CLOSE_NOT_AUTHENTICATED, message=b"Not authenticated")
             return None
         if op == REQUEST_MEMBERS:
+            self._note("request_members", session)
             await self._members_chunk(session, data or {})
         elif op not in (PRESENCE, 4):
             await connection.ws.close(code=CLOSE_UNKNOWN_OPCODE, message=b"Unknown opcode")
@@ -272,7 +274,10 @@ class Gateway:
             session.connection = connection
             await session._dispatch_locked("READY", self._ready_payload(session, guild_ids, "shard" in data))
             for guild_id in guild_ids:
-                await session._dispatch_locked("GUILD_CREATE", self.world.guild_create_payload(guild_id))
+                guild = self.world.guild_create_payload(
+                    guild_id, all_members=bool(session.intents & GUILD_PRESENCES)
+                )
+                await session._dispatch_locked("GUILD_CREATE", guild)
         self._note("identify", session)
         return session
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -14,6 +15,7 @@ from bot.sandbox.rules import FaultInjector
 from bot.sandbox.store import RecordedRequest, UploadedFile
 
 API_PREFIX = "/api/v10"
+log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 UNAUTHENTICATED_PREFIXES = ("/webhooks/", "/interactions/")
 PAYLOAD: web.RequestKey[Any] = web.RequestKey("payload", object)
@@ -69,6 +71,9 @@ def api_middleware(requests: list[RecordedRequest], faults: FaultInjector, token
             return h.error_response(404, 0, "404: Not Found")
         except web.HTTPMethodNotAllowed:
             return h.error_response(405, 0, "405: Method Not Allowed")
+        except Exception:
+            log.exception("sandbox handler failed for %s %s", request.method, path)
+            return h.error_response(500, 0, "500: Internal Server Error (sandbox bug, see its log)")
         if response.status < 400:
             response.headers.update(h.ratelimit_headers(bucket))
         return response

@@ -155,9 +155,10 @@ class World:
             member["permissions"] = ALL_PERMISSIONS if user_id == guild.owner_id else EVERYONE_PERMISSIONS
         return member
 
-    def guild_create_payload(self, guild_id: int) -> JSON:
-        """The full GUILD_CREATE payload, members included."""
+    def guild_create_payload(self, guild_id: int, *, all_members: bool = True) -> JSON:
+        """The GUILD_CREATE payload; without ``all_members`` only the bot's own member (as without presences)."""
         guild = self.guilds[guild_id]
+        listed = guild.member_ids if all_members else [self.application_id]
         return {
             "id": str(guild.id),
             "name": guild.name,
@@ -192,7 +193,7 @@ class World:
             "large": False,
             "unavailable": False,
             "member_count": len(guild.member_ids),
-            "members": [self.member_payload(guild.id, uid) for uid in guild.member_ids],
+            "members": [self.member_payload(guild.id, uid) for uid in listed],
             "channels": [dict(channel) for channel in guild.channels],
             "threads": [],
             "presences": [],

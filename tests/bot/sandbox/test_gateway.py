@@ -7,6 +7,7 @@ import json
 import zlib
 
 import aiohttp
+import discord
 import pytest
 
 from bot.sandbox import SandboxServer
@@ -28,7 +29,8 @@ async def test_client_uses_zlib_stream_and_heartbeats(sandbox: SandboxServer) ->
         assert hello["op"] == 10 and hello["d"]["heartbeat_interval"] == sandbox.rules.heartbeat_interval_ms
         await ws.send_json({"op": 1, "d": None})
         assert json.loads(inflate.decompress(await ws.receive_bytes())) == {"op": 11}
-        await ws.send_json({"op": 2, "d": {"token": TOKEN, "intents": 1, "properties": {}}})
+        presences = 1 << 8
+        await ws.send_json({"op": 2, "d": {"token": TOKEN, "intents": 1 | presences, "properties": {}}})
         ready = json.loads(inflate.decompress(await ws.receive_bytes()))
         guild = json.loads(inflate.decompress(await ws.receive_bytes()))
     assert (ready["t"], ready["s"], guild["t"], guild["s"]) == ("READY", 1, "GUILD_CREATE", 2)
@@ -107,4 +109,27 @@ async def test_autosharded_client_identifies_every_shard(sandbox: SandboxServer,
         assert sandbox.gateway.count("identify") == 2
     finally:
         await bot.close()
+        await asyncio.wait_for(task, 10)
+
+
+async def test_member_chunking_for_bots_with_the_members_intent(sandbox: SandboxServer) -> None:
+    intents = discord.Intents.default()
+    intents.members = True
+    client = discord.Client(intents=intents, guild_ready_timeout=0.05)
+    ready = asyncio.Event()
+
+    async def on_ready() -> None:
+        ready.set()
+
+    client.event(on_ready)
+    task = asyncio.create_task(client.start(TOKEN))
+    try:
+        await asyncio.wait_for(ready.wait(), 10)
+        guild = client.get_guild(sandbox.guild_id)
+        assert guild is not None and guild.chunked
+        assert sandbox.gateway.count("request_members") == 1
+        member = guild.get_member(sandbox.member_id)
+        assert member is not None and member.name == "tester"
+    finally:
+        await client.close()
         await asyncio.wait_for(task, 10)
