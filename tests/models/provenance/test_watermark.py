@@ -1,0 +1,63 @@
+"""The invisible watermark: payload coding, survival of JPEG 80, and its side effects."""
+
+from __future__ import annotations
+
+import io
+import multiprocessing
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from models.provenance import watermark
+from tests.models.provenance.conftest import gradient_image, scene_image
+
+
+def jpeg80(image: Image.Image) -> Image.Image:
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=80)
+    return Image.open(io.BytesIO(buffer.getvalue()))
+
+
+def test_payload_coding() -> None:
+    bits = watermark.encode_payload(0xDEADBEEF)
+    assert bits.size == watermark.PAYLOAD_BITS
+    assert watermark.decode_payload(bits) == 0xDEADBEEF
+    for position in (0, 17, 40):
+        damaged = bits.copy()
+        damaged[position] = not damaged[position]
+        assert watermark.decode_payload(damaged) is None
+    assert watermark.job_reference("3f2a9c1e" + "0" * 24) == 0x3F2A9C1E
+
+
+@pytest.mark.parametrize("make", [gradient_image, scene_image])
+def test_reference_survives_jpeg_80(make: object) -> None:
+    original = make()  # type: ignore[operator]
+    marked = watermark.embed(original, 0x3F2A9C1E)
+    mse = np.mean((np.asarray(marked, float) - np.asarray(original, float)) ** 2)
+    assert 10 * np.log10(255**2 / mse) >= 35
+    read = watermark.extract(jpeg80(marked))
+    assert read is not None and read.hex == "3f2a9c1e"
+    assert watermark.extract(original) is None
+
+
+def test_embedding_is_deterministic() -> None:
+    image = scene_image(256)
+    assert np.array_equal(
+        np.asarray(watermark.embed(image, 12345)), np.asarray(watermark.embed(image, 12345))
+    )
+
+
+def test_too_small_images() -> None:
+    small = Image.new("RGB", (64, 64))
+    assert not watermark.can_hold(64, 64) and watermark.can_hold(256, 512)
+    with pytest.raises(ValueError, match="cannot carry"):
+        watermark.embed(small, 1)
+    assert watermark.extract(small) is None
+
+
+def test_library_is_quiet_and_leaves_multiprocessing_alone(capsys: pytest.CaptureFixture[str]) -> None:
+    method = multiprocessing.get_start_method(allow_none=True)
+    watermark.embed(gradient_image(256), 7)
+    assert capsys.readouterr().out == ""
+    assert multiprocessing.get_start_method(allow_none=True) == method
