@@ -40,6 +40,7 @@ class ArtBot(commands.Bot):
         self.clicks: list[int] = []
         self.errors: list[discord.HTTPException] = []
         self.references: list[bytes] = []
+        self.callback_message_ids: list[int | None] = []
 
     async def setup_hook(self) -> None:
         await self.add_cog(ArtCog(self), guild=self.guild)
@@ -108,6 +109,13 @@ class ArtCog(commands.Cog):
     ) -> list[app_commands.Choice[str]]:
         colours = ["red", "rose", "blue"]
         return [app_commands.Choice(name=c, value=c) for c in colours if c.startswith(current)]
+
+    @app_commands.command(name="sketch", description="Answer at once with a file and a button, then edit")
+    async def sketch(self, interaction: discord.Interaction) -> None:
+        file = discord.File(io.BytesIO(PNG), "sketch.png")
+        callback = await interaction.response.send_message("sketch v1", file=file, view=ArtView(self.bot))
+        self.bot.callback_message_ids.append(callback.message_id)
+        await interaction.edit_original_response(content="sketch v2")
 
     @app_commands.command(name="ping", description="Answer at once")
     async def ping(self, interaction: discord.Interaction) -> None:

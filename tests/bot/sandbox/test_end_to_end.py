@@ -27,7 +27,7 @@ async def test_connects_and_sees_the_guild(sandbox: SandboxServer, art_bot: ArtB
 
 async def test_sync_registers_typed_guild_commands(sandbox: SandboxServer, art_bot: ArtBot) -> None:
     synced = {c["name"]: c for c in sandbox.commands(sandbox.guild_id)}
-    assert set(synced) == {"paint", "palette", "ping", "slow", "later", "huge"}
+    assert set(synced) == {"paint", "palette", "sketch", "ping", "slow", "later", "huge"}
     options = {o["name"]: o["type"] for o in synced["paint"]["options"]}
     assert options == {"prompt": 3, "steps": 4, "reference": 11}
     assert [c["name"] for c in sandbox.commands()] == ["hello"]
@@ -191,3 +191,19 @@ async def test_allowed_mentions_are_recorded_and_applied(sandbox: SandboxServer,
     loud = await channel.send(f"look {mention}")
     [stored] = [m for m in sandbox.messages() if m["id"] == str(loud.id)]
     assert [u["id"] for u in stored["mentions"]] == [str(sandbox.member_id)]
+
+
+async def test_multipart_initial_response_with_view_then_edit(
+    sandbox: SandboxServer, art_bot: ArtBot
+) -> None:
+    handle = await sandbox.send_slash_command("sketch")
+    message = await sandbox.wait_for_message(lambda m: m["content"] == "sketch v2")
+    assert message["id"] == str(handle.original_message_id)
+    assert message["edited_timestamp"] is not None
+    assert [a["filename"] for a in message["attachments"]] == ["sketch.png"]
+    [callback] = sandbox.requests_to("POST /interactions/*/callback")
+    assert callback.query.get("with_response") in ("1", "true") and callback.files[0].filename == "sketch.png"
+    click = await sandbox.click_button(message, "again")
+    await sandbox.wait_for_response(click)
+    assert art_bot.clicks == [sandbox.member_id]
+    assert art_bot.callback_message_ids == [int(message["id"])], "with_response gave the bot the message id"
