@@ -112,9 +112,18 @@ def mean_nll(model: torch.nn.Module, seqs: list[list[int]], pad: int, batch_toke
 
 def train(examples: list[Example], config: TrainConfig, out_dir: Path) -> dict[str, Any]:
     """Train on the examples' train split, validate on their validation split, save to `out_dir`."""
+    threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
     torch.set_num_threads(config.threads)
-    torch.manual_seed(config.seed)
     torch.use_deterministic_algorithms(True)
+    try:
+        return _train(examples, config, out_dir)
+    finally:
+        torch.set_num_threads(threads)
+        torch.use_deterministic_algorithms(deterministic)
+
+
+def _train(examples: list[Example], config: TrainConfig, out_dir: Path) -> dict[str, Any]:
+    torch.manual_seed(config.seed)
     vocab = Vocab()
     model = build_model(vocab, seed=config.seed, **config.shape)
     limit = model.config.n_positions
@@ -157,13 +166,17 @@ def train(examples: list[Example], config: TrainConfig, out_dir: Path) -> dict[s
             elapsed = time.monotonic() - started
             if step % 50 == 0:
                 log.info(
-                    "step %d/%d loss %.3f %.0f tok/s", step, total_steps, float(loss), tokens_seen / elapsed
+                    "step %d/%d loss %.3f %.0f tok/s",
+                    step,
+                    total_steps,
+                    float(loss.detach()),
+                    tokens_seen / elapsed,
                 )
             if val_seqs and (step % config.eval_every == 0 or step == total_steps):
                 history.append(
                     {
                         "step": step,
-                        "train_loss": float(loss),
+                        "train_loss": float(loss.detach()),
                         "val_nll": mean_nll(model, val_seqs, vocab.pad),
                         "minutes": elapsed / 60,
                     }

@@ -1,0 +1,66 @@
+"""Training smoke test (tiny config), the n-gram baseline and the metric definitions."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from models.music.metrics import (
+    empty_beat_rate,
+    groove_consistency,
+    overlap,
+    pitch_class_entropy,
+    pitch_range,
+    polyphony,
+    scale_consistency,
+)
+from models.music.ngram import NGramModel
+from models.music.train import make_batches, windows
+from models.music.vocab import Vocab
+
+from .conftest import examples_for_training
+
+
+def test_training_smoke(tiny_weights: Path) -> None:
+    record = json.loads((tiny_weights / "training.json").read_text())
+    assert record["steps"] >= 3 and (tiny_weights / "model.safetensors").exists()
+    first, last = record["history"][0], record["history"][-1]
+    assert last["val_nll"] < first["val_nll"] or last["val_nll"] < 6.0
+    assert Vocab.load(tiny_weights / "vocab.json").tokens == Vocab().tokens
+
+
+def test_windows_are_bar_aligned_and_bounded(vocab: Vocab) -> None:
+    ids = examples_for_training(vocab)[0].ids * 3
+    for window in windows(ids, vocab, 64):
+        assert len(window) <= 64 and window[:4] == ids[:4]
+        assert window[4] == vocab.bar or len(window) == 4
+
+
+def test_batches_respect_token_budget(vocab: Vocab) -> None:
+    import random
+
+    seqs = [[1] * n for n in range(5, 100, 7)]
+    for batch in make_batches(seqs, 200, random.Random(0)):
+        assert max(len(s) for s in batch) * len(batch) <= 200 or len(batch) == 1
+
+
+def test_ngram_is_a_distribution(vocab: Vocab) -> None:
+    seqs = [e.ids for e in examples_for_training(vocab)]
+    model = NGramModel(4, len(vocab)).fit(seqs)
+    total = sum(model.prob(seqs[0][:6], t) for t in range(len(vocab)))
+    assert math.isclose(total, 1.0, rel_tol=1e-6)
+    assert model.nll(seqs) < model.nll([list(reversed(s)) for s in seqs])
+
+
+def test_metric_definitions() -> None:
+    scale = [(i * 24, (i + 1) * 24, p) for i, p in enumerate([60, 62, 64, 65, 67, 69, 71, 72])]
+    assert scale_consistency(scale) == 1.0
+    assert pitch_range(scale) == 12
+    chromatic = [(i * 24, (i + 1) * 24, 60 + i) for i in range(12)]
+    assert math.isclose(pitch_class_entropy(chromatic), math.log2(12))
+    assert empty_beat_rate(scale) == 0.0
+    assert empty_beat_rate([(0, 24, 60), (48, 72, 60)]) == 1 / 3
+    assert polyphony([(0, 24, 60), (0, 24, 64), (0, 24, 67)]) == 3.0
+    assert groove_consistency(scale, 96) == 1.0
+    assert math.isclose(overlap([1, 2, 3, 4], [1, 2, 3, 4]), 1.0, rel_tol=1e-6)
