@@ -41,6 +41,17 @@ def error_response(
     return response
 
 
+class ApiError(Exception):
+    """Raised by a handler to answer with a Discord error body."""
+
+    def __init__(self, status: int, code: int, message: str) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status, self.code, self.message = status, code, message
+
+    def response(self) -> web.Response:
+        return error_response(self.status, self.code, self.message)
+
+
 def no_content() -> web.Response:
     return web.Response(status=204)
 

@@ -22,6 +22,7 @@ DEFERRED_UPDATE_MESSAGE = 6
 UPDATE_MESSAGE = 7
 AUTOCOMPLETE_RESULT = 8
 MODAL = 9
+LAUNCH_ACTIVITY = 12
 
 
 @dataclass(frozen=True)
@@ -88,13 +89,11 @@ class InteractionRegistry:
     def get(self, interaction_id: int) -> InteractionHandle | None:
         return self._by_id.get(interaction_id)
 
-    def for_callback(
-        self, interaction_id: int, token: str
-    ) -> tuple[InteractionHandle | None, Rejection | None]:
+    def for_callback(self, interaction_id: int, token: str) -> InteractionHandle | Rejection:
         """The interaction an initial response targets, or why Discord would refuse it."""
         handle = self._by_id.get(interaction_id)
         if handle is None or handle.token != token:
-            return None, Rejection(404, codes.UNKNOWN_INTERACTION, "Unknown interaction")
+            return Rejection(404, codes.UNKNOWN_INTERACTION, "Unknown interaction")
         if handle.responded:
             rejection = Rejection(
                 400, codes.ALREADY_ACKNOWLEDGED, "Interaction has already been acknowledged."
@@ -102,22 +101,20 @@ class InteractionRegistry:
         elif self.rules.clock() - handle.created_at > self.rules.response_window:
             rejection = Rejection(404, codes.UNKNOWN_INTERACTION, "Unknown interaction")
         else:
-            return handle, None
+            return handle
         handle.rejections.append(rejection)
-        return handle, rejection
+        return rejection
 
-    def for_webhook(
-        self, application_id: int, token: str, application: int
-    ) -> tuple[InteractionHandle | None, Rejection | None]:
+    def for_webhook(self, application_id: int, token: str, application: int) -> InteractionHandle | Rejection:
         """The interaction a followup/@original request targets, or why Discord would refuse it."""
         handle = self._by_token.get(token)
         if handle is None or application_id != application:
-            return None, Rejection(401, codes.INVALID_WEBHOOK_TOKEN, "Invalid Webhook Token")
+            return Rejection(401, codes.INVALID_WEBHOOK_TOKEN, "Invalid Webhook Token")
         if self.rules.clock() - handle.created_at > self.rules.token_ttl:
             rejection = Rejection(401, codes.INVALID_WEBHOOK_TOKEN, "Invalid Webhook Token")
         elif not handle.responded:
             rejection = Rejection(404, codes.UNKNOWN_WEBHOOK, "Unknown Webhook")
         else:
-            return handle, None
+            return handle
         handle.rejections.append(rejection)
-        return handle, rejection
+        return rejection

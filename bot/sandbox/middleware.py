@@ -67,6 +67,8 @@ def api_middleware(requests: list[RecordedRequest], faults: FaultInjector, token
             return h.error_response(401, h.UNAUTHORIZED, "401: Unauthorized")
         try:
             response = await handler(request)
+        except h.ApiError as exc:
+            return exc.response()
         except web.HTTPNotFound:
             return h.error_response(404, 0, "404: Not Found")
         except web.HTTPMethodNotAllowed:

@@ -11,7 +11,7 @@ from bot.sandbox import interactions as ix
 from bot.sandbox.core import SandboxCore
 from bot.sandbox.messages import EPHEMERAL, LOADING
 from bot.sandbox.middleware import API_PREFIX, FILES, PAYLOAD, json_body
-from bot.sandbox.store import StoredMessage
+from bot.sandbox.store import StoredMessage, UploadedFile
 
 JSON = dict[str, Any]
 TRUE_VALUES = ("1", "true", "True")
@@ -77,69 +77,71 @@ class RestApi:
 
     # --- application commands ----------------------------------------------------------------
 
-    def _command_scope(self, request: web.Request) -> tuple[int | None, web.Response | None]:
+    def _command_scope(self, request: web.Request) -> int | None:
+        """The guild id of a guild-command route, None for global commands."""
         if _int(request, "app_id") != self.core.world.application_id:
-            return None, h.error_response(403, 50001, "Missing Access")
-        guild = request.match_info.get("guild_id")
-        if guild is None:
-            return None, None
-        if int(guild) not in self.core.world.guilds:
-            return None, h.error_response(404, 10004, "Unknown Guild")
-        return int(guild), None
+            raise h.ApiError(403, 50001, "Missing Access")
+        if "guild_id" not in request.match_info:
+            return None
+        guild_id = _int(request, "guild_id")
+        if guild_id not in self.core.world.guilds:
+            raise h.ApiError(404, 10004, "Unknown Guild")
+        return guild_id
 
     async def get_commands(self, request: web.Request) -> web.Response:
-        guild_id, error = self._command_scope(request)
-        return error or h.json_response(self.core.commands.listing(guild_id))
+        return h.json_response(self.core.commands.listing(self._command_scope(request)))
 
     async def put_commands(self, request: web.Request) -> web.Response:
-        guild_id, error = self._command_scope(request)
-        if error:
-            return error
+        guild_id = self._command_scope(request)
         payload = request[PAYLOAD]
         if not isinstance(payload, list) or not all(isinstance(c, dict) and "name" in c for c in payload):
-            return h.error_response(400, h.INVALID_FORM_BODY, "Invalid Form Body")
+            raise h.ApiError(400, h.INVALID_FORM_BODY, "Invalid Form Body")
         return h.json_response(self.core.commands.overwrite(payload, guild_id))
 
     # --- interactions --------------------------------------------------------------------------
 
     async def interaction_callback(self, request: web.Request) -> web.Response:
-        handle, rejection = self.core.interactions.for_callback(
-            _int(request, "interaction_id"), request.match_info["token"]
-        )
-        if rejection is not None or handle is None:
-            assert rejection is not None
-            return h.error_response(rejection.status, rejection.code, rejection.message)
+        """The initial response: checked against the 3 s window and single-acknowledgement rule."""
+        interaction_id, token = _int(request, "interaction_id"), request.match_info["token"]
+        handle = _accepted(self.core.interactions.for_callback(interaction_id, token))
         body = json_body(request)
         files = request[FILES]
-        if self.core.oversized(files):
-            return h.error_response(413, h.ENTITY_TOO_LARGE, "Request entity too large")
+        self._check_sizes(files)
         kind = body.get("type")
         data = body.get("data") or {}
-        message: StoredMessage | None = None
+        message = await self._apply_response(handle, kind, data, files)
+        handle.mark_responded(int(kind or 0), data)
+        if request.query.get("with_response") not in TRUE_VALUES:
+            return h.no_content()
+        return h.json_response(self._callback_body(handle, int(kind or 0), message))
+
+    async def _apply_response(
+        self, handle: ix.InteractionHandle, kind: Any, data: JSON, files: tuple[UploadedFile, ...]
+    ) -> StoredMessage | None:
+        """Create or edit the message a callback type implies; refuse types that do not fit."""
         if kind == ix.CHANNEL_MESSAGE:
-            message = await self._interaction_message(handle, data, files)
-        elif kind == ix.DEFERRED_CHANNEL_MESSAGE:
+            return await self._interaction_message(handle, data, files)
+        if kind == ix.DEFERRED_CHANNEL_MESSAGE:
             loading = {"flags": LOADING | (int(data.get("flags") or 0) & EPHEMERAL)}
-            message = await self._interaction_message(handle, loading, ())
-        elif kind in (ix.DEFERRED_UPDATE_MESSAGE, ix.UPDATE_MESSAGE):
+            return await self._interaction_message(handle, loading, ())
+        if kind in (ix.DEFERRED_UPDATE_MESSAGE, ix.UPDATE_MESSAGE):
             message = self._component_message(handle)
             if message is None:
-                return h.error_response(400, h.INVALID_FORM_BODY, "Interaction has no message to update")
+                raise h.ApiError(400, h.INVALID_FORM_BODY, "Interaction has no message to update")
             handle.original_message_id = message.id
             if kind == ix.UPDATE_MESSAGE:
                 await self.core.edit(message, data, files)
-        elif kind == ix.AUTOCOMPLETE_RESULT and handle.type != ix.AUTOCOMPLETE:
-            return h.error_response(
+            return message
+        if kind == ix.AUTOCOMPLETE_RESULT and handle.type != ix.AUTOCOMPLETE:
+            raise h.ApiError(
                 400, h.INVALID_FORM_BODY, "Autocomplete result for a non-autocomplete interaction"
             )
-        elif kind not in (ix.PONG, ix.AUTOCOMPLETE_RESULT, ix.MODAL, 10, 12):
-            return h.error_response(400, h.INVALID_FORM_BODY, f"Invalid interaction response type {kind!r}")
-        handle.mark_responded(int(kind), data)
-        if request.query.get("with_response") not in TRUE_VALUES:
-            return h.no_content()
-        return h.json_response(self._callback_body(handle, int(kind), message))
+        if kind not in (ix.PONG, ix.AUTOCOMPLETE_RESULT, ix.MODAL, ix.LAUNCH_ACTIVITY):
+            raise h.ApiError(400, h.INVALID_FORM_BODY, f"Invalid interaction response type {kind!r}")
+        return None
 
     def _callback_body(self, handle: ix.InteractionHandle, kind: int, message: StoredMessage | None) -> JSON:
+        """``?with_response`` body: the interaction, plus the message resource when one was made."""
         interaction: JSON = {"id": str(handle.id), "type": handle.type}
         body: JSON = {"interaction": interaction}
         if message is not None and kind != ix.DEFERRED_UPDATE_MESSAGE:
@@ -148,10 +150,6 @@ class RestApi:
             interaction["response_message_loading"] = bool(flags & LOADING)
             interaction["response_message_ephemeral"] = bool(flags & EPHEMERAL)
             body["resource"] = {"type": kind, "message": message.data}
-        else:
-            body["resource"] = None
-        if body["resource"] is None:
-            del body["resource"]
         return body
 
     def _component_message(self, handle: ix.InteractionHandle) -> StoredMessage | None:
@@ -197,46 +195,32 @@ class RestApi:
 
     # --- webhooks (followups and @original) ----------------------------------------------------
 
-    def _webhook_handle(
-        self, request: web.Request
-    ) -> tuple[ix.InteractionHandle | None, web.Response | None]:
-        handle, rejection = self.core.interactions.for_webhook(
+    def _webhook_handle(self, request: web.Request) -> ix.InteractionHandle:
+        found = self.core.interactions.for_webhook(
             _int(request, "app_id"), request.match_info["token"], self.core.world.application_id
         )
-        if rejection is not None:
-            return None, h.error_response(rejection.status, rejection.code, rejection.message)
-        return handle, None
+        return _accepted(found)
 
-    def _webhook_message(
-        self, request: web.Request
-    ) -> tuple[ix.InteractionHandle | None, StoredMessage | None, web.Response | None]:
-        handle, error = self._webhook_handle(request)
-        if handle is None:
-            return None, None, error
+    def _webhook_message(self, request: web.Request) -> StoredMessage:
+        handle = self._webhook_handle(request)
         raw = request.match_info["message_id"]
         message_id = handle.original_message_id if raw == "@original" else int(raw) if raw.isdigit() else None
         allowed = {handle.original_message_id, *handle.followup_ids}
-        message = self.core.messages.get(message_id) if message_id in allowed and message_id else None
+        message = self.core.messages.get(message_id) if message_id and message_id in allowed else None
         if message is None:
-            return handle, None, h.error_response(404, h.UNKNOWN_MESSAGE, "Unknown Message")
-        return handle, message, None
+            raise h.ApiError(404, h.UNKNOWN_MESSAGE, "Unknown Message")
+        return message
+
+    def _check_sizes(self, files: tuple[UploadedFile, ...]) -> None:
+        if self.core.oversized(files):
+            raise h.ApiError(413, h.ENTITY_TOO_LARGE, "Request entity too large")
 
     async def execute_webhook(self, request: web.Request) -> web.Response:
-        handle, error = self._webhook_handle(request)
-        if handle is None:
-            assert error is not None
-            return error
+        handle = self._webhook_handle(request)
         files = request[FILES]
-        if self.core.oversized(files):
-            return h.error_response(413, h.ENTITY_TOO_LARGE, "Request entity too large")
+        self._check_sizes(files)
         payload = json_body(request)
-        if (
-            not payload.get("content")
-            and not payload.get("embeds")
-            and not files
-            and not payload.get("components")
-        ):
-            return h.error_response(400, 50006, "Cannot send an empty message")
+        _require_content(payload, files)
         original = self.core.messages.get(handle.original_message_id or 0)
         if original is not None and original.data.get("flags", 0) & LOADING:
             # The first followup after a "thinking" defer replaces the loading message.
@@ -248,107 +232,75 @@ class RestApi:
         return h.no_content()
 
     async def get_webhook_message(self, request: web.Request) -> web.Response:
-        _, message, error = self._webhook_message(request)
-        return error or h.json_response(_present(message))
+        return h.json_response(self._webhook_message(request).data)
 
     async def edit_webhook_message(self, request: web.Request) -> web.Response:
-        _, message, error = self._webhook_message(request)
-        if error is not None or message is None:
-            return error or h.error_response(404, h.UNKNOWN_MESSAGE, "Unknown Message")
-        if self.core.oversized(request[FILES]):
-            return h.error_response(413, h.ENTITY_TOO_LARGE, "Request entity too large")
+        message = self._webhook_message(request)
+        self._check_sizes(request[FILES])
         await self.core.edit(message, json_body(request), request[FILES])
         return h.json_response(message.data)
 
     async def delete_webhook_message(self, request: web.Request) -> web.Response:
-        _, message, error = self._webhook_message(request)
-        if error is not None or message is None:
-            return error or h.error_response(404, h.UNKNOWN_MESSAGE, "Unknown Message")
-        await self.core.delete(message)
+        await self.core.delete(self._webhook_message(request))
         return h.no_content()
 
     # --- channels ------------------------------------------------------------------------------
 
-    def _channel(self, request: web.Request) -> tuple[int, JSON | None]:
+    def _channel_id(self, request: web.Request) -> int:
         channel_id = _int(request, "channel_id")
-        return channel_id, self.core.world.channels.get(channel_id)
+        if channel_id not in self.core.world.channels:
+            raise h.ApiError(404, h.UNKNOWN_CHANNEL, "Unknown Channel")
+        return channel_id
+
+    def _channel_message(self, request: web.Request) -> StoredMessage:
+        message = self.core.messages.get(_int(request, "message_id"))
+        if message is None or message.channel_id != self._channel_id(request):
+            raise h.ApiError(404, h.UNKNOWN_MESSAGE, "Unknown Message")
+        return message
 
     async def get_channel(self, request: web.Request) -> web.Response:
-        _, channel = self._channel(request)
-        return (
-            h.json_response(channel)
-            if channel
-            else h.error_response(404, h.UNKNOWN_CHANNEL, "Unknown Channel")
-        )
+        return h.json_response(self.core.world.channels[self._channel_id(request)])
 
     async def list_channel_messages(self, request: web.Request) -> web.Response:
-        channel_id, channel = self._channel(request)
-        if channel is None:
-            return h.error_response(404, h.UNKNOWN_CHANNEL, "Unknown Channel")
+        """Newest first, like Discord; ephemeral messages are not part of channel history."""
+        messages = self.core.messages.in_channel(self._channel_id(request))
+        visible = [m.data for m in messages if not m.data.get("flags", 0) & EPHEMERAL]
         limit = min(int(request.query.get("limit", "50")), 100)
-        visible = [
-            m.data
-            for m in self.core.messages.in_channel(channel_id)
-            if not m.data.get("flags", 0) & EPHEMERAL
-        ]
         return h.json_response(list(reversed(visible))[:limit])
 
     async def create_channel_message(self, request: web.Request) -> web.Response:
-        channel_id, channel = self._channel(request)
-        if channel is None:
-            return h.error_response(404, h.UNKNOWN_CHANNEL, "Unknown Channel")
+        channel_id = self._channel_id(request)
         files = request[FILES]
-        if self.core.oversized(files):
-            return h.error_response(413, h.ENTITY_TOO_LARGE, "Request entity too large")
+        self._check_sizes(files)
         payload = json_body(request)
-        if (
-            not payload.get("content")
-            and not payload.get("embeds")
-            and not files
-            and not payload.get("components")
-        ):
-            return h.error_response(400, 50006, "Cannot send an empty message")
+        _require_content(payload, files)
+        reference = payload.get("message_reference")
         message = self.core.factory.create(
             channel_id=channel_id,
             guild_id=self.core.world.guild_of_channel(channel_id),
             author=self.core.world.bot_user,
             payload=payload,
             files=files,
-            message_type=19 if payload.get("message_reference") else 0,
+            message_type=19 if reference else 0,
         )
-        if payload.get("message_reference"):
-            message.data["message_reference"] = payload["message_reference"]
+        if reference:
+            message.data["message_reference"] = reference
         await self.core.publish(message)
         return h.json_response(message.data)
 
-    def _channel_message(self, request: web.Request) -> StoredMessage | None:
-        message = self.core.messages.get(_int(request, "message_id"))
-        return message if message is not None and message.channel_id == _int(request, "channel_id") else None
-
     async def get_channel_message(self, request: web.Request) -> web.Response:
-        message = self._channel_message(request)
-        return (
-            h.json_response(message.data)
-            if message
-            else h.error_response(404, h.UNKNOWN_MESSAGE, "Unknown Message")
-        )
+        return h.json_response(self._channel_message(request).data)
 
     async def edit_channel_message(self, request: web.Request) -> web.Response:
         message = self._channel_message(request)
-        if message is None:
-            return h.error_response(404, h.UNKNOWN_MESSAGE, "Unknown Message")
         if int(message.data["author"]["id"]) != self.core.world.bot_user_id:
-            return h.error_response(403, 50005, "Cannot edit a message authored by another user")
-        if self.core.oversized(request[FILES]):
-            return h.error_response(413, h.ENTITY_TOO_LARGE, "Request entity too large")
+            raise h.ApiError(403, 50005, "Cannot edit a message authored by another user")
+        self._check_sizes(request[FILES])
         await self.core.edit(message, json_body(request), request[FILES])
         return h.json_response(message.data)
 
     async def delete_channel_message(self, request: web.Request) -> web.Response:
-        message = self._channel_message(request)
-        if message is None:
-            return h.error_response(404, h.UNKNOWN_MESSAGE, "Unknown Message")
-        await self.core.delete(message)
+        await self.core.delete(self._channel_message(request))
         return h.no_content()
 
 
@@ -359,6 +311,12 @@ def _int(request: web.Request, name: str) -> int:
     return int(raw)
 
 
-def _present(message: StoredMessage | None) -> JSON:
-    assert message is not None
-    return message.data
+def _accepted(found: ix.InteractionHandle | ix.Rejection) -> ix.InteractionHandle:
+    if isinstance(found, ix.Rejection):
+        raise h.ApiError(found.status, found.code, found.message)
+    return found
+
+
+def _require_content(payload: JSON, files: tuple[UploadedFile, ...]) -> None:
+    if not (payload.get("content") or payload.get("embeds") or payload.get("components") or files):
+        raise h.ApiError(400, 50006, "Cannot send an empty message")
