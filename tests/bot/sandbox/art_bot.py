@@ -25,6 +25,10 @@ class ArtView(discord.ui.View):
         self.bot.clicks.append(interaction.user.id)
         await interaction.response.send_message("Painting another one", ephemeral=True)
 
+    @discord.ui.button(label="Done", custom_id="done", style=discord.ButtonStyle.secondary)
+    async def done(self, interaction: discord.Interaction, button: discord.ui.Button[ArtView]) -> None:
+        await interaction.response.edit_message(content="finished", view=None)
+
 
 class ArtBot(commands.Bot):
     """A minimal bot shaped like Atelier's: defer, work, follow up with a file and a button."""

@@ -207,3 +207,16 @@ async def test_multipart_initial_response_with_view_then_edit(
     await sandbox.wait_for_response(click)
     assert art_bot.clicks == [sandbox.member_id]
     assert art_bot.callback_message_ids == [int(message["id"])], "with_response gave the bot the message id"
+
+
+async def test_button_that_updates_its_own_message(sandbox: SandboxServer, art_bot: ArtBot) -> None:
+    await sandbox.send_slash_command("paint", {"prompt": "dusk"})
+    message = await sandbox.wait_for_message(is_followup)
+    click = await sandbox.click_button(message, "done")
+    await sandbox.wait_for_response(click)
+    assert click.response_type == 7 and click.original_message_id == int(message["id"])
+    [updated] = [m for m in sandbox.messages() if m["id"] == message["id"]]
+    assert (updated["content"], updated["components"]) == ("finished", [])
+    assert [a["filename"] for a in updated["attachments"]] == ["art.png"]
+    with pytest.raises(LookupError):
+        await sandbox.click_button(updated, "done")
