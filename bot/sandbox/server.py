@@ -8,12 +8,12 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.sandbox import interaction_payloads as ip
-from bot.sandbox.commands import ATTACHMENT, CommandRegistry, OptionResolvers, command_options
+from bot.sandbox.actions import AttachmentInput, UserActions
+from bot.sandbox.commands import CommandRegistry
 from bot.sandbox.control import ControlApi
 from bot.sandbox.core import SandboxCore
 from bot.sandbox.gateway import Gateway, GatewayEvent
-from bot.sandbox.interactions import InteractionHandle, InteractionRegistry, new_token
+from bot.sandbox.interactions import InteractionHandle, InteractionRegistry
 from bot.sandbox.messages import MessageFactory
 from bot.sandbox.middleware import API_PREFIX, api_middleware
 from bot.sandbox.rest import RestApi
@@ -23,7 +23,6 @@ from bot.sandbox.store import AttachmentStore, RecordedRequest, StoredMessage
 from bot.sandbox.world import World
 
 JSON = dict[str, Any]
-AttachmentInput = JSON | tuple[str, bytes] | tuple[str, bytes, str]
 
 
 class SandboxServer:
@@ -66,6 +65,7 @@ class SandboxServer:
             interactions=InteractionRegistry(self.rules),
             shard_count=shard_count,
         )
+        self.actions = UserActions(self.core)
         self._runner: web.AppRunner | None = None
 
     # --- lifecycle -----------------------------------------------------------------------------
@@ -185,7 +185,7 @@ class SandboxServer:
         self, filename: str, data: bytes, content_type: str = "application/octet-stream"
     ) -> JSON:
         """Store bytes and return an attachment object served at ``/_sandbox/attachments/...``."""
-        return self.core.factory.attachment(filename, data, content_type)
+        return self.actions.upload(filename, data, content_type)
 
     async def send_slash_command(
         self,
@@ -199,7 +199,8 @@ class SandboxServer:
         locale: str = "en-US",
     ) -> InteractionHandle:
         """Invoke a synced slash command (``"group sub"`` for subcommands) as ``user`` (the test member)."""
-        return await self._command(name, options, user, channel, guild, attachments, locale, focused=None)
+        given = {**(options or {}), **(attachments or {})}
+        return await self.actions.command(name, given, user=user, channel=channel, guild=guild, locale=locale)
 
     async def send_autocomplete(
         self,
@@ -211,121 +212,20 @@ class SandboxServer:
         guild: bool = True,
     ) -> InteractionHandle:
         """Send an autocomplete interaction (type 4) with ``focused`` as the option being typed."""
-        return await self._command(name, options, user, None, guild, None, "en-US", focused=focused)
+        return await self.actions.command(name, options, user=user, guild=guild, focused=focused)
 
     async def click_button(
         self, message: JSON | int, custom_id: str, *, user: int | None = None
     ) -> InteractionHandle:
         """Click the button ``custom_id`` on a stored message."""
         message_id = int(message["id"]) if isinstance(message, dict) else int(message)
-        stored = self.core.messages.get(message_id)
-        if stored is None:
-            raise LookupError(f"message {message_id} is not in the sandbox")
-        found = ip.find_custom_ids(stored.data.get("components", []))
-        if custom_id not in found:
-            raise LookupError(f"message {message_id} has no component {custom_id!r}; it has {found}")
-        payload = self._base(user, stored.channel_id, 0)
-        return await self._deliver(ip.with_button(payload, copy.deepcopy(stored.data), custom_id))
+        return await self.actions.click(message_id, custom_id, user=user)
 
     async def post_user_message(
         self, content: str, *, channel: int | None = None, user: int | None = None
     ) -> JSON:
         """A human posts in a channel (MESSAGE_CREATE for bots with the messages intent)."""
-        channel_id = self.channel_id if channel is None else channel
-        author = self.world.users[self.member_id if user is None else user]
-        message = self.core.factory.create(
-            channel_id=channel_id,
-            guild_id=self.world.guild_of_channel(channel_id),
-            author=author,
-            payload={"content": content},
-            files=(),
-        )
-        await self.core.publish(message)
-        return copy.deepcopy(message.data)
-
-    async def _command(
-        self,
-        name: str,
-        options: Mapping[str, Any] | None,
-        user: int | None,
-        channel: int | None,
-        guild: bool,
-        attachments: Mapping[str, AttachmentInput] | None,
-        locale: str,
-        *,
-        focused: str | None,
-    ) -> InteractionHandle:
-        channel_id = channel if channel is not None else self.channel_id if guild else self.dm_channel_id
-        guild_id = self.world.guild_of_channel(channel_id)
-        root, *path = name.split()
-        command = self.core.commands.find(root, guild_id)
-        given = dict(options or {})
-        given.update(attachments or {})
-        resolved: JSON = {}
-        built = command_options(command, path, given, self._resolvers(guild_id), resolved)
-        if focused is not None:
-            _mark_focused(built, focused)
-        payload = self._base(user, channel_id, 0, locale)
-        payload = ip.with_command(
-            payload, ip.command_data(command, built, resolved), autocomplete=focused is not None
-        )
-        return await self._deliver(payload)
-
-    def _base(self, user: int | None, channel_id: int, kind: int, locale: str = "en-US") -> JSON:
-        if channel_id not in self.world.channels:
-            raise LookupError(f"unknown channel {channel_id}")
-        return ip.base_payload(
-            self.world,
-            interaction_id=self.core.ids.next(),
-            token=new_token(),
-            kind=kind,
-            user_id=self.member_id if user is None else user,
-            channel_id=channel_id,
-            attachment_size_limit=self.rules.attachment_size_limit,
-            locale=locale,
-        )
-
-    async def _deliver(self, payload: JSON) -> InteractionHandle:
-        guild = payload.get("guild_id")
-        user = payload["member"]["user"] if "member" in payload else payload["user"]
-        handle = InteractionHandle(
-            id=int(payload["id"]),
-            token=payload["token"],
-            type=payload["type"],
-            channel_id=int(payload["channel_id"]),
-            guild_id=int(guild) if guild else None,
-            user_id=int(user["id"]),
-            created_at=self.rules.clock(),
-            payload=payload,
-        )
-        self.core.interactions.add(handle)
-        await self.gateway.dispatch("INTERACTION_CREATE", payload, guild_id=handle.guild_id)
-        return handle
-
-    def _resolvers(self, guild_id: int | None) -> OptionResolvers:
-        world = self.world
-
-        def member(user_id: int) -> JSON | None:
-            if guild_id is None or user_id not in world.guilds[guild_id].member_ids:
-                return None
-            return world.member_payload(guild_id, user_id, with_permissions=True)
-
-        def role(role_id: int) -> JSON | None:
-            return world.everyone_role(role_id) if role_id in world.guilds else None
-
-        def attachment(value: Any) -> JSON:
-            if isinstance(value, dict):
-                return value
-            filename, data, *rest = value
-            return self.upload_attachment(filename, data, rest[0] if rest else "application/octet-stream")
-
-        return OptionResolvers(
-            user=world.users.get,
-            member=member,
-            channel=lambda cid: dict(world.channels[cid]) if cid in world.channels else None,
-            role=role,
-            attachment=attachment,
-        )
+        return await self.actions.post(content, channel=channel, user=user)
 
     # --- faults --------------------------------------------------------------------------------
 
@@ -350,13 +250,3 @@ class SandboxServer:
     ) -> Fault:
         """The next ``count`` matching requests get a proper 429 with ``retry_after`` seconds."""
         return self.core.faults.add_rate_limit(route_pattern, retry_after, count, is_global=is_global)
-
-
-def _mark_focused(options: list[JSON], focused: str) -> None:
-    for option in options:
-        if "options" in option:
-            _mark_focused(option["options"], focused)
-        elif option["name"] == focused:
-            option["focused"] = True
-            if option["type"] == ATTACHMENT:
-                raise ValueError("attachment options cannot be focused")
