@@ -57,10 +57,9 @@ def render_all(composition: Composition, title: str, record: dict[str, Any]) -> 
         ]
         for part in composition.parts
     ]
-    subtitle = (
-        f"{composition.key_name} · {composition.meter} · ♩={composition.quarter_bpm:.0f} · "
-        f"{len(composition.parts)} part(s) · {LABEL}"
-    )
+    beat = "dotted-quarter beats" if composition.quarter_bpm != composition.tempo else "bpm"
+    names = " + ".join(p.name for p in composition.parts)
+    subtitle = f"{composition.meter} · {composition.tempo} {beat} · {names} · {LABEL}"
     png = piano_roll_png(
         voices,
         bar_seconds=composition.bar_seconds,

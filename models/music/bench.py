@@ -27,6 +27,7 @@ def main() -> None:
     parser.add_argument("--bars", type=int, default=32)
     parser.add_argument("--style", default="reel")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     model = MusicModel(args.weights)

@@ -82,6 +82,7 @@ class Composition:
     meter: str
     quarter_bpm: float
     sampled: Sampled
+    tempo: int = 120  # as requested, in the meter's beat
     prime_bars: int = 0
     info: dict[str, Any] = field(default_factory=dict)
 
@@ -158,5 +159,13 @@ class MusicModel:
                     Part(request.accompaniment.capitalize(), program, from_model_frame(backing, shift))
                 )
         return Composition(
-            piece, parts, tonic, mode, meter, quarter_bpm(request.tempo, meter), sampled, prime_bars
+            piece,
+            parts,
+            tonic,
+            mode,
+            meter,
+            quarter_bpm(request.tempo, meter),
+            sampled,
+            request.tempo,
+            prime_bars,
         )

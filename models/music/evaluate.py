@@ -161,6 +161,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1000)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    parser.add_argument("--md", type=Path, default=None, help="also write the table here")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(args.threads)
@@ -169,7 +170,10 @@ def main() -> None:
     nll = held_out_nll(args.weights, examples, args.order)
     torch.set_num_threads(1)
     styles = style_comparison(args.weights, examples, args.per_style, args.bars, args.seed)
-    print(format_table(nll, styles))
+    table = format_table(nll, styles)
+    print(table)
+    if args.md:
+        args.md.write_text(table + "\n")
     print(f"\n(evaluation took {time.monotonic() - started:.0f} s)")
     if args.json:
         args.json.write_text(json.dumps({"nll": nll, "styles": styles}, indent=2))

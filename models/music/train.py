@@ -31,16 +31,16 @@ WEIGHTS_DIR = Path(__file__).parent / "weights"
 
 @dataclass
 class TrainConfig:
-    epochs: float = 3.0
+    epochs: float = 2.0
     lr: float = 1e-3
     min_lr: float = 1e-4
-    warmup_steps: int = 200
+    warmup_steps: int = 100
     weight_decay: float = 0.01
-    batch_tokens: int = 8192
+    batch_tokens: int = 4096
     seed: int = 1234
     threads: int = 2
     max_minutes: float | None = None
-    eval_every: int = 250
+    eval_every: int = 200
     shape: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_SHAPE))
 
 

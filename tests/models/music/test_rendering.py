@@ -40,4 +40,4 @@ def test_outputs_are_valid_and_labelled(tiny_weights: Path) -> None:
 
     image = Image.open(io.BytesIO(rendered.png))
     assert image.format == "PNG" and image.width >= 900
-    assert LABEL in image.text["Comment"] and "a" * 32 in image.text["Provenance"]
+    assert LABEL in image.info["Comment"] and "a" * 32 in image.info["Provenance"]
