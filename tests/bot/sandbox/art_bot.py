@@ -34,7 +34,11 @@ class ArtBot(commands.Bot):
     """A minimal bot shaped like Atelier's: defer, work, follow up with a file and a button."""
 
     def __init__(self, guild_id: int) -> None:
-        super().__init__(command_prefix="!", intents=discord.Intents.default(), guild_ready_timeout=0.05)
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=discord.Intents.default(),
+            guild_ready_timeout=0.05,
+        )
         self.setup_state(guild_id)
 
     def setup_state(self, guild_id: int) -> None:
@@ -149,6 +153,9 @@ class ShardedArtBot(commands.AutoShardedBot, ArtBot):
 
     def __init__(self, guild_id: int) -> None:
         commands.AutoShardedBot.__init__(
-            self, command_prefix="!", intents=discord.Intents.default(), guild_ready_timeout=0.05
+            self,
+            command_prefix=commands.when_mentioned,
+            intents=discord.Intents.default(),
+            guild_ready_timeout=0.05,
         )
         self.setup_state(guild_id)
