@@ -1,0 +1,120 @@
+"""`AtelierBot`: the Discord client, its runtime (database, Redis, Celery) and its event consumer."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from contextlib import AsyncExitStack
+from typing import Any
+
+import discord
+from discord.ext import commands
+
+from bot.delivery.buttons import DYNAMIC_BUTTONS
+from bot.delivery.deliverer import Deliverer
+from bot.exts._shared.loader import extension_names
+from bot.exts._shared.sync import sync_if_changed
+from bot.exts._shared.tree import AtelierTree
+from bot.i18n import AtelierTranslator
+from bot.runtime import Runtime, open_runtime
+from config.settings import Settings
+from workers.events import EventConsumer
+
+log = logging.getLogger(__name__)
+
+REDELIVER_INTERVAL_S = 60.0
+
+
+def _base_class(settings: Settings) -> type[commands.Bot]:
+    return commands.AutoShardedBot if settings.discord_shard_count else commands.Bot
+
+
+def create_bot(settings: Settings, *, consumer_name: str | None = None) -> AtelierBot:
+    """An AtelierBot, sharded when `discord_shard_count` is set."""
+    if _base_class(settings) is commands.Bot:
+        return AtelierBot(settings, consumer_name=consumer_name)
+    sharded = type("ShardedAtelierBot", (AtelierBot, commands.AutoShardedBot), {})
+    return sharded(settings, consumer_name=consumer_name)  # type: ignore[no-any-return]
+
+
+class AtelierBot(commands.Bot):
+    """Slash commands for music, images and writing; results delivered from the worker event stream.
+
+    Build it with `create_bot(settings)` so it is sharded when configured.
+    """
+
+    def __init__(self, settings: Settings, *, consumer_name: str | None = None) -> None:
+        options: dict[str, Any] = {}
+        if settings.discord_shard_count:
+            options["shard_count"] = settings.discord_shard_count
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=discord.Intents(guilds=True),
+            allowed_mentions=discord.AllowedMentions.none(),
+            tree_cls=AtelierTree,
+            help_command=None,
+            **options,
+        )
+        self.settings = settings
+        self.consumer_name = consumer_name or f"bot@{socket.gethostname()}"
+        self._stack = AsyncExitStack()
+        self._stop = asyncio.Event()
+        self._background: list[asyncio.Task[Any]] = []
+        self._runtime: Runtime | None = None
+        self._deliverer: Deliverer | None = None
+        self.synced = False
+
+    @property
+    def runtime(self) -> Runtime:
+        if self._runtime is None:
+            raise RuntimeError("the bot has not started yet")
+        return self._runtime
+
+    @property
+    def deliverer(self) -> Deliverer:
+        if self._deliverer is None:
+            raise RuntimeError("the bot has not started yet")
+        return self._deliverer
+
+    async def setup_hook(self) -> None:
+        """Open the runtime, load features, start consuming events, deliver leftovers, sync commands."""
+        self._runtime = await self._stack.enter_async_context(open_runtime(self.settings))
+        self._deliverer = Deliverer(self, self._runtime)
+        await self.tree.set_translator(AtelierTranslator())
+        for name in extension_names():
+            await self.load_extension(name)
+        self.add_dynamic_items(*DYNAMIC_BUTTONS)
+        events = self.settings.events
+        consumer = EventConsumer(
+            self._runtime.redis,
+            events.stream,
+            events.group,
+            self.consumer_name,
+            self._deliverer.handle_event,
+            block_ms=events.block_ms,
+            claim_idle_ms=events.claim_idle_ms,
+        )
+        self._background.append(asyncio.create_task(consumer.run(self._stop), name="event-consumer"))
+        self._background.append(
+            asyncio.create_task(self._deliverer.redeliver_forever(REDELIVER_INTERVAL_S), name="redeliver")
+        )
+        self._deliverer.spawn(self._deliverer.deliver_backlog())
+        guild_id = self.settings.discord_test_guild_id if self.settings.env == "development" else None
+        assert self.application_id is not None
+        self.synced = await sync_if_changed(self.tree, self.application_id, self.settings.data_dir, guild_id)
+
+    async def close(self) -> None:
+        """Stop consuming, let in-flight deliveries finish, close the runtime, then disconnect."""
+        self._stop.set()
+        for task in self._background:
+            task.cancel()
+        for task in self._background:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._background.clear()
+        if self._deliverer is not None:
+            await self._deliverer.drain()
+        await self._stack.aclose()
+        await super().close()

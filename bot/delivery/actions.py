@@ -1,0 +1,100 @@
+"""What the buttons on job messages do: reroll, variation, extend, cancel, delete."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.db.repository import CancelOutcome, JobRecord
+from bot.exts._shared.errors import UserFacingError
+from bot.exts._shared.jobs import remix
+from bot.exts._shared.submit import submit_job
+from bot.i18n import t
+
+if TYPE_CHECKING:
+    from bot.app import AtelierBot
+
+log = logging.getLogger(__name__)
+
+CANCEL_REPLIES = {
+    CancelOutcome.CANCELLED: "cancel_cancelled",
+    CancelOutcome.REQUESTED: "cancel_requested",
+    CancelOutcome.ALREADY_FINISHED: "cancel_finished",
+}
+
+
+def may_manage(interaction: discord.Interaction[Any], record: JobRecord) -> bool:
+    """The member who asked for the job, or one who can manage messages here."""
+    if record.user_id == interaction.user.id:
+        return True
+    permissions = getattr(interaction, "permissions", None)
+    return bool(permissions and permissions.manage_messages)
+
+
+async def reply(interaction: discord.Interaction[Any], key: str, **values: Any) -> None:
+    """A short ephemeral answer in the member's language."""
+    text = t(key, interaction.locale, **values)
+    if interaction.response.is_done():
+        await interaction.followup.send(text, ephemeral=True)
+    else:
+        await interaction.response.send_message(text, ephemeral=True)
+
+
+async def handle_button(
+    bot: AtelierBot, interaction: discord.Interaction[Any], action: str, job_id: str
+) -> None:
+    """Dispatch a click; errors reach the same friendly handler as slash commands."""
+    try:
+        record = await bot.runtime.repo.get(job_id)
+        if record is None:
+            await reply(interaction, "remix_missing")
+            return
+        if action in ("reroll", "variation", "extend"):
+            await _remix(interaction, record, action)
+        elif action == "cancel":
+            await _cancel(bot, interaction, record)
+        elif action == "delete":
+            await _delete(interaction, record)
+    except UserFacingError as error:
+        await bot.tree.on_error(interaction, error)
+    except Exception as error:
+        log.exception("button %s on job %s failed", action, job_id)
+        await bot.tree.on_error(interaction, discord.app_commands.AppCommandError(str(error)))
+
+
+async def _remix(interaction: discord.Interaction[Any], record: JobRecord, action: str) -> None:
+    changes: dict[str, Any] = {}
+    if action == "variation":
+        picture = next((a for a in record.artifacts if a.kind in ("image", "grid")), None)
+        if picture is None:
+            raise UserFacingError("remix_missing")
+        changes = {"init_artifact": picture.key, "strength": 0.55}
+    elif action == "extend":
+        midi = next((a for a in record.artifacts if a.kind == "midi"), None)
+        if midi is None:
+            raise UserFacingError("remix_missing")
+        changes = {"prime_artifact": midi.key}
+    await submit_job(interaction, remix(record.job, interaction, **changes))
+
+
+async def _cancel(bot: AtelierBot, interaction: discord.Interaction[Any], record: JobRecord) -> None:
+    if not may_manage(interaction, record):
+        await reply(interaction, "not_yours")
+        return
+    outcome = await bot.runtime.service.cancel(record.id)
+    await reply(interaction, CANCEL_REPLIES.get(outcome, "job_not_found"), job_id=record.id)
+    if outcome is CancelOutcome.CANCELLED:  # it never ran, so no worker will report it: deliver now
+        cancelled = await bot.runtime.repo.get(record.id)
+        if cancelled is not None:
+            bot.deliverer.spawn(bot.deliverer.deliver(cancelled))
+
+
+async def _delete(interaction: discord.Interaction[Any], record: JobRecord) -> None:
+    if not may_manage(interaction, record):
+        await reply(interaction, "not_yours")
+        return
+    await interaction.response.defer()
+    if interaction.message is not None:
+        await interaction.message.delete()

@@ -1,0 +1,218 @@
+"""Putting results (and progress) into Discord, exactly once per job.
+
+Delivery order: edit the interaction's reply through its webhook token; when the token has expired
+(older than 15 minutes, or Discord answers 401 / 50027) post in the channel mentioning the member.
+The job is claimed (`claim_delivery`) only after Discord accepted the message, so a delivery that
+fails for good stays undelivered and is retried later (periodically, and at the next start).
+A per-job lock orders the queued reply, progress edits and the final message within this process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Coroutine
+from typing import Any
+
+import discord
+
+from bot.db.repository import JobRecord
+from bot.delivery.render import Rendered, finished_message, progress_message
+from bot.delivery.target import DiscordTarget
+from bot.i18n import t
+from bot.runtime import Runtime
+from workers.artifacts import ArtifactError
+from workers.contract import ProgressEvent, ResultEvent, StartedEvent
+from workers.events import AnyEvent, event_job_id
+
+log = logging.getLogger(__name__)
+
+EXPIRED_CODES = {50027, 10015}  # invalid webhook token, unknown webhook
+MAX_TRIES_PER_PROCESS = 5
+
+
+class Deliverer:
+    """Edits job messages as events arrive and delivers each finished job once."""
+
+    def __init__(self, client: discord.Client, runtime: Runtime, *, progress_interval_s: float = 1.0) -> None:
+        self.client = client
+        self.runtime = runtime
+        self.progress_interval_s = progress_interval_s
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._last_edit: dict[str, float] = {}
+        self._finished: set[str] = set()
+        self._tries: defaultdict[str, int] = defaultdict(int)
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def lock(self, job_id: str) -> asyncio.Lock:
+        """Held while a message of this job is being written."""
+        return self._locks[job_id]
+
+    # --- the event stream ------------------------------------------------------------------
+
+    async def handle_event(self, event: AnyEvent) -> None:
+        """Record the event; then edit progress (throttled) or deliver a newly recorded result."""
+        record = await self.runtime.service.apply_event(event)
+        if isinstance(event, ProgressEvent):
+            self.progress(event.progress.job_id, event.progress.preview_text)
+        elif isinstance(event, StartedEvent):
+            self.progress(event.job_id, None)
+        if record is not None and isinstance(event, ResultEvent):
+            self.spawn(self.deliver(record))
+        elif isinstance(event, ResultEvent):
+            log.debug("result for %s was already recorded", event_job_id(event))
+
+    def progress(self, job_id: str, preview: str | None) -> None:
+        """Schedule a progress edit unless this job was edited less than the interval ago."""
+        now = time.monotonic()
+        if job_id in self._finished or now - self._last_edit.get(job_id, -1e9) < self.progress_interval_s:
+            return
+        self._last_edit[job_id] = now
+        self.spawn(self._edit_progress(job_id, preview))
+
+    async def _edit_progress(self, job_id: str, preview: str | None) -> None:
+        async with self.lock(job_id):
+            if job_id in self._finished:
+                return
+            record = await self.runtime.repo.get(job_id)
+            target = DiscordTarget.from_dict(record.delivery_target) if record else None
+            if record is None or target is None or not record.is_active or not target.token_alive():
+                return
+            rendered = progress_message(record, target.locale, preview)
+            try:
+                await self._edit_original(target, rendered)
+            except discord.HTTPException as error:
+                log.info("progress edit for job %s failed: %s", job_id, error)
+
+    # --- delivery ----------------------------------------------------------------------------
+
+    async def deliver(self, record: JobRecord) -> bool:
+        """Deliver a finished job once; True if it was delivered now."""
+        target = DiscordTarget.from_dict(record.delivery_target)
+        if target is None:
+            return False
+        self._finished.add(record.id)
+        async with self.lock(record.id):
+            fresh = await self.runtime.repo.get(record.id)
+            if fresh is None or fresh.delivered_at is not None or fresh.result is None:
+                return False
+            target = DiscordTarget.from_dict(fresh.delivery_target) or target
+            self._tries[record.id] += 1
+            try:
+                rendered = finished_message(
+                    fresh, await self._contents(fresh), target.attachment_size_limit, target.locale
+                )
+                delivered = await self._send(target, rendered)
+            except Exception:
+                log.exception("delivering job %s failed; it stays undelivered", record.id)
+                return False
+            if delivered:
+                await self.runtime.repo.claim_delivery(record.id)
+        if delivered:
+            self._forget(record.id)
+        return delivered
+
+    async def deliver_backlog(self) -> int:
+        """Deliver finished jobs left undelivered (from before a restart, or failed tries)."""
+        delivered = 0
+        for record in await self.runtime.repo.undelivered_finished():
+            if self._tries[record.id] >= MAX_TRIES_PER_PROCESS:
+                continue
+            if await self.deliver(record):
+                delivered += 1
+        return delivered
+
+    async def redeliver_forever(self, interval_s: float) -> None:
+        """Retry undelivered results every `interval_s` seconds."""
+        while True:
+            await asyncio.sleep(interval_s)
+            try:
+                await self.deliver_backlog()
+            except Exception:
+                log.exception("retrying undelivered results failed")
+
+    async def _contents(self, record: JobRecord) -> dict[str, bytes]:
+        """The bytes of each artifact still in the store."""
+        contents: dict[str, bytes] = {}
+        for artifact in record.artifacts:
+            try:
+                contents[artifact.key] = await asyncio.to_thread(self.runtime.store.get, artifact.key)
+            except ArtifactError as error:
+                log.warning("artifact %s of job %s is gone: %s", artifact.key, record.id, error)
+        return contents
+
+    async def _send(self, target: DiscordTarget, rendered: Rendered) -> bool:
+        if target.token_alive():
+            try:
+                await self._edit_original(target, rendered)
+                return True
+            except discord.HTTPException as error:
+                if error.status != 401 and error.code not in EXPIRED_CODES:
+                    log.warning("editing the reply failed (%s %s); will retry", error.status, error.code)
+                    return False
+                log.info("interaction token expired; posting in the channel instead")
+        try:
+            await self._post_in_channel(target, rendered)
+            return True
+        except discord.HTTPException as error:
+            log.warning("posting in channel %s failed (%s); will retry", target.channel_id, error.status)
+            return False
+
+    def _webhook(self, target: DiscordTarget) -> discord.Webhook:
+        return discord.Webhook.partial(target.application_id, target.interaction_token, client=self.client)
+
+    async def _edit_original(self, target: DiscordTarget, rendered: Rendered) -> None:
+        message_id: Any = target.message_id or "@original"
+        await self._webhook(target).edit_message(
+            message_id,
+            content=None,
+            embed=rendered.embed,
+            attachments=rendered.discord_files(),
+            view=rendered.view,
+        )
+
+    async def _post_in_channel(self, target: DiscordTarget, rendered: Rendered) -> None:
+        channel = self.client.get_partial_messageable(target.channel_id, guild_id=target.guild_id)
+        reference = (
+            discord.MessageReference(
+                message_id=target.message_id, channel_id=target.channel_id, fail_if_not_exists=False
+            )
+            if target.message_id
+            else None
+        )
+        kwargs: dict[str, Any] = {"reference": reference} if reference else {}
+        await channel.send(
+            content=t("expired_mention", target.locale, mention=f"<@{target.user_id}>"),
+            embed=rendered.embed,
+            files=rendered.discord_files(),
+            view=rendered.view,
+            allowed_mentions=discord.AllowedMentions(
+                everyone=False, roles=False, users=[discord.Object(target.user_id)], replied_user=False
+            ),
+            **kwargs,
+        )
+
+    # --- housekeeping ------------------------------------------------------------------------
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        """Run `coro` in the background, keeping a reference until it ends."""
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def drain(self, timeout: float = 10.0) -> None:
+        """Wait for background edits and deliveries (at shutdown), cancelling what is left."""
+        if self._tasks:
+            _, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
+            for task in pending:
+                task.cancel()
+
+    def _forget(self, job_id: str) -> None:
+        self._last_edit.pop(job_id, None)
+        self._tries.pop(job_id, None)
+        lock = self._locks.get(job_id)
+        if lock is not None and not lock.locked():
+            del self._locks[job_id]

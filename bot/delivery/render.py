@@ -1,0 +1,118 @@
+"""What a job's message looks like in each state: queued, running, finished (files included)."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+
+import discord
+
+from bot.db.repository import JobRecord
+from bot.delivery.buttons import finished_view, running_view
+from bot.delivery.describe import (
+    COLOURS,
+    FAILED_COLOUR,
+    TITLES,
+    clip,
+    describe_job,
+    failure_sentence,
+    progress_bar,
+    prompt_of,
+)
+from bot.i18n import t
+from workers.contract import ArtifactRef, ImageJob, JobStatus, MusicJob, TextJob
+
+EMBED_TEXT_LIMIT = 4000
+IMAGE_KINDS = ("grid", "image", "piano_roll")
+
+
+@dataclass
+class Rendered:
+    """One message: an embed, its files (name, bytes) and buttons."""
+
+    embed: discord.Embed
+    view: discord.ui.View
+    files: list[tuple[str, bytes]] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    def discord_files(self) -> list[discord.File]:
+        return [discord.File(io.BytesIO(data), filename=name) for name, data in self.files]
+
+
+def _base_embed(job: MusicJob | ImageJob | TextJob, colour: int, seed: object = None) -> discord.Embed:
+    embed = discord.Embed(title=TITLES[job.modality], colour=colour)
+    prompt = prompt_of(job)
+    if prompt:
+        embed.add_field(name="Prompt", value=clip(prompt, 1000), inline=False)
+    embed.set_footer(text=f"{describe_job(job, seed)} · job {job.id}")
+    return embed
+
+
+def queued_message(
+    job: MusicJob | ImageJob | TextJob, position: int, enqueued: bool, locale: str
+) -> Rendered:
+    """Right after submitting: the place in the queue and a cancel button."""
+    embed = _base_embed(job, COLOURS[job.modality])
+    embed.description = (
+        t("queued", locale, position=max(position, 1)) if enqueued else t("queued_later", locale)
+    )
+    return Rendered(embed, running_view(job.id, locale))
+
+
+def progress_message(record: JobRecord, locale: str, preview: str | None = None) -> Rendered:
+    """While running: a bar, the worker's message and (for text) a preview."""
+    embed = _base_embed(record.job, COLOURS[record.modality])
+    lines = [t("running", locale, percent=round(record.progress * 100)), progress_bar(record.progress)]
+    if record.progress_message:
+        lines.append(clip(record.progress_message, 200))
+    if preview:
+        lines.append(f">>> {clip(preview, 1500)}")
+    embed.description = "\n".join(lines)
+    return Rendered(embed, running_view(record.id, locale))
+
+
+def finished_message(record: JobRecord, contents: dict[str, bytes], size_limit: int, locale: str) -> Rendered:
+    """The result (files that fit the upload limit) or a friendly reason; remix and delete buttons."""
+    result = record.result
+    succeeded = record.outcome is JobStatus.SUCCEEDED
+    seed = result.metadata.get("seed") if result else None
+    if not succeeded:
+        embed = _base_embed(record.job, FAILED_COLOUR, seed)
+        embed.description = failure_sentence(result, record.error_code, locale)
+        return Rendered(embed, finished_view(record.id, record.modality, False, locale))
+    embed = _base_embed(record.job, COLOURS[record.modality], seed)
+    rendered = Rendered(embed, finished_view(record.id, record.modality, True, locale))
+    _attach(rendered, record.artifacts, contents, size_limit)
+    text = result.text if result else None
+    if text:
+        embed.description = text if len(text) <= EMBED_TEXT_LIMIT else clip(text, EMBED_TEXT_LIMIT - 80)
+        if len(text) > EMBED_TEXT_LIMIT:
+            embed.description += "\n\n*" + t("text_in_file", locale) + "*"
+    picture = next((a for a in record.artifacts if a.kind in IMAGE_KINDS and _sent(rendered, a)), None)
+    if picture is not None:
+        embed.set_image(url=f"attachment://{picture.filename}")
+    if rendered.skipped:
+        embed.add_field(
+            name="⚠️", value=t("files_skipped", locale, names=", ".join(rendered.skipped)), inline=False
+        )
+    return rendered
+
+
+def _attach(
+    rendered: Rendered, artifacts: tuple[ArtifactRef, ...], contents: dict[str, bytes], size_limit: int
+) -> None:
+    """Add files in order while the total stays within the limit; name the ones left out."""
+    total = 0
+    for artifact in artifacts:
+        data = contents.get(artifact.key)
+        if data is None:
+            continue
+        if total + len(data) > size_limit:
+            rendered.skipped.append(artifact.filename)
+            continue
+        total += len(data)
+        rendered.files.append((artifact.filename, data))
+
+
+def _sent(rendered: Rendered, artifact: ArtifactRef) -> bool:
+    return any(name == artifact.filename for name, _ in rendered.files)

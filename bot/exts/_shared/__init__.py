@@ -1,0 +1,1 @@
+"""Helpers shared by the command extensions (not an extension itself)."""

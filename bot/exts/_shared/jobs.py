@@ -1,0 +1,84 @@
+"""Building contract jobs from command options, with errors that name the member's option."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import discord
+
+from bot.exts._shared.errors import OptionProblem
+from workers.contract import ContractError, ImageJob, MusicJob, TextJob, parse_job
+
+AnyJob = MusicJob | ImageJob | TextJob
+
+# contract field -> the slash-command option a member typed
+OPTION_NAMES = {
+    "negative_prompt": "negative",
+    "max_new_tokens": "length",
+    "width": "size",
+    "height": "size",
+    "init_artifact": "image",
+    "prime_artifact": "midi",
+}
+
+
+def option_name(error: ContractError) -> tuple[str, str]:
+    """The member-facing option name and reason of the first problem in a ContractError."""
+    item = error.errors[0]
+    loc = [str(part) for part in item["loc"]]
+    field = loc[1] if loc and loc[0] == "options" and len(loc) > 1 else (loc[0] if loc else "options")
+    return OPTION_NAMES.get(field, field), str(item["msg"])
+
+
+def build_job(
+    modality: str,
+    options: dict[str, Any],
+    *,
+    preset: str | None = None,
+    user_id: int | None = None,
+    guild_id: int | None = None,
+    channel_id: int | None = None,
+    parent_id: str | None = None,
+) -> AnyJob:
+    """Validate options into a job; raise OptionProblem naming the first bad option."""
+    payload = {
+        "modality": modality,
+        "options": {k: v for k, v in options.items() if v is not None},
+        "preset": preset or None,
+        "user_id": user_id,
+        "guild_id": guild_id,
+        "channel_id": channel_id,
+        "parent_id": parent_id,
+    }
+    try:
+        return parse_job(payload)
+    except ContractError as error:
+        name, reason = option_name(error)
+        raise OptionProblem(name, reason) from None
+
+
+def job_for(
+    interaction: discord.Interaction[Any], modality: str, options: dict[str, Any], **extra: Any
+) -> AnyJob:
+    """`build_job` with the member, server and channel taken from the interaction."""
+    return build_job(
+        modality,
+        options,
+        user_id=interaction.user.id,
+        guild_id=interaction.guild_id,
+        channel_id=interaction.channel_id,
+        **extra,
+    )
+
+
+def new_seed() -> int:
+    return secrets.randbelow(2**32)
+
+
+def remix(job: AnyJob, interaction: discord.Interaction[Any], **changes: Any) -> AnyJob:
+    """A new job like `job` (new id, new seed unless given, `parent_id` = job), for the clicking member."""
+    options = job.options.model_dump(mode="json")
+    options["seed"] = new_seed()
+    options.update(changes)
+    return job_for(interaction, job.modality, options, preset=job.preset, parent_id=job.id)

@@ -1,0 +1,93 @@
+"""The command tree: server-only commands and the one error handler every interaction goes through."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from bot.exts._shared.errors import UserFacingError
+from bot.i18n import t
+
+log = logging.getLogger(__name__)
+
+
+def _option_with_value(data: Any, value: object) -> str | None:
+    """The name of the (possibly nested) option the member gave `value` to."""
+    for option in (data or {}).get("options", []) or []:
+        if "options" in option:
+            found = _option_with_value(option, value)
+            if found:
+                return found
+        elif option.get("value") == value:
+            return str(option["name"])
+    return None
+
+
+def friendly_message(interaction: discord.Interaction[Any], error: Exception) -> str | None:
+    """The member's message for an error, or None when it is our fault (then it is logged)."""
+    locale = interaction.locale
+    original = getattr(error, "original", error)
+    if isinstance(original, UserFacingError):
+        return t(original.key, locale, **original.values)
+    if isinstance(error, app_commands.TransformerError):
+        option = _option_with_value(interaction.data, error.value) or "?"
+        return t("bad_choice", locale, option=option, value=error.value)
+    if isinstance(error, app_commands.CommandNotFound | app_commands.CommandSignatureMismatch):
+        return t("unknown_command", locale)
+    if isinstance(error, app_commands.NoPrivateMessage):
+        return t("guild_only", locale)
+    if isinstance(error, app_commands.CommandOnCooldown):
+        return str(error)
+    return None
+
+
+async def send_ephemeral(interaction: discord.Interaction[Any], text: str) -> None:
+    """Answer privately, replacing a public "thinking…" reply that has no job behind it."""
+    if interaction.type is discord.InteractionType.autocomplete:
+        return
+    if not interaction.response.is_done():
+        await interaction.response.send_message(text, ephemeral=True)
+        return
+    thinking = interaction.response.type is discord.InteractionResponseType.deferred_channel_message
+    if thinking and "job_id" not in interaction.extras:
+        try:
+            await interaction.delete_original_response()
+        except discord.HTTPException as error:
+            log.info("could not remove the thinking reply: %s", error)
+    await interaction.followup.send(text, ephemeral=True)
+
+
+class AtelierTree(app_commands.CommandTree[Any]):
+    """Refuses DMs politely and turns every error into a friendly private reply."""
+
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        if interaction.guild_id is not None:
+            return True
+        if interaction.type is discord.InteractionType.application_command:
+            await interaction.response.send_message(t("guild_only", interaction.locale), ephemeral=True)
+        return False
+
+    async def on_error(
+        self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
+    ) -> None:
+        text = friendly_message(interaction, error)
+        if text is None:
+            job_id = interaction.extras.get("job_id")
+            command = interaction.command.qualified_name if interaction.command else "?"
+            log.error(
+                "interaction %s (/%s, job %s) failed",
+                interaction.id,
+                command,
+                job_id or "-",
+                exc_info=getattr(error, "original", error),
+            )
+            text = t("internal", interaction.locale, ref=f" (ref {interaction.id})")
+        else:
+            log.info("interaction %s refused: %s", interaction.id, text)
+        try:
+            await send_ephemeral(interaction, text)
+        except discord.HTTPException as failure:
+            log.warning("could not tell the member about an error: %s", failure)

@@ -1,0 +1,5 @@
+"""Translations of replies and command strings (English and Simplified Chinese)."""
+
+from bot.i18n.translator import AtelierTranslator, pick_locale, t
+
+__all__ = ["AtelierTranslator", "pick_locale", "t"]

@@ -1,0 +1,143 @@
+"""End to end with real processes: the sandbox Discord and the real bot in-process, a Celery worker
+subprocess with a tiny real text model (one per module), a private Redis and a fresh SQLite per test."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.app import AtelierBot, create_bot
+from bot.db.repository import JobRecord
+from bot.sandbox import SandboxServer, point_discord_at
+from bot.sandbox.client_patch import current_endpoints, restore_endpoints
+from config.settings import Settings, load_settings
+from tests.bot.pipeline.conftest import TINY_PRESET, tiny_text_dir, worker_env
+from tests.conftest import settings_env
+from tests.services import RedisServer, WorkerProcess
+
+__all__ = ["tiny_text_dir"]
+
+TOKEN = "sandbox-bot-token"
+ALL_QUEUES = "gen.text,gen.music,gen.image"
+
+
+@pytest.fixture(scope="module")
+def module_settings(
+    redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory, tiny_text_dir: Path
+) -> Settings:
+    """Settings shared by a module's worker and bots (each test swaps in its own database)."""
+    tag = uuid.uuid4().hex[:8]
+    root = tmp_path_factory.mktemp("e2e")
+    return load_settings(
+        redis_url=redis_server.url,
+        database_url=f"sqlite+aiosqlite:///{root / 'module.db'}",
+        events={"stream": f"e2e:{tag}:events", "group": "e2e-bot", "block_ms": 100, "claim_idle_ms": 1000},
+        model_cache_dir=root / "cache",
+        default_text_preset=TINY_PRESET,
+        text_presets={TINY_PRESET: {"model": str(tiny_text_dir), "max_new_tokens": 2048}},
+        data_dir=root / "var",
+    )
+
+
+@pytest.fixture(scope="module")
+def worker(module_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WorkerProcess]:
+    """One real Celery worker serving every queue for the whole module."""
+    log_path = tmp_path_factory.mktemp("worker") / "worker.log"
+    process = WorkerProcess(
+        settings_env(module_settings, **worker_env(module_settings)), ALL_QUEUES, log_path
+    )
+    process.start(timeout=120)
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def settings(module_settings: Settings, tmp_path: Path) -> Settings:
+    """This test's settings: its own database, data folder and consumer group."""
+    events = module_settings.events.model_copy(update={"group": f"bot-{uuid.uuid4().hex[:8]}"})
+    return module_settings.model_copy(
+        update={
+            "database_url": f"sqlite+aiosqlite:///{tmp_path / 'atelier.db'}",
+            "data_dir": tmp_path / "var",
+            "events": events,
+        }
+    )
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[SandboxServer]:
+    saved = current_endpoints()
+    async with SandboxServer(token=TOKEN) as server:
+        point_discord_at(server.api_base, server.gateway_url)
+        yield server
+    restore_endpoints(saved)
+
+
+class BotControl:
+    """Start and stop the real bot against the sandbox, as often as a test needs."""
+
+    def __init__(self, server: SandboxServer, settings: Settings) -> None:
+        self.server = server
+        self.settings = settings.model_copy(update={"discord_test_guild_id": server.guild_id})
+        self.bot: AtelierBot | None = None
+        self.task: asyncio.Task[None] | None = None
+        self.starts = 0
+
+    async def start(self) -> AtelierBot:
+        self.starts += 1
+        bot = create_bot(self.settings, consumer_name="e2e-bot")
+        self.bot = bot
+        self.task = asyncio.create_task(bot.start(TOKEN))
+        await self.server.wait_until_ready(timeout=20, shards=self.starts)
+        await asyncio.wait_for(bot.wait_until_ready(), 20)
+        return bot
+
+    async def stop(self) -> None:
+        if self.bot is not None:
+            await self.bot.close()
+        if self.task is not None:
+            await asyncio.wait_for(self.task, 20)
+        self.bot = None
+        self.task = None
+
+
+@pytest.fixture
+async def bot_control(sandbox: SandboxServer, settings: Settings) -> AsyncIterator[BotControl]:
+    control = BotControl(sandbox, settings)
+    yield control
+    await control.stop()
+
+
+@pytest.fixture
+async def bot(bot_control: BotControl) -> AtelierBot:
+    return await bot_control.start()
+
+
+async def wait_until(check: Callable[[], Any], timeout: float = 60.0, interval: float = 0.1) -> Any:
+    """Poll `check` (sync or async) until it returns something truthy."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = check()
+        if asyncio.iscoroutine(value):
+            value = await value
+        if value:
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await asyncio.sleep(interval)
+
+
+async def wait_for_job(
+    bot: AtelierBot, job_id: str, predicate: Callable[[JobRecord], bool], timeout: float = 90
+) -> JobRecord:
+    async def check() -> JobRecord | None:
+        record = await bot.runtime.repo.get(job_id)
+        return record if record is not None and predicate(record) else None
+
+    record: JobRecord = await wait_until(check, timeout)
+    return record
