@@ -120,7 +120,9 @@ class DiffusersImageBackend(Backend):
                 outputs = [error] * len(members)
             for i, output in zip(members, outputs, strict=True):
                 results[i] = output
-        return [r if r is not None else GenerationError(ErrorCode.INTERNAL, "not run") for r in results]
+        done = [r for r in results if r is not None]
+        assert len(done) == len(jobs), "every job is prepared, then run in exactly one group"
+        return done
 
     def _run_group(self, reqs: list[ImageRequest], ctxs: list[GenerationContext]) -> list[BatchResult]:
         started = time.perf_counter()

@@ -110,28 +110,38 @@ def _to_bgr(image: Image.Image) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(image.convert("RGB"))[:, :, ::-1])
 
 
-def embed(image: Image.Image, reference: int) -> Image.Image:
-    """A copy of `image` (RGB) carrying `reference`; ValueError if the image is too small."""
+def embed_bits(image: Image.Image, bits: np.ndarray) -> Image.Image:
+    """A copy of `image` (RGB) carrying raw bits (no error detection); ValueError if it is too small."""
     if not can_hold(*image.size):
         raise ValueError(f"images under {MIN_SIDE}x{MIN_SIDE} pixels cannot carry the watermark")
-    if not 0 <= reference < 2**REFERENCE_BITS:
-        raise ValueError("the reference must fit in 32 bits")
     marker = _marker()
     marker.read_img(img=_to_bgr(image))
-    marker.read_wm(encode_payload(reference), mode="bit")
+    marker.read_wm(np.asarray(bits, dtype=bool), mode="bit")
     out = marker.embed()
     rgb = np.clip(np.rint(out[:, :, ::-1]), 0, 255).astype(np.uint8)
     return Image.fromarray(rgb, "RGB")
+
+
+def extract_soft(image: Image.Image, count: int) -> np.ndarray:
+    """`count` soft bits read from an image: 0..1, read as 1 at or above 0.5."""
+    marker = _marker()
+    marker.wm_size = count
+    soft = marker.bwm_core.extract(img=_to_bgr(image).astype(np.float32), wm_shape=count)
+    return np.asarray(marker.extract_decrypt(wm_avg=soft))
+
+
+def embed(image: Image.Image, reference: int) -> Image.Image:
+    """A copy of `image` (RGB) carrying `reference`; ValueError if the image is too small."""
+    if not 0 <= reference < 2**REFERENCE_BITS:
+        raise ValueError("the reference must fit in 32 bits")
+    return embed_bits(image, encode_payload(reference))
 
 
 def extract(image: Image.Image) -> WatermarkRead | None:
     """The reference carried by `image`, or None when there is none (or it did not survive)."""
     if not can_hold(*image.size):
         return None
-    marker = _marker()
-    marker.wm_size = PAYLOAD_BITS
-    soft = marker.bwm_core.extract(img=_to_bgr(image).astype(np.float32), wm_shape=PAYLOAD_BITS)
-    soft = marker.extract_decrypt(wm_avg=soft)
+    soft = extract_soft(image, PAYLOAD_BITS)
     reference = decode_payload(soft >= 0.5)
     if reference is None:
         return None
