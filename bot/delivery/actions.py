@@ -83,12 +83,18 @@ async def _cancel(bot: AtelierBot, interaction: discord.Interaction[Any], record
     if not may_manage(interaction, record):
         await reply(interaction, "not_yours")
         return
-    outcome = await bot.runtime.service.cancel(record.id)
+    outcome = await cancel_and_deliver(bot, record.id)
     await reply(interaction, CANCEL_REPLIES.get(outcome, "job_not_found"), job_id=record.id)
-    if outcome is CancelOutcome.CANCELLED:  # it never ran, so no worker will report it: deliver now
-        cancelled = await bot.runtime.repo.get(record.id)
+
+
+async def cancel_and_deliver(bot: AtelierBot, job_id: str) -> CancelOutcome:
+    """Cancel a job; one that never ran is delivered as cancelled at once (no worker will report it)."""
+    outcome = await bot.runtime.service.cancel(job_id)
+    if outcome is CancelOutcome.CANCELLED:
+        cancelled = await bot.runtime.repo.get(job_id)
         if cancelled is not None:
             bot.deliverer.spawn(bot.deliverer.deliver(cancelled))
+    return outcome
 
 
 async def _delete(interaction: discord.Interaction[Any], record: JobRecord) -> None:

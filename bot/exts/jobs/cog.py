@@ -1,0 +1,98 @@
+"""The /jobs command (answers are private to the member)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.app_commands import locale_str as _
+from discord.ext import commands
+
+from bot.db.repository import JobRecord
+from bot.delivery.actions import CANCEL_REPLIES, cancel_and_deliver, may_manage
+from bot.delivery.describe import COLOURS, clip, describe_job, prompt_of, status_label
+from bot.exts._shared.errors import UserFacingError
+from bot.i18n import t
+
+if TYPE_CHECKING:
+    from bot.app import AtelierBot
+
+ACTIONS = [app_commands.Choice(name=_(a), value=a) for a in ("list", "status", "cancel")]
+
+
+def _line(record: JobRecord, locale: str) -> str:
+    what = prompt_of(record.job) or describe_job(record.job)
+    when = discord.utils.format_dt(record.created_at, "R")
+    return (
+        f"`{record.id[:8]}` {record.modality} · **{status_label(record, locale)}** · {when}\n{clip(what, 80)}"
+    )
+
+
+class JobsCog(commands.Cog):
+    """Looking after one's own jobs."""
+
+    @app_commands.command(name=_("jobs"), description=_("Your recent jobs; the status of one; cancel one."))
+    @app_commands.guild_only()
+    @app_commands.describe(action=_("What to do"), job=_("A job id (from /jobs)"))
+    @app_commands.choices(action=ACTIONS)
+    async def jobs(
+        self, interaction: discord.Interaction[Any], action: str = "list", job: str | None = None
+    ) -> None:
+        """List, show or cancel."""
+        bot: AtelierBot = interaction.client  # type: ignore[assignment]
+        locale = str(interaction.locale.value)
+        if action == "list" or not job:
+            records = await bot.runtime.repo.list_for_user(interaction.user.id, limit=10)
+            if not records:
+                await interaction.response.send_message(t("no_jobs", locale), ephemeral=True)
+                return
+            embed = discord.Embed(title=t("jobs_title", locale), colour=0x5865F2)
+            embed.description = "\n".join(_line(r, locale) for r in records)
+            await interaction.response.send_message(embed=embed, ephemeral=True)
+            return
+        record = await self._find(bot, interaction, job.strip())
+        if action == "cancel":
+            if not may_manage(interaction, record):
+                raise UserFacingError("not_yours")
+            outcome = await cancel_and_deliver(bot, record.id)
+            key = CANCEL_REPLIES.get(outcome, "job_not_found")
+            await interaction.response.send_message(t(key, locale, job_id=record.id), ephemeral=True)
+            return
+        embed = discord.Embed(title=t("job_title", locale, job_id=record.id), colour=COLOURS[record.modality])
+        embed.description = _line(record, locale)
+        embed.add_field(name="⚙️", value=describe_job(record.job), inline=False)
+        if record.is_active:
+            embed.add_field(name="⏳", value=f"{record.progress:.0%} {record.progress_message or ''}".strip())
+        if record.error:
+            embed.add_field(name="⚠️", value=clip(record.error, 500), inline=False)
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @jobs.autocomplete("job")
+    async def _job_ids(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        bot: AtelierBot = interaction.client  # type: ignore[assignment]
+        records = await bot.runtime.repo.list_for_user(interaction.user.id, limit=25)
+        locale = str(interaction.locale.value)
+        return [
+            app_commands.Choice(
+                name=clip(f"{r.id[:8]} {r.modality} {status_label(r, locale)}", 100), value=r.id
+            )
+            for r in records
+            if r.id.startswith(current.strip().lower())
+        ]
+
+    async def _find(self, bot: AtelierBot, interaction: discord.Interaction[Any], job: str) -> JobRecord:
+        """One of the member's jobs by full id or a unique prefix of at least 6 characters."""
+        record = await bot.runtime.repo.get(job) if len(job) == 32 else None
+        if record is None and len(job) >= 6:
+            matches = [
+                r
+                for r in await bot.runtime.repo.list_for_user(interaction.user.id, limit=50)
+                if r.id.startswith(job)
+            ]
+            record = matches[0] if len(matches) == 1 else None
+        if record is None or (record.user_id != interaction.user.id and not may_manage(interaction, record)):
+            raise UserFacingError("job_not_found", job_id=job)
+        return record

@@ -1,0 +1,46 @@
+"""/jobs without a worker: jobs stay queued, so listing, status and cancel are deterministic."""
+
+from __future__ import annotations
+
+from bot.app import AtelierBot
+from bot.sandbox import SandboxServer
+from tests.bot.e2e.conftest import wait_for_job
+from tests.bot.e2e.test_commands import EPHEMERAL, custom_ids, final_reply, job_of
+from workers.contract import JobStatus
+
+
+async def test_jobs_lists_and_shows_my_jobs(bot: AtelierBot, sandbox: SandboxServer) -> None:
+    empty = await sandbox.send_slash_command("jobs")
+    await sandbox.wait_for_response(empty, 3)
+    assert "no jobs" in (empty.response_data or {})["content"]
+    handle = await sandbox.send_slash_command(
+        "write", {"prompt": "stars wake", "length": 4}
+    )  # no worker: stays queued
+    queued = await sandbox.wait_for_message(
+        lambda m: int(m["id"]) == (handle.original_message_id or 0) and bool(custom_ids(m)), 10
+    )
+    job_id = job_of(queued)
+    assert "number **1**" in queued["embeds"][0]["description"]
+
+    listing = await sandbox.send_slash_command("jobs", {"action": "list"})
+    await sandbox.wait_for_response(listing, 3)
+    data = listing.response_data or {}
+    assert data["flags"] & EPHEMERAL and job_id[:8] in data["embeds"][0]["description"]
+
+    status = await sandbox.send_slash_command("jobs", {"action": "status", "job": job_id[:8]})
+    await sandbox.wait_for_response(status, 3)
+    assert job_id in (status.response_data or {})["embeds"][0]["title"]
+
+    cancel = await sandbox.send_slash_command("jobs", {"action": "cancel", "job": job_id})
+    await sandbox.wait_for_response(cancel, 3)
+    assert "Cancelled before it started" in (cancel.response_data or {})["content"]
+    record = await wait_for_job(bot, job_id, lambda r: r.status is JobStatus.DELIVERED, 10)
+    assert record.outcome is JobStatus.CANCELLED
+    final = await final_reply(sandbox, handle.original_message_id, 10)
+    assert "Cancelled" in final["embeds"][0]["description"]
+
+    stranger = sandbox.world.add_user("stranger")
+    sandbox.world.add_member(sandbox.guild_id, stranger)
+    other = await sandbox.send_slash_command("jobs", {"action": "status", "job": job_id}, user=stranger)
+    await sandbox.wait_for_response(other, 3)
+    assert "can't find" in (other.response_data or {})["content"]
