@@ -102,8 +102,8 @@ def _library() -> ModuleType:
 
 
 def _marker() -> Any:
-    with contextlib.redirect_stdout(io.StringIO()):
-        return _library().WaterMark(password_wm=_PASSWORD_WM, password_img=_PASSWORD_IMG, mode="common")
+    # the banner is closed at import, so no stdout redirection (which is process-wide) is needed here
+    return _library().WaterMark(password_wm=_PASSWORD_WM, password_img=_PASSWORD_IMG, mode="common")
 
 
 def _to_bgr(image: Image.Image) -> np.ndarray:
