@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
+import fcntl
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT_S = 30.0
+# Any constant will do, as long as every Atelier process uses the same one.
+POSTGRES_MIGRATION_LOCK_ID = 0x4174656C696572
 
 
 def create_engine(url: str, **engine_options: Any) -> AsyncEngine:
@@ -72,26 +77,56 @@ def _downgrade_on_connection(connection: Connection, config: Config, revision: s
     command.downgrade(config, revision)
 
 
-async def upgrade_database(url: str, revision: str = "head") -> None:
-    """Bring the schema at `url` up to `revision`; safe to call from inside a running event loop."""
+@contextlib.asynccontextmanager
+async def _sqlite_file_lock(url: str) -> AsyncIterator[None]:
+    """Hold an exclusive lock on a file next to a SQLite database (no-op for other databases)."""
+    parsed = make_url(url)
+    database = parsed.database
+    if (
+        parsed.get_backend_name() != "sqlite"
+        or not database
+        or database == ":memory:"
+        or database.startswith("file:")
+    ):
+        yield
+        return
+    lock_path = Path(database).expanduser().with_name(Path(database).name + ".migrate-lock")
+    with lock_path.open("a") as lock_file:
+        await asyncio.to_thread(fcntl.flock, lock_file.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file.fileno(), fcntl.LOCK_UN)
+
+
+async def _migrate(url: str, migrate: Callable[[Connection, Config, str], None], revision: str) -> None:
+    """Run one Alembic command on `url`, one process at a time.
+
+    The bot and the scheduler may start together on a fresh database: a PostgreSQL advisory lock
+    (held until commit), or a lock file next to the SQLite file, makes the second wait and then find
+    the schema already current.
+    """
     engine = create_engine(url)
     try:
-        async with engine.connect() as connection:
-            await connection.run_sync(_upgrade_on_connection, alembic_config(url), revision)
+        async with _sqlite_file_lock(url), engine.connect() as connection:
+            if connection.dialect.name == "postgresql":
+                await connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:lock_id)"), {"lock_id": POSTGRES_MIGRATION_LOCK_ID}
+                )
+            await connection.run_sync(migrate, alembic_config(url), revision)
             await connection.commit()
     finally:
         await engine.dispose()
+
+
+async def upgrade_database(url: str, revision: str = "head") -> None:
+    """Bring the schema at `url` up to `revision`; safe to call from inside a running event loop."""
+    await _migrate(url, _upgrade_on_connection, revision)
 
 
 async def downgrade_database(url: str, revision: str) -> None:
     """Take the schema at `url` down to `revision` ("base" removes every table)."""
-    engine = create_engine(url)
-    try:
-        async with engine.connect() as connection:
-            await connection.run_sync(_downgrade_on_connection, alembic_config(url), revision)
-            await connection.commit()
-    finally:
-        await engine.dispose()
+    await _migrate(url, _downgrade_on_connection, revision)
 
 
 def upgrade_database_sync(url: str, revision: str = "head") -> None:

@@ -94,12 +94,6 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 @pytest.fixture
-def backend(database_url: str) -> str:
-    """'sqlite' or 'postgresql'."""
-    return make_url(database_url).get_backend_name()
-
-
-@pytest.fixture
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     """An engine on a database migrated to head."""
     await upgrade_database(database_url)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -106,3 +107,12 @@ def test_alembic_command_line_uses_the_configured_url(tmp_path: Path) -> None:
         [*alembic, "current"], cwd=tmp_path, env=env, check=True, capture_output=True, text=True
     )
     assert f"{_head()} (head)" in current.stdout
+
+
+async def test_processes_starting_together_migrate_once(database_url: str) -> None:
+    """The bot and the scheduler start at the same moment on a fresh database; both must succeed."""
+    await asyncio.gather(*(upgrade_database(database_url) for _ in range(4)))
+    tables, differences, revision = await _inspect(database_url)
+    assert tables == set(Base.metadata.tables) | {"alembic_version"}
+    assert differences == []
+    assert revision == _head()
