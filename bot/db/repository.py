@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import ColumnElement, Update, and_, case, func, literal, or_, select, update
+from sqlalchemy import ColumnElement, Select, Update, and_, case, func, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
@@ -136,7 +136,7 @@ class JobRecord(BaseModel):
         )
 
 
-def _select_jobs() -> Any:
+def _select_jobs() -> Select[JobRow]:
     return select(JobRow).options(selectinload(JobRow.artifacts))
 
 
@@ -429,12 +429,12 @@ class JobRepository:
         )
         return await self._fetch(statement)
 
-    async def _fetch(self, statement: Any) -> list[JobRecord]:
+    async def _fetch(self, statement: Select[JobRow]) -> list[JobRecord]:
         async with self._sessions() as session:
             rows: Sequence[JobRow] = (await session.execute(statement)).scalars().all()
             return [JobRecord.from_row(row) for row in rows]
 
-    async def _update_one(self, statement: Any) -> bool:
+    async def _update_one(self, statement: Update) -> bool:
         """Run a conditional UPDATE of one job; True if it matched."""
         async with self._sessions() as session, session.begin():
             return (await session.execute(statement.returning(JobRow.id))).scalar_one_or_none() is not None
