@@ -13,12 +13,12 @@ from models.provenance.png import encode_png
 def watermark_status(image: Image.Image, job_id: str) -> str:
     """What the watermark step will do to this image, as recorded in its metadata."""
     if watermark.can_hold(*image.size):
-        return f"embedded (job reference {job_id[:8]})"
+        return f"embedded (job reference {job_id[: watermark.REFERENCE_HEX]})"
     return f"none: images under {watermark.MIN_SIDE}x{watermark.MIN_SIDE} pixels cannot carry one"
 
 
 def watermarked(image: Image.Image, job_id: str) -> Image.Image:
-    """The image carrying the job's 32-bit reference, or unchanged (RGB) when it is too small."""
+    """The image carrying the job's reference, or unchanged (RGB) when it is too small."""
     if not watermark.can_hold(*image.size):
         return image.convert("RGB")
     return watermark.embed(image, watermark.job_reference(job_id))

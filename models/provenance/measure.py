@@ -4,7 +4,7 @@
     python -m models.provenance.measure --raw-bits 48,64,96,128 [--count 50]
 
 Synthesises varied test images (gradients, noise textures, shapes, text, photo-like mixtures),
-embeds a random 32-bit reference in each and reads it back after each attack. Prints a Markdown
+embeds a random job reference in each and reads it back after each attack. Prints a Markdown
 summary (the figures in docs/provenance.md come from this script). With --raw-bits it instead
 embeds random bit strings of each length (no CRC) and counts exact recoveries: how much the
 watermark could carry.

@@ -1,10 +1,11 @@
 """An invisible watermark carrying a short job reference, embedded with blind-watermark (DWT-DCT-SVD).
 
-Payload (48 bits): the first 32 bits of the job id (its first 8 hex characters) followed by a CRC-16
-of those 32 bits. The CRC tells a real read from noise: an unmarked or damaged image passes it by
-chance with probability 1/65,536. A 32-bit reference is not unique: among n jobs the chance that some
-two share a reference is about n²/2³³ (1% at ~9,300 jobs, 50% at ~77,000), so a reference narrows a
-search to the job ids starting with those 8 hex characters; the PNG metadata carries the full id.
+Payload (64 bits): the first 48 bits of the job id (its first 12 hex characters) followed by a CRC-16
+of those 48 bits. The CRC tells a real read from noise: an unmarked or damaged image passes it by
+chance with probability 1/65,536. A 48-bit reference is not unique: among n jobs the chance that some
+two share one is about n²/2⁴⁹ (1% at ~2.4 million jobs, 50% at ~20 million), so a reference points to
+the job ids starting with those 12 hex characters; the PNG metadata carries the full id. 64 bits were
+recovered as reliably as 48 at 256x256 and 512x512 (docs/provenance.md); 128 were not.
 
 blind-watermark sets the multiprocessing start method and prints a banner when imported; this module
 imports it with both suppressed and always runs it single-process ("common" mode), which is
@@ -24,7 +25,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-REFERENCE_BITS = 32
+REFERENCE_BITS = 48
+REFERENCE_HEX = REFERENCE_BITS // 4
 CRC_BITS = 16
 PAYLOAD_BITS = REFERENCE_BITS + CRC_BITS
 # Below this side length there are too few 4x4 blocks to repeat each bit often enough to survive JPEG.
@@ -38,19 +40,19 @@ _module: ModuleType | None = None
 
 @dataclass(frozen=True)
 class WatermarkRead:
-    """A payload read back from an image: the 32-bit reference and how clearly its bits were read."""
+    """A payload read back from an image: the reference and how clearly its bits were read."""
 
     reference: int
     margin: float  # mean distance of the soft bits from the 0.5 threshold (0: noise, 0.5: perfect)
 
     @property
     def hex(self) -> str:
-        return f"{self.reference:08x}"
+        return f"{self.reference:0{REFERENCE_HEX}x}"
 
 
 def job_reference(job_id: str) -> int:
-    """The 32-bit reference of a job: the first 8 hex characters of its id."""
-    return int(job_id[:8], 16)
+    """The reference of a job: the first 12 hex characters (48 bits) of its id."""
+    return int(job_id[:REFERENCE_HEX], 16)
 
 
 def crc16(value: int, bits: int = REFERENCE_BITS) -> int:
@@ -65,13 +67,13 @@ def crc16(value: int, bits: int = REFERENCE_BITS) -> int:
 
 
 def encode_payload(reference: int) -> np.ndarray:
-    """The 48 bits embedded for a reference: reference then CRC, most significant bit first."""
+    """The bits embedded for a reference: reference then CRC, most significant bit first."""
     word = (reference << CRC_BITS) | crc16(reference)
     return np.array([(word >> (PAYLOAD_BITS - 1 - i)) & 1 for i in range(PAYLOAD_BITS)], dtype=bool)
 
 
 def decode_payload(bits: np.ndarray) -> int | None:
-    """The reference in 48 read bits, or None when the CRC does not match."""
+    """The reference in the read payload bits, or None when the CRC does not match."""
     word = 0
     for bit in bits.astype(bool).tolist():
         word = (word << 1) | int(bit)
@@ -133,7 +135,7 @@ def extract_soft(image: Image.Image, count: int) -> np.ndarray:
 def embed(image: Image.Image, reference: int) -> Image.Image:
     """A copy of `image` (RGB) carrying `reference`; ValueError if the image is too small."""
     if not 0 <= reference < 2**REFERENCE_BITS:
-        raise ValueError("the reference must fit in 32 bits")
+        raise ValueError(f"the reference must fit in {REFERENCE_BITS} bits")
     return embed_bits(image, encode_payload(reference))
 
 

@@ -12,7 +12,7 @@ from workers.contract import MusicJob
 
 @pytest.fixture
 def record() -> dict[str, object]:
-    job = MusicJob.model_validate({"id": "3f2a9c1e" + "0" * 24, "options": {"seed": 42}})
+    job = MusicJob.model_validate({"id": "3f2a9c1e7b44" + "0" * 20, "options": {"seed": 42}})
     return provenance_record(job, "atelier-folk", 42, preset="atelier-folk")
 
 
