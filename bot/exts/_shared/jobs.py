@@ -8,7 +8,7 @@ from typing import Any
 import discord
 
 from bot.exts._shared.errors import OptionProblem
-from workers.contract import ContractError, ImageJob, MusicJob, TextJob, parse_job
+from workers.contract import MODALITIES, ContractError, ImageJob, MusicJob, TextJob, parse_job
 
 AnyJob = MusicJob | ImageJob | TextJob
 
@@ -27,8 +27,11 @@ def option_name(error: ContractError) -> tuple[str, str]:
     """The member-facing option name and reason of the first problem in a ContractError."""
     item = error.errors[0]
     loc = [str(part) for part in item["loc"]]
+    if loc and loc[0] in MODALITIES:  # the discriminated union names the modality first
+        loc = loc[1:]
     field = loc[1] if loc and loc[0] == "options" and len(loc) > 1 else (loc[0] if loc else "options")
-    return OPTION_NAMES.get(field, field), str(item["msg"])
+    reason = str(item["msg"]).removeprefix("Value error, ")
+    return OPTION_NAMES.get(field, field), reason
 
 
 def build_job(
