@@ -1,0 +1,51 @@
+"""A result that arrives while the bot is down is delivered once when it comes back."""
+
+from __future__ import annotations
+
+import redis.asyncio as aioredis
+
+from tests.bot.e2e.conftest import BotControl, wait_for_job, wait_until
+from tests.bot.e2e.test_commands import custom_ids, final_reply, job_of
+from tests.services import WorkerProcess
+from workers.contract import JobStatus
+
+
+async def result_published(client: aioredis.Redis, stream: str, job_id: str) -> bool:
+    entries = await client.xrange(stream)
+    return any(
+        job_id.encode() in fields[b"event"] and b'"result"' in fields[b"event"] for _, fields in entries
+    )
+
+
+async def test_result_published_while_the_bot_is_down_is_delivered_once_after_restart(
+    bot_control: BotControl, worker: WorkerProcess
+) -> None:
+    sandbox = bot_control.server
+    await bot_control.start()
+    handle = await sandbox.send_slash_command("write", {"prompt": "river runs cold", "length": 400})
+    queued = await sandbox.wait_for_message(
+        lambda m: int(m["id"]) == (handle.original_message_id or 0) and bool(custom_ids(m)), 10
+    )
+    job_id = job_of(queued)
+    await bot_control.stop()
+
+    settings = bot_control.settings
+    client = aioredis.Redis.from_url(settings.redis_url)
+    try:
+        await wait_until(lambda: result_published(client, settings.events.stream, job_id), 120)
+    finally:
+        await client.aclose()
+    assert not any(i.startswith("atelier:delete:") for i in custom_ids(sandbox.messages()[-1]))
+
+    bot = await bot_control.start()
+    final = await final_reply(sandbox, handle.original_message_id, 30)
+    record = await wait_for_job(bot, job_id, lambda r: r.status is JobStatus.DELIVERED, 10)
+    assert record.outcome is JobStatus.SUCCEEDED and final["attachments"]
+    await bot.deliverer.drain(2)
+    await bot.deliverer.deliver_backlog()
+    with_files = [
+        r
+        for r in sandbox.requests_to(f"PATCH /webhooks/*/{handle.token}/messages/*")
+        if r.files and r.status == 200
+    ]
+    assert len(with_files) == 1  # delivered exactly once
