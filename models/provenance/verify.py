@@ -32,6 +32,8 @@ DEFAULT_SIZES: tuple[tuple[int, int], ...] = (
 )
 MAX_PIXELS = 50_000_000
 MAX_TEXT_BYTES = 1_000_000
+# binary formats whose first bytes happen to be valid UTF-8 (GIF, TIFF, PDF)
+_OTHER_BINARY = (b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*", b"%PDF")
 
 Format = Literal["png", "jpeg", "webp", "midi", "ogg", "text", "unknown"]
 FoundBy = Literal["metadata", "watermark", "both"]
@@ -73,6 +75,8 @@ def sniff(data: bytes) -> Format:
         return "midi"
     if data.startswith(OGG_MAGIC):
         return "ogg"
+    if data.startswith(_OTHER_BINARY):
+        return "unknown"
     if len(data) <= MAX_TEXT_BYTES and b"\x00" not in data:
         try:
             data.decode("utf-8")

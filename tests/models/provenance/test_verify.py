@@ -72,5 +72,6 @@ def test_audio_text_and_unknown(record: dict[str, Any]) -> None:
     assert verify(midi_bytes()).found_by is None
     unknown = verify(b"\x00\x01\x02binary", "x.bin")
     assert unknown.format == "unknown" and unknown.found_by is None and unknown.filename == "x.bin"
-    assert sniff(b"GIF89a\x00") == "unknown"
+    assert sniff(b"GIF89a\x01\x00") == sniff(b"GIF89a") == sniff(b"%PDF-1.7") == "unknown"
+    assert sniff("plain words, ünïcode".encode()) == sniff(b"BMX poem") == "text"
     assert verify(b"\x89PNG\r\n\x1a\n broken").found_by is None
