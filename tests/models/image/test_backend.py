@@ -150,11 +150,12 @@ def test_bad_attachments(backend: DiffusersImageBackend, data: bytes, expected: 
     assert ctx.events == []
 
 
-def test_run_batch_equals_unbatched(backend: DiffusersImageBackend) -> None:
+@pytest.mark.parametrize("guidance", [None, 3.0])
+def test_run_batch_equals_unbatched(backend: DiffusersImageBackend, guidance: float | None) -> None:
     jobs = [
-        image_job(prompt="a red fox", seed=21, count=2),
-        image_job(prompt="a blue whale", seed=400, negative_prompt="blurry"),
-        image_job(prompt="a green field", seed=9, count=1),
+        image_job(prompt="a red fox", seed=21, count=2, guidance=guidance),
+        image_job(prompt="a blue whale", seed=400, negative_prompt="blurry", guidance=guidance),
+        image_job(prompt="a green field", seed=9, count=1, guidance=guidance),
     ]
     contexts = [FakeContext() for _ in jobs]
     batched = backend.run_batch(jobs, contexts)
