@@ -17,6 +17,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from bot.cli.discord_cmds import bot_command, sandbox_group
 from config.settings import ConfigError, Settings, load_settings
 from workers.contract import (
     MUSIC_KEYS,
@@ -387,6 +388,10 @@ async def scheduler() -> None:
     async with open_runtime(settings) as rt:
         stop = asyncio.Event()
         await Reconciler(rt.service, rt.repo, settings).run_forever(stop)
+
+
+cli.add_command(bot_command)
+cli.add_command(sandbox_group)
 
 
 def main() -> None:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.app import AtelierBot
+from bot.cli.discord_cmds import _send as send_via_sandbox
 from bot.sandbox import SandboxServer
 from tests.bot.e2e.conftest import wait_for_job, wait_until
 from tests.services import WorkerProcess
@@ -113,3 +117,20 @@ async def test_someone_else_cannot_cancel(
     assert record is not None and record.cancel_requested_at is None
     await bot.runtime.service.cancel(job_id)
     await wait_for_job(bot, job_id, lambda r: r.status is JobStatus.DELIVERED, 60)
+
+
+async def test_sandbox_send_follows_the_reply_and_saves_files(
+    bot: AtelierBot,
+    sandbox: SandboxServer,
+    worker: WorkerProcess,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = await send_via_sandbox(
+        sandbox.base_url, "/write prompt:rain on the old roof kind:poem length:12", tmp_path, 90, False
+    )
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "(thinking…)" in out and "/write" in out
+    (saved,) = tmp_path.glob("*.txt")
+    assert "AI-generated" in saved.read_text()
