@@ -2,8 +2,11 @@
 
 from discord.ext import commands
 
-from bot.exts.help.cog import HelpCog
+__all__ = ["setup"]
 
 
 async def setup(bot: commands.Bot) -> None:
+    """Add the cog (discord.py calls this from load_extension)."""
+    from bot.exts.help.cog import HelpCog
+
     await bot.add_cog(HelpCog())

@@ -1,0 +1,69 @@
+"""Every extension loads, and no two commands share a name."""
+
+from __future__ import annotations
+
+import importlib
+from collections import Counter
+
+import discord
+from discord.ext import commands
+
+from bot.exts._shared.loader import extension_names
+from bot.exts._shared.sync import command_payload, payload_hash
+from bot.exts._shared.tree import AtelierTree
+from bot.i18n import AtelierTranslator
+
+
+def make_bot() -> commands.Bot:
+    return commands.Bot(command_prefix="!", intents=discord.Intents.none(), tree_cls=AtelierTree)
+
+
+async def load_all() -> commands.Bot:
+    bot = make_bot()
+    for name in extension_names():
+        await bot.load_extension(name)
+    return bot
+
+
+def test_every_feature_package_is_an_extension_exposing_only_setup() -> None:
+    names = extension_names()
+    assert names == [
+        "bot.exts.compose",
+        "bot.exts.help",
+        "bot.exts.imagine",
+        "bot.exts.jobs",
+        "bot.exts.write",
+    ]
+    for name in names:
+        module = importlib.import_module(name)
+        assert module.__all__ == ["setup"]
+        exposed = {n for n, v in vars(module).items() if callable(v) and not n.startswith("_")}
+        assert exposed == {"setup"}, exposed
+
+
+async def test_all_extensions_load_without_duplicate_command_names() -> None:
+    bot = await load_all()  # a duplicate name makes discord.py raise CommandAlreadyRegistered here
+    names = [c.name for c in bot.tree.get_commands()]
+    duplicates = [n for n, count in Counter(names).items() if count > 1]
+    assert not duplicates
+    assert sorted(names) == ["compose", "help", "imagine", "jobs", "write"]
+
+
+async def test_payload_declares_limits_and_chinese_translations() -> None:
+    bot = await load_all()
+    await bot.tree.set_translator(AtelierTranslator())
+    payload = {c["name"]: c for c in await command_payload(bot.tree, None)}
+    compose = {o["name"]: o for o in payload["compose"]["options"]}
+    assert (compose["tempo"]["min_value"], compose["tempo"]["max_value"]) == (30, 300)
+    assert (compose["bars"]["min_value"], compose["bars"]["max_value"]) == (4, 64)
+    assert compose["midi"]["type"] == 11 and compose["preset"]["autocomplete"] is True
+    assert "name_localizations" not in compose["tempo"] or not compose["tempo"]["name_localizations"]
+    assert payload["write"]["name_localizations"]["zh-CN"] == "写作"
+    imagine = {o["name"]: o for o in payload["imagine"]["options"]}
+    assert (imagine["count"]["min_value"], imagine["count"]["max_value"]) == (1, 4)
+    assert imagine["prompt"]["max_length"] == 1000
+    for command in ("compose", "imagine", "write", "jobs"):
+        assert payload[command].get("contexts") == [0] or payload[command].get("dm_permission") is False
+    assert payload_hash(await command_payload(bot.tree, None)) == payload_hash(
+        await command_payload(bot.tree, None)
+    )

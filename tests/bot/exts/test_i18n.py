@@ -1,0 +1,46 @@
+"""Replies and command strings in English and Simplified Chinese."""
+
+from __future__ import annotations
+
+import re
+
+import discord
+from discord import app_commands
+
+from bot.i18n import AtelierTranslator, pick_locale, t
+from bot.i18n.catalog import COMMAND_STRINGS, MESSAGES
+
+
+def test_every_message_exists_in_both_languages_with_the_same_placeholders() -> None:
+    assert MESSAGES["en"].keys() == MESSAGES["zh-CN"].keys()
+    for key, english in MESSAGES["en"].items():
+        assert set(re.findall(r"{(\w+)}", english)) == set(re.findall(r"{(\w+)}", MESSAGES["zh-CN"][key])), (
+            key
+        )
+
+
+def test_locale_picking_and_fallback() -> None:
+    assert pick_locale(discord.Locale.chinese) == "zh-CN" and pick_locale("zh-TW") == "zh-CN"
+    assert pick_locale(discord.Locale.french) == "en" and pick_locale(None) == "en"
+    assert t("queued", "zh-CN", position=2) == "已排队 —— 你排在第 **2** 位。"
+    assert t("queued", discord.Locale.german, position=2) == "Queued — you are number **2** in line."
+
+
+async def test_translator_translates_names_and_descriptions_but_not_option_names() -> None:
+    translator = AtelierTranslator()
+    command = app_commands.TranslationContext(app_commands.TranslationContextLocation.command_name, None)
+    option = app_commands.TranslationContext(app_commands.TranslationContextLocation.parameter_name, None)
+    assert (
+        await translator.translate(app_commands.locale_str("compose"), discord.Locale.chinese, command)
+        == "作曲"
+    )
+    assert (
+        await translator.translate(app_commands.locale_str("cancel"), discord.Locale.chinese, option) is None
+    )
+    assert (
+        await translator.translate(app_commands.locale_str("compose"), discord.Locale.french, command) is None
+    )
+    names = [
+        v for k, v in COMMAND_STRINGS["zh-CN"].items() if k in ("compose", "imagine", "write", "jobs", "help")
+    ]
+    assert all(0 < len(n) <= 32 for n in names)
