@@ -1,0 +1,1 @@
+"""Text generation: causal language models served through transformers (see `backend`)."""
