@@ -7,7 +7,6 @@ handled, so an event published while the bot is down (or one whose handler faile
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -126,22 +125,29 @@ class EventConsumer:
         return await self._handle(reply[0][1])
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Consume until `stop` is set, retrying pending events after a handler failure."""
-        await self.ensure_group()
-        await self.drain_pending()
-        last_pending_check = asyncio.get_running_loop().time()
+        """Consume until `stop` is set; survives Redis restarts and retries pending events."""
+        loop = asyncio.get_running_loop()
+        ready = False
+        last_pending_check = loop.time()
         while not stop.is_set():
             try:
-                await self.poll_once()
-                now = asyncio.get_running_loop().time()
-                if now - last_pending_check > 5:
-                    await self.drain_pending()
-                    last_pending_check = now
-            except (aioredis.ConnectionError, aioredis.TimeoutError) as error:
-                log.warning("event stream unavailable (%s); retrying in 1 s", error)
-                await asyncio.sleep(1)
-                with contextlib.suppress(aioredis.ConnectionError, aioredis.TimeoutError):
+                if not ready:
                     await self.ensure_group()
+                    await self.drain_pending()
+                    ready, last_pending_check = True, loop.time()
+                await self.poll_once()
+                if loop.time() - last_pending_check > 5:
+                    await self.drain_pending()
+                    last_pending_check = loop.time()
+            except (aioredis.ConnectionError, aioredis.TimeoutError, OSError) as error:
+                log.warning("event stream unavailable (%s); retrying in 1 s", error)
+                ready = False
+                await asyncio.sleep(1)
+            except aioredis.ResponseError as error:
+                if "NOGROUP" not in str(error):
+                    raise
+                log.warning("consumer group vanished (Redis restarted?); recreating it")
+                ready = False
 
 
 async def last_entry_id(client: aioredis.Redis, stream: str) -> str:
