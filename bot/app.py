@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 REDELIVER_INTERVAL_S = 60.0
 
 
-def _base_class(settings: Settings) -> type[commands.Bot]:
+def _base_class(settings: Settings) -> type[commands.Bot | commands.AutoShardedBot]:
     return commands.AutoShardedBot if settings.discord_shard_count else commands.Bot
 
 

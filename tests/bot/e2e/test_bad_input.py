@@ -46,7 +46,7 @@ async def nothing_queued(bot: AtelierBot) -> None:
     assert await bot.runtime.repo.list_recent() == []
 
 
-OUT_OF_RANGE = [
+OUT_OF_RANGE: list[tuple[str, dict[str, Any]]] = [
     ("compose", {"tempo": 29}),
     ("compose", {"tempo": 301}),
     ("compose", {"bars": 3}),

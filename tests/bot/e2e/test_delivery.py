@@ -91,9 +91,8 @@ async def test_a_failed_delivery_stays_undelivered_and_is_retried(
     assert await bot.deliverer.deliver_backlog() == 1
     record = await bot.runtime.repo.get(job_id)
     assert record is not None and record.status is JobStatus.DELIVERED
-    await wait_until(
-        lambda: "Cancelled" in str(sandbox.core.messages.get(handle.original_message_id or 0).data)
-    )  # type: ignore[union-attr]
+    message = sandbox.core.messages.get(handle.original_message_id or 0)
+    assert message is not None and "Cancelled" in str(message.data)
 
 
 async def test_delete_button_only_for_the_author(bot: AtelierBot, sandbox: SandboxServer) -> None:

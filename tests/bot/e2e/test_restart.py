@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import redis.asyncio as aioredis
 
 from tests.bot.e2e.conftest import BotControl, wait_for_job, wait_until
@@ -11,7 +13,7 @@ from workers.contract import JobStatus
 
 
 async def result_published(client: aioredis.Redis, stream: str, job_id: str) -> bool:
-    entries = await client.xrange(stream)
+    entries: Any = await client.xrange(stream)
     return any(
         job_id.encode() in fields[b"event"] and b'"result"' in fields[b"event"] for _, fields in entries
     )

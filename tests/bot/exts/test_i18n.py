@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -28,8 +29,10 @@ def test_locale_picking_and_fallback() -> None:
 
 async def test_translator_translates_names_and_descriptions_but_not_option_names() -> None:
     translator = AtelierTranslator()
-    command = app_commands.TranslationContext(app_commands.TranslationContextLocation.command_name, None)
-    option = app_commands.TranslationContext(app_commands.TranslationContextLocation.parameter_name, None)
+    command: Any = app_commands.TranslationContext(app_commands.TranslationContextLocation.command_name, None)  # type: ignore[call-overload]
+    option: Any = app_commands.TranslationContext(
+        app_commands.TranslationContextLocation.parameter_name, None
+    )  # type: ignore[call-overload]
     assert (
         await translator.translate(app_commands.locale_str("compose"), discord.Locale.chinese, command)
         == "作曲"
