@@ -17,11 +17,50 @@ from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 from config.settings import Settings, TextPreset, load_settings
 from workers.contract import TextJob, TextOptions
 
-WORDS = (
-    "the a moon sea rain light night song river stone wind blue gold quiet slow bright dark "
-    "falls sings dreams over under through and with of in on is was my your its old new "
-    "poem story lyrics idea theme write about"
-).split()
+WORDS = [
+    "the",
+    "a",
+    "moon",
+    "sea",
+    "rain",
+    "light",
+    "night",
+    "song",
+    "river",
+    "stone",
+    "wind",
+    "blue",
+    "gold",
+    "quiet",
+    "slow",
+    "bright",
+    "dark",
+    "falls",
+    "sings",
+    "dreams",
+    "over",
+    "under",
+    "through",
+    "and",
+    "with",
+    "of",
+    "in",
+    "on",
+    "is",
+    "was",
+    "my",
+    "your",
+    "its",
+    "old",
+    "new",
+    "poem",
+    "story",
+    "lyrics",
+    "idea",
+    "theme",
+    "write",
+    "about",
+]
 SPECIAL = ["<unk>", "<|im_start|>", "<|im_end|>"]
 CHAT_TEMPLATE = (
     "{% for message in messages %}<|im_start|> {{ message['role'] }} {{ message['content'] }} <|im_end|> "
@@ -101,7 +140,13 @@ class FakeContext:
         preview_text: str | None = None,
     ) -> None:
         self.reports.append(
-            {"fraction": fraction, "message": message, "step": step, "total": total, "preview_text": preview_text}
+            {
+                "fraction": fraction,
+                "message": message,
+                "step": step,
+                "total": total,
+                "preview_text": preview_text,
+            }
         )
 
     def is_cancelled(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -32,7 +33,11 @@ def test_generation_returns_text_file_with_footer_and_metadata(
 
     assert output.text and output.text == output.text.strip()
     [file] = output.files
-    assert (file.filename, file.content_type, file.kind) == ("lyrics.txt", "text/plain; charset=utf-8", "text")
+    assert (file.filename, file.content_type, file.kind) == (
+        "lyrics.txt",
+        "text/plain; charset=utf-8",
+        "text",
+    )
     body = file.data.decode("utf-8")
     assert body.startswith(output.text)
     footer = body.rstrip("\n").splitlines()[-1]
@@ -53,19 +58,25 @@ def test_same_seed_same_text_and_other_seed_other_text(
     assert first != other
 
 
-def test_temperature_zero_is_greedy_whatever_the_seed(backend: TransformersTextBackend, make_job: MakeJob) -> None:
+def test_temperature_zero_is_greedy_whatever_the_seed(
+    backend: TransformersTextBackend, make_job: MakeJob
+) -> None:
     texts = {backend.generate(make_job(seed=seed, temperature=0.0), FakeContext()).text for seed in (1, 2)}
     assert len(texts) == 1
 
 
-def test_without_a_seed_one_is_chosen_and_recorded(backend: TransformersTextBackend, make_job: MakeJob) -> None:
+def test_without_a_seed_one_is_chosen_and_recorded(
+    backend: TransformersTextBackend, make_job: MakeJob
+) -> None:
     output = backend.generate(make_job(seed=None, max_new_tokens=4), FakeContext())
     seed = output.metadata["seed"]
     assert isinstance(seed, int) and 0 <= seed < 2**32
     assert f"seed {seed}" in output.files[0].data.decode()
 
 
-def test_max_new_tokens_is_bounded_by_job_and_preset(backend: TransformersTextBackend, make_job: MakeJob) -> None:
+def test_max_new_tokens_is_bounded_by_job_and_preset(
+    backend: TransformersTextBackend, make_job: MakeJob
+) -> None:
     assert backend.preset.max_new_tokens == 48
     short = backend.generate(make_job(max_new_tokens=5), FakeContext())
     capped = backend.generate(make_job(max_new_tokens=500), FakeContext())
@@ -79,7 +90,7 @@ def test_progress_streams_growing_preview_text(backend: TransformersTextBackend,
     streamed = [report for report in ctx.reports if report["preview_text"] is not None]
     assert len(streamed) == 10
     previews = [str(report["preview_text"]) for report in streamed]
-    assert all(later.startswith(earlier) for earlier, later in zip(previews, previews[1:], strict=False))
+    assert all(later.startswith(earlier) for earlier, later in itertools.pairwise(previews))
     assert len(previews[-1]) > len(previews[0]) > 0
     fractions = [float(str(report["fraction"])) for report in streamed]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
@@ -113,7 +124,12 @@ def test_describe_names_preset_model_and_cache(backend: TransformersTextBackend)
 
 @pytest.mark.parametrize(
     "model",
-    ["/no/such/folder/anywhere", "./no-such-relative-folder", "package:atelier_no_such_package", "nobody/not-a-model"],
+    [
+        "/no/such/folder/anywhere",
+        "./no-such-relative-folder",
+        "package:atelier_no_such_package",
+        "nobody/not-a-model",
+    ],
 )
 def test_missing_model_is_model_missing_quickly(model: str, settings: Settings) -> None:
     started = time.perf_counter()
@@ -135,7 +151,9 @@ def test_a_cuda_preset_on_a_machine_without_cuda_is_not_available(
 ) -> None:
     monkeypatch.setattr("torch.cuda.is_available", lambda: False)
     with pytest.raises(GenerationError) as caught:
-        TransformersTextBackend.from_preset("gpu", TextPreset(model=str(tiny_model_dir), device="cuda"), settings)
+        TransformersTextBackend.from_preset(
+            "gpu", TextPreset(model=str(tiny_model_dir), device="cuda"), settings
+        )
     assert caught.value.code == ErrorCode.NOT_AVAILABLE
 
 
