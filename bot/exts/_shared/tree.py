@@ -52,7 +52,7 @@ async def send_ephemeral(interaction: discord.Interaction[Any], text: str) -> No
         await interaction.response.send_message(text, ephemeral=True)
         return
     thinking = interaction.response.type is discord.InteractionResponseType.deferred_channel_message
-    if thinking and "job_id" not in interaction.extras:
+    if thinking and not interaction.extras.get("queued"):
         try:
             await interaction.delete_original_response()
         except discord.HTTPException as error:

@@ -84,6 +84,7 @@ class BotControl:
     def __init__(self, server: SandboxServer, settings: Settings) -> None:
         self.server = server
         self.settings = settings.model_copy(update={"discord_test_guild_id": server.guild_id})
+        self.shards = settings.discord_shard_count or 1
         self.bot: AtelierBot | None = None
         self.task: asyncio.Task[None] | None = None
         self.starts = 0
@@ -93,7 +94,7 @@ class BotControl:
         bot = create_bot(self.settings, consumer_name="e2e-bot")
         self.bot = bot
         self.task = asyncio.create_task(bot.start(TOKEN))
-        await self.server.wait_until_ready(timeout=20, shards=self.starts)
+        await self.server.wait_until_ready(timeout=20, shards=self.starts * self.shards)
         await asyncio.wait_for(bot.wait_until_ready(), 20)
         return bot
 

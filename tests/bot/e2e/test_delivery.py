@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
+
 from bot.app import AtelierBot
 from bot.delivery.target import DiscordTarget
 from bot.sandbox import SandboxServer
@@ -110,3 +112,36 @@ async def test_delete_button_only_for_the_author(bot: AtelierBot, sandbox: Sandb
     click = await sandbox.click_button(final, f"atelier:delete:{job_id}")
     await sandbox.wait_for_response(click, 3)
     await wait_until(lambda: sandbox.core.messages.get(int(final["id"])) is None, 5)
+
+
+async def test_a_rate_limited_edit_is_retried(bot: AtelierBot, sandbox: SandboxServer) -> None:
+    handle, job_id = await queued_job(sandbox)
+    sandbox.rate_limit("PATCH /webhooks/*", 0.3, count=1)
+    await bot.runtime.service.cancel(job_id)
+    record = await bot.runtime.repo.get(job_id)
+    assert record is not None and await bot.deliverer.deliver(record)
+    statuses = [r.status for r in sandbox.requests_to(f"PATCH /webhooks/*/{handle.token}/messages/*")]
+    assert statuses[-2:] == [429, 200]
+
+
+async def test_an_unexpected_error_is_logged_with_the_job_id_and_explained_privately(
+    bot: AtelierBot, sandbox: SandboxServer, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(bot.runtime.service, "submit", broken)
+    handle = await sandbox.send_slash_command("write", {"prompt": "hello"})
+    await sandbox.wait_for_response(handle, 3)
+    answer = await sandbox.wait_for_message(lambda m: "went wrong" in m.get("content", ""), 5)
+    assert answer["flags"] & 64 and str(handle.id) in answer["content"]
+    assert (
+        sandbox.core.messages.get(handle.original_message_id or 0) is None
+        or int(answer["id"]) == handle.original_message_id
+    )
+    (logged,) = [r for r in caplog.records if r.levelname == "ERROR" and "failed" in r.getMessage()]
+    assert (
+        "/write" in logged.getMessage() and logged.exc_info and "database on fire" in str(logged.exc_info[1])
+    )
+    job_ids = [w for w in logged.getMessage().split() if len(w.strip(",)")) == 32]
+    assert job_ids, logged.getMessage()
