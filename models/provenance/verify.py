@@ -47,7 +47,7 @@ class VerifyReport:
     filename: str | None = None
     found_by: FoundBy | None = None
     job_id: str | None = None
-    reference: str | None = None  # the watermark's 12 hex characters (the job id's first 12)
+    reference: str | None = None  # the watermark's 8 hex characters (the job id's first 8)
     model: str | None = None
     seed: int | None = None
     label: str | None = None

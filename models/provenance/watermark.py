@@ -1,11 +1,11 @@
 """An invisible watermark carrying a short job reference, embedded with blind-watermark (DWT-DCT-SVD).
 
-Payload (64 bits): the first 48 bits of the job id (its first 12 hex characters) followed by a CRC-16
-of those 48 bits. The CRC tells a real read from noise: an unmarked or damaged image passes it by
-chance with probability 1/65,536. A 48-bit reference is not unique: among n jobs the chance that some
-two share one is about n²/2⁴⁹ (1% at ~2.4 million jobs, 50% at ~20 million), so a reference points to
-the job ids starting with those 12 hex characters; the PNG metadata carries the full id. 64 bits were
-recovered as reliably as 48 at 256x256 and 512x512 (docs/provenance.md); 128 were not.
+Payload (48 bits): the first 32 bits of the job id (its first 8 hex characters) followed by a CRC-16
+of those 32 bits. The CRC tells a real read from noise: an unmarked or damaged image passes it by
+chance with probability 1/65,536. A 32-bit reference is not unique: among n jobs the chance that some
+two share one is about n²/2³³ (1% at ~9,300 jobs, 50% at ~77,000), so a reference narrows a search to
+the job ids starting with those 8 hex characters; the PNG metadata carries the full id. A 64-bit
+payload (48-bit reference) was measured and survived JPEG less often (docs/provenance.md).
 
 blind-watermark sets the multiprocessing start method and prints a banner when imported; this module
 imports it with both suppressed and always runs it single-process ("common" mode), which is
@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-REFERENCE_BITS = 48
+REFERENCE_BITS = 32
 REFERENCE_HEX = REFERENCE_BITS // 4
 CRC_BITS = 16
 PAYLOAD_BITS = REFERENCE_BITS + CRC_BITS
@@ -51,7 +51,7 @@ class WatermarkRead:
 
 
 def job_reference(job_id: str) -> int:
-    """The reference of a job: the first 12 hex characters (48 bits) of its id."""
+    """The reference of a job: the first 8 hex characters (32 bits) of its id."""
     return int(job_id[:REFERENCE_HEX], 16)
 
 

@@ -215,14 +215,16 @@ def test_cuda_preset_falls_back_to_cpu_float32(tiny_folder: Path, atelier_settin
     assert loaded.pipe.unet.dtype == torch.float32
 
 
-def test_large_enough_outputs_carry_a_verifiable_watermark(tiny_folder: Path, atelier_settings: Settings) -> None:
+def test_large_enough_outputs_carry_a_verifiable_watermark(
+    tiny_folder: Path, atelier_settings: Settings
+) -> None:
     from models.provenance.verify import verify
 
     preset = tiny_preset(tiny_folder, sizes=[(256, 256)])
     loaded = DiffusersImageBackend.from_preset("tiny-256", preset, atelier_settings)
     job = image_job(width=256, height=256, seed=8, count=2)
     output = loaded.generate(job, FakeContext())
-    assert output.metadata["watermark"] == f"embedded (job reference {job.id[:12]})"
+    assert output.metadata["watermark"] == f"embedded (job reference {job.id[:8]})"
     for file in output.files:
         report = verify(file.data, file.filename)
-        assert report.found_by == "both" and report.job_id == job.id and report.reference == job.id[:12]
+        assert report.found_by == "both" and report.job_id == job.id and report.reference == job.id[:8]

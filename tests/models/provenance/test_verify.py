@@ -20,7 +20,7 @@ from tests.models.provenance.test_formats import midi_bytes, ogg_bytes
 def test_stamped_png_is_found_by_both(record: dict[str, Any]) -> None:
     report = verify(stamp_png(scene_image(), record), "out.png")
     assert report.format == "png" and report.found_by == "both" and report.from_atelier
-    assert report.job_id == record["job_id"] and report.reference == "3f2a9c1e7b44"
+    assert report.job_id == record["job_id"] and report.reference == "3f2a9c1e"
     assert report.model == "atelier-folk" and report.seed == 42 and report.label == LABEL
     assert report.record is not None and report.record["watermark"].startswith("embedded")
 
@@ -31,7 +31,7 @@ def test_jpeg_copy_is_found_by_watermark(record: dict[str, Any]) -> None:
     Image.open(io.BytesIO(png)).save(buffer, "JPEG", quality=80)
     report = verify(buffer.getvalue(), "copy.jpg")
     assert report.format == "jpeg" and report.found_by == "watermark"
-    assert report.reference == "3f2a9c1e7b44" and report.job_id is None and report.label == LABEL
+    assert report.reference == "3f2a9c1e" and report.job_id is None and report.label == LABEL
 
 
 def test_resized_copy_is_found_at_an_allowed_size(record: dict[str, Any]) -> None:
@@ -39,15 +39,15 @@ def test_resized_copy_is_found_at_an_allowed_size(record: dict[str, Any]) -> Non
     buffer = io.BytesIO()
     Image.open(io.BytesIO(png)).resize((384, 384), Image.Resampling.LANCZOS).save(buffer, "WEBP", quality=90)
     report = verify(buffer.getvalue(), allowed_sizes=[(512, 768), (512, 512)])
-    assert report.format == "webp" and report.found_by == "watermark" and report.reference == "3f2a9c1e7b44"
+    assert report.format == "webp" and report.found_by == "watermark" and report.reference == "3f2a9c1e"
     assert verify(buffer.getvalue(), allowed_sizes=[(768, 512)]).found_by is None
 
 
 def test_metadata_copied_onto_another_image_is_called_out(record: dict[str, Any]) -> None:
-    other = stamp_png(scene_image(), {**record, "job_id": "000000000001" + "0" * 20})
+    other = stamp_png(scene_image(), {**record, "job_id": "00000001" + "0" * 24})
     forged = encode_png(Image.open(io.BytesIO(other)), record)
     report = verify(forged)
-    assert report.found_by == "metadata" and report.reference == "000000000001"
+    assert report.found_by == "metadata" and report.reference == "00000001"
     assert any("does not match" in note for note in report.notes)
 
 

@@ -22,24 +22,24 @@ def jpeg80(image: Image.Image) -> Image.Image:
 
 
 def test_payload_coding() -> None:
-    bits = watermark.encode_payload(0xDEADBEEF0123)
-    assert bits.size == watermark.PAYLOAD_BITS == 64
-    assert watermark.decode_payload(bits) == 0xDEADBEEF0123
-    for position in (0, 17, 40, 63):
+    bits = watermark.encode_payload(0xDEADBEEF)
+    assert bits.size == watermark.PAYLOAD_BITS == 48
+    assert watermark.decode_payload(bits) == 0xDEADBEEF
+    for position in (0, 17, 40, 47):
         damaged = bits.copy()
         damaged[position] = not damaged[position]
         assert watermark.decode_payload(damaged) is None
-    assert watermark.job_reference("3f2a9c1e7b44" + "f" * 20) == 0x3F2A9C1E7B44
+    assert watermark.job_reference("3f2a9c1e7b44" + "f" * 20) == 0x3F2A9C1E
 
 
 @pytest.mark.parametrize("make", [gradient_image, scene_image])
 def test_reference_survives_jpeg_80(make: object) -> None:
     original = make()  # type: ignore[operator]
-    marked = watermark.embed(original, 0x3F2A9C1E7B44)
+    marked = watermark.embed(original, 0x3F2A9C1E)
     mse = np.mean((np.asarray(marked, float) - np.asarray(original, float)) ** 2)
     assert 10 * np.log10(255**2 / mse) >= 35
     read = watermark.extract(jpeg80(marked))
-    assert read is not None and read.hex == "3f2a9c1e7b44"
+    assert read is not None and read.hex == "3f2a9c1e"
     assert watermark.extract(original) is None
 
 

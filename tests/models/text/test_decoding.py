@@ -25,7 +25,9 @@ def test_greedy_matches_transformers_generate(model: PreTrainedModel) -> None:
     )
     ours = sample(model, PROMPT, config, seed=0)
     with torch.inference_mode():
-        reference = model.generate(PROMPT, do_sample=False, max_new_tokens=20, repetition_penalty=1.3)
+        reference = model.generate(  # type: ignore[operator]  # transformers types `generate` loosely
+            PROMPT, do_sample=False, max_new_tokens=20, repetition_penalty=1.3
+        )
     assert ours.token_ids == reference[0, PROMPT.shape[1] :].tolist()
     assert ours.finish_reason == "length" and ours.tokens_per_s > 0 and 0 < ours.prefill_s <= ours.total_s
 
