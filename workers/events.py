@@ -98,13 +98,13 @@ class EventConsumer:
     async def drain_pending(self) -> None:
         """Handle what this consumer read but never acknowledged, and what dead consumers left behind."""
         while True:
-            reply = await self.client.xreadgroup(
+            reply: Any = await self.client.xreadgroup(
                 self.group, self.consumer, {self.stream: "0"}, count=self.batch
             )
             entries = reply[0][1] if reply else []
             if not entries or await self._handle(entries) < len(entries):
                 break
-        claimed = await self.client.xautoclaim(
+        claimed: Any = await self.client.xautoclaim(
             self.stream,
             self.group,
             self.consumer,
@@ -117,7 +117,7 @@ class EventConsumer:
 
     async def poll_once(self) -> int:
         """Read and handle one batch of new events; returns how many were handled."""
-        reply = await self.client.xreadgroup(
+        reply: Any = await self.client.xreadgroup(
             self.group, self.consumer, {self.stream: ">"}, count=self.batch, block=self.block_ms
         )
         if not reply:
@@ -165,7 +165,7 @@ async def tail_events(
     """Follow the stream from `start_id` without a group (for the CLI): every event, nobody else's loss."""
     cursor = start_id
     while True:
-        reply = await client.xread({stream: cursor}, block=block_ms, count=100)
+        reply: Any = await client.xread({stream: cursor}, block=block_ms, count=100)
         for _, entries in reply or []:
             for entry_id, fields in entries:
                 cursor = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
