@@ -31,12 +31,14 @@ def _base_class(settings: Settings) -> type[commands.Bot | commands.AutoShardedB
     return commands.AutoShardedBot if settings.discord_shard_count else commands.Bot
 
 
-def create_bot(settings: Settings, *, consumer_name: str | None = None) -> AtelierBot:
-    """An AtelierBot, sharded when `discord_shard_count` is set."""
+def create_bot(
+    settings: Settings, *, consumer_name: str | None = None, force_sync: bool = False
+) -> AtelierBot:
+    """An AtelierBot, sharded when `discord_shard_count` is set; `force_sync` syncs even if unchanged."""
     if _base_class(settings) is commands.Bot:
-        return AtelierBot(settings, consumer_name=consumer_name)
+        return AtelierBot(settings, consumer_name=consumer_name, force_sync=force_sync)
     sharded = type("ShardedAtelierBot", (AtelierBot, commands.AutoShardedBot), {})
-    return sharded(settings, consumer_name=consumer_name)  # type: ignore[no-any-return]
+    return sharded(settings, consumer_name=consumer_name, force_sync=force_sync)  # type: ignore[no-any-return]
 
 
 class AtelierBot(commands.Bot):
@@ -45,7 +47,9 @@ class AtelierBot(commands.Bot):
     Build it with `create_bot(settings)` so it is sharded when configured.
     """
 
-    def __init__(self, settings: Settings, *, consumer_name: str | None = None) -> None:
+    def __init__(
+        self, settings: Settings, *, consumer_name: str | None = None, force_sync: bool = False
+    ) -> None:
         options: dict[str, Any] = {}
         if settings.discord_shard_count:
             options["shard_count"] = settings.discord_shard_count
@@ -64,6 +68,7 @@ class AtelierBot(commands.Bot):
         self._background: list[asyncio.Task[Any]] = []
         self._runtime: Runtime | None = None
         self._deliverer: Deliverer | None = None
+        self.force_sync = force_sync
         self.synced = False
 
     @property
@@ -103,7 +108,9 @@ class AtelierBot(commands.Bot):
         self._deliverer.spawn(self._deliverer.deliver_backlog())
         guild_id = self.settings.discord_test_guild_id if self.settings.env == "development" else None
         assert self.application_id is not None
-        self.synced = await sync_if_changed(self.tree, self.application_id, self.settings.data_dir, guild_id)
+        self.synced = await sync_if_changed(
+            self.tree, self.application_id, self.settings.data_dir, guild_id, force=self.force_sync
+        )
 
     async def close(self) -> None:
         """Stop consuming, let in-flight deliveries finish, close the runtime, then disconnect."""

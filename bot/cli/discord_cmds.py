@@ -7,6 +7,7 @@ import contextlib
 import mimetypes
 import re
 import secrets
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -61,7 +62,10 @@ async def _run_bot(settings: Any, sandbox_port: int) -> None:
         point_discord_at(settings.discord_api_base, settings.discord_gateway_url)
     else:
         point_discord_from_env()
-    bot = create_bot(settings)
+    bot = create_bot(settings, force_sync=sandbox is not None)  # a fresh sandbox has no commands yet
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, lambda: asyncio.ensure_future(bot.close()))
     try:
         async with bot:
             await bot.start(token)

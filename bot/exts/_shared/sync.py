@@ -35,9 +35,14 @@ def payload_hash(payload: list[Any]) -> str:
 
 
 async def sync_if_changed(
-    tree: app_commands.CommandTree[Any], application_id: int, data_dir: Path, guild_id: int | None
+    tree: app_commands.CommandTree[Any],
+    application_id: int,
+    data_dir: Path,
+    guild_id: int | None,
+    *,
+    force: bool = False,
 ) -> bool:
-    """Sync to `guild_id` (development) or globally (None); True if a sync was needed and done."""
+    """Sync to `guild_id` (development) or globally (None); True if a sync was needed (or forced) and done."""
     guild = discord.Object(guild_id) if guild_id else None
     if guild is not None:
         tree.copy_global_to(guild=guild)
@@ -50,7 +55,7 @@ async def sync_if_changed(
         except ValueError:
             log.warning("ignoring unreadable %s", path)
     scope = f"{application_id}:{guild_id or 'global'}"
-    if state.get(scope) == digest:
+    if state.get(scope) == digest and not force:
         log.info("slash commands unchanged (%s); not syncing", scope)
         return False
     synced = await tree.sync(guild=guild)

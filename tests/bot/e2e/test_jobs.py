@@ -44,3 +44,21 @@ async def test_jobs_lists_and_shows_my_jobs(bot: AtelierBot, sandbox: SandboxSer
     other = await sandbox.send_slash_command("jobs", {"action": "status", "job": job_id}, user=stranger)
     await sandbox.wait_for_response(other, 3)
     assert "can't find" in (other.response_data or {})["content"]
+
+
+async def test_autocomplete_offers_my_job_ids_and_the_presets(
+    bot: AtelierBot, sandbox: SandboxServer
+) -> None:
+    handle = await sandbox.send_slash_command("write", {"prompt": "bell rings", "length": 4})
+    queued = await sandbox.wait_for_message(
+        lambda m: int(m["id"]) == (handle.original_message_id or 0) and bool(custom_ids(m)), 10
+    )
+    job_id = job_of(queued)
+    jobs = await sandbox.send_autocomplete("jobs", {"action": "status", "job": job_id[:3]}, focused="job")
+    await sandbox.wait_for_response(jobs, 3)
+    assert jobs.response_type == 8
+    assert [c["value"] for c in (jobs.response_data or {})["choices"]] == [job_id]
+
+    presets = await sandbox.send_autocomplete("write", {"prompt": "x", "preset": "TI"}, focused="preset")
+    await sandbox.wait_for_response(presets, 3)
+    assert [c["value"] for c in (presets.response_data or {})["choices"]] == ["tiny"]
