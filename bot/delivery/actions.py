@@ -11,6 +11,7 @@ from bot.db.repository import CancelOutcome, JobRecord
 from bot.exts._shared.errors import UserFacingError
 from bot.exts._shared.jobs import remix
 from bot.exts._shared.submit import submit_job
+from bot.exts._shared.tree import send_ephemeral
 from bot.i18n import t
 
 if TYPE_CHECKING:
@@ -59,9 +60,9 @@ async def handle_button(
             await _delete(interaction, record)
     except UserFacingError as error:
         await bot.tree.on_error(interaction, error)
-    except Exception as error:
-        log.exception("button %s on job %s failed", action, job_id)
-        await bot.tree.on_error(interaction, discord.app_commands.AppCommandError(str(error)))
+    except Exception:
+        log.exception("button %s on job %s (interaction %s) failed", action, job_id, interaction.id)
+        await send_ephemeral(interaction, t("internal", interaction.locale, ref=f" (ref {interaction.id})"))
 
 
 async def _remix(interaction: discord.Interaction[Any], record: JobRecord, action: str) -> None:

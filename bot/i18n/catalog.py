@@ -56,6 +56,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "status.delivered": "delivered",
         "help.title": "Atelier — what I can do",
         "help.footer": "Results arrive in this channel; buttons let you reroll, vary or extend them.",
+        "help.examples": "Examples",
+        "help.write": "Poems, stories, lyrics, prompt ideas or a challenge theme. `length` is in tokens (about ¾ of a word).",
+        "help.compose": "A tune as an audio preview, a MIDI file and a piano roll. Attach a MIDI file to continue it.",
+        "help.imagine": "Pictures from a prompt; `count` above 1 gives a grid. Attach an image to transform it.",
+        "help.jobs": "Your recent jobs, the status of one, or cancel one that is still queued or running.",
     },
     ZH: {
         "guild_only": "请在服务器频道中使用我；我不在私信中接受请求。",
@@ -103,6 +108,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "status.delivered": "已送达",
         "help.title": "Atelier —— 我能做什么",
         "help.footer": "结果会发到本频道；按钮可以重新生成、做变体或续写。",
+        "help.examples": "示例",
+        "help.write": "诗、故事、歌词、提示词灵感或挑战主题。`length` 以词元计（约为 ¾ 个英文单词）。",
+        "help.compose": "一首曲子：音频试听、MIDI 文件和钢琴卷帘。附上 MIDI 文件即可续写。",
+        "help.imagine": "根据提示词生成图片；`count` 大于 1 时生成拼图。附上图片即可改造它。",
+        "help.jobs": "你最近的任务、某个任务的状态，或取消仍在排队或进行中的任务。",
     },
 }
 

@@ -12,49 +12,34 @@ from discord.ext import commands
 from bot.delivery.describe import COLOURS
 from bot.i18n import t
 
-PAGES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
-    (
-        "write",
-        "text",
-        "Poems, stories, lyrics, prompt ideas or a challenge theme. `length` is in tokens (about ¾ of a word).",
-        (
-            "/write prompt:rain on a tin roof kind:poem",
-            "/write prompt:a lighthouse keeper's last night kind:story length:600",
-        ),
+EXAMPLES: dict[str, tuple[str, ...]] = {
+    "write": (
+        "/write prompt:rain on a tin roof kind:poem",
+        "/write prompt:a lighthouse keeper's last night kind:story length:600",
     ),
-    (
-        "compose",
-        "music",
-        "A tune as an audio preview, a MIDI file and a piano roll. Attach a MIDI file to continue it.",
-        (
-            "/compose style:jig key:D mode:dorian",
-            "/compose style:waltz tempo:90 bars:32 accompaniment:chords",
-        ),
+    "compose": (
+        "/compose style:jig key:D mode:dorian",
+        "/compose style:waltz tempo:90 bars:32 accompaniment:chords",
     ),
-    (
-        "imagine",
-        "image",
-        "Pictures from a prompt; `count` above 1 gives a grid. Attach an image to transform it.",
-        (
-            "/imagine prompt:a fox in a snowy forest, watercolour",
-            "/imagine prompt:neon city at night count:4 seed:7",
-        ),
+    "imagine": (
+        "/imagine prompt:a fox in a snowy forest, watercolour",
+        "/imagine prompt:neon city at night count:4 seed:7",
     ),
-    (
-        "jobs",
-        "text",
-        "Your recent jobs, the status of one, or cancel one that is still queued or running.",
-        ("/jobs", "/jobs action:status job:1a2b3c4d", "/jobs action:cancel job:1a2b3c4d"),
-    ),
-)
+    "jobs": ("/jobs", "/jobs action:status job:1a2b3c4d", "/jobs action:cancel job:1a2b3c4d"),
+}
+COLOUR_OF = {"write": "text", "compose": "music", "imagine": "image", "jobs": "text"}
 
 
 def help_embeds(locale: str) -> list[discord.Embed]:
-    """An embed per command; the first carries the title, the last the footer."""
+    """An embed per command in the member's language; the first carries the title, the last the footer."""
     embeds = []
-    for name, colour_key, text, examples in PAGES:
-        embed = discord.Embed(title=f"/{name}", description=text, colour=COLOURS[colour_key])
-        embed.add_field(name="Examples", value="\n".join(f"`{e}`" for e in examples), inline=False)
+    for name, examples in EXAMPLES.items():
+        embed = discord.Embed(
+            title=f"/{name}", description=t(f"help.{name}", locale), colour=COLOURS[COLOUR_OF[name]]
+        )
+        embed.add_field(
+            name=t("help.examples", locale), value="\n".join(f"`{e}`" for e in examples), inline=False
+        )
         embeds.append(embed)
     embeds[0].set_author(name=t("help.title", locale))
     embeds[-1].set_footer(text=t("help.footer", locale))

@@ -47,3 +47,16 @@ async def test_translator_translates_names_and_descriptions_but_not_option_names
         v for k, v in COMMAND_STRINGS["zh-CN"].items() if k in ("compose", "imagine", "write", "jobs", "help")
     ]
     assert all(0 < len(n) <= 32 for n in names)
+
+
+def test_help_is_translated() -> None:
+    from bot.exts.help.cog import help_embeds
+
+    english, chinese = help_embeds("en-US"), help_embeds("zh-CN")
+    assert (
+        [e.title for e in english]
+        == [e.title for e in chinese]
+        == ["/write", "/compose", "/imagine", "/jobs"]
+    )
+    assert english[0].fields[0].name == "Examples" and chinese[0].fields[0].name == "示例"
+    assert chinese[1].description and "MIDI" in chinese[1].description and "曲子" in chinese[1].description
