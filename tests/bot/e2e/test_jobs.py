@@ -62,3 +62,22 @@ async def test_autocomplete_offers_my_job_ids_and_the_presets(
     presets = await sandbox.send_autocomplete("write", {"prompt": "x", "preset": "TI"}, focused="preset")
     await sandbox.wait_for_response(presets, 3)
     assert [c["value"] for c in (presets.response_data or {})["choices"]] == ["tiny"]
+
+
+async def test_a_chinese_client_gets_chinese_replies_and_buttons(
+    bot: AtelierBot, sandbox: SandboxServer
+) -> None:
+    handle = await sandbox.send_slash_command("write", {"prompt": "月亮", "length": 4}, locale="zh-CN")
+    queued = await sandbox.wait_for_message(
+        lambda m: int(m["id"]) == (handle.original_message_id or 0) and bool(custom_ids(m)), 10
+    )
+    assert "已排队" in queued["embeds"][0]["description"]
+    assert queued["components"][0]["components"][0]["label"] == "取消"
+    cancel = await sandbox.send_slash_command(
+        "jobs", {"action": "cancel", "job": job_of(queued)}, locale="zh-CN"
+    )
+    await sandbox.wait_for_response(cancel, 3)
+    assert (cancel.response_data or {})["content"] == "已在开始前取消。"
+    final = await final_reply(sandbox, handle.original_message_id, 10)
+    assert final["embeds"][0]["description"] == "已取消。"
+    assert [c["label"] for c in final["components"][0]["components"]] == ["重新生成", "删除"]
