@@ -39,11 +39,13 @@ class Rendered:
         return [discord.File(io.BytesIO(data), filename=name) for name, data in self.files]
 
 
-def _base_embed(job: MusicJob | ImageJob | TextJob, colour: int, seed: object = None) -> discord.Embed:
+def _base_embed(
+    job: MusicJob | ImageJob | TextJob, colour: int, locale: str, seed: object = None
+) -> discord.Embed:
     embed = discord.Embed(title=TITLES[job.modality], colour=colour)
     prompt = prompt_of(job)
     if prompt:
-        embed.add_field(name="Prompt", value=clip(prompt, 1000), inline=False)
+        embed.add_field(name=t("field.prompt", locale), value=clip(prompt, 1000), inline=False)
     embed.set_footer(text=f"{describe_job(job, seed)} · job {job.id}")
     return embed
 
@@ -52,7 +54,7 @@ def queued_message(
     job: MusicJob | ImageJob | TextJob, position: int, enqueued: bool, locale: str
 ) -> Rendered:
     """Right after submitting: the place in the queue and a cancel button."""
-    embed = _base_embed(job, COLOURS[job.modality])
+    embed = _base_embed(job, COLOURS[job.modality], locale)
     embed.description = (
         t("queued", locale, position=max(position, 1)) if enqueued else t("queued_later", locale)
     )
@@ -61,7 +63,7 @@ def queued_message(
 
 def progress_message(record: JobRecord, locale: str, preview: str | None = None) -> Rendered:
     """While running: a bar, the worker's message and (for text) a preview."""
-    embed = _base_embed(record.job, COLOURS[record.modality])
+    embed = _base_embed(record.job, COLOURS[record.modality], locale)
     lines = [t("running", locale, percent=round(record.progress * 100)), progress_bar(record.progress)]
     if record.progress_message:
         lines.append(clip(record.progress_message, 200))
@@ -77,10 +79,10 @@ def finished_message(record: JobRecord, contents: dict[str, bytes], size_limit: 
     succeeded = record.outcome is JobStatus.SUCCEEDED
     seed = result.metadata.get("seed") if result else None
     if not succeeded:
-        embed = _base_embed(record.job, FAILED_COLOUR, seed)
+        embed = _base_embed(record.job, FAILED_COLOUR, locale, seed)
         embed.description = failure_sentence(result, record.error_code, locale)
         return Rendered(embed, finished_view(record.id, record.modality, False, locale))
-    embed = _base_embed(record.job, COLOURS[record.modality], seed)
+    embed = _base_embed(record.job, COLOURS[record.modality], locale, seed)
     rendered = Rendered(embed, finished_view(record.id, record.modality, True, locale))
     _attach(rendered, record.artifacts, contents, size_limit)
     text = result.text if result else None
