@@ -96,3 +96,13 @@ async def test_commands_are_synced_once_with_chinese_translations(
     await bot_control.stop()
     await bot_control.start()
     assert len(sandbox.requests_to("PUT /applications/*/commands")) == puts  # unchanged: no second sync
+
+
+async def test_production_syncs_globally(bot_control: Any, sandbox: SandboxServer) -> None:
+    bot_control.settings = bot_control.settings.model_copy(update={"env": "production"})
+    await bot_control.start()
+    assert {c["name"] for c in sandbox.commands()} == {"write", "compose", "imagine", "jobs", "help"}
+    assert sandbox.commands(sandbox.guild_id) == []
+    handle = await sandbox.send_slash_command("help")
+    await sandbox.wait_for_response(handle, 3)
+    assert handle.response_type == 4
