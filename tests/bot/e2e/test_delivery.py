@@ -145,3 +145,17 @@ async def test_an_unexpected_error_is_logged_with_the_job_id_and_explained_priva
     )
     job_ids = [w for w in logged.getMessage().split() if len(w.strip(",)")) == 32]
     assert job_ids, logged.getMessage()
+
+
+async def test_a_target_without_a_message_id_edits_the_original_reply(
+    bot: AtelierBot, sandbox: SandboxServer
+) -> None:
+    handle, job_id = await queued_job(sandbox)
+    record = await bot.runtime.repo.get(job_id)
+    assert record is not None and record.delivery_target is not None
+    await bot.runtime.repo.set_delivery_target(job_id, {**record.delivery_target, "message_id": None})
+    await bot.runtime.service.cancel(job_id)
+    record = await bot.runtime.repo.get(job_id)
+    assert record is not None and await bot.deliverer.deliver(record)
+    final = await final_reply(sandbox, handle.original_message_id, 5)
+    assert "Cancelled" in final["embeds"][0]["description"]
