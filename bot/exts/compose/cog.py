@@ -14,6 +14,7 @@ from bot.exts._shared.jobs import job_for
 from bot.exts._shared.presets import preset_autocomplete
 from bot.exts._shared.submit import submit_job
 from bot.exts._shared.uploads import MIDI
+from bot.exts.compose.instruments import instrument_choices
 from workers.contract import MUSIC_KEYS, MUSIC_MODES, MUSIC_STYLES
 
 STYLES = [app_commands.Choice(name=_(style), value=style) for style in MUSIC_STYLES]
@@ -21,6 +22,10 @@ KEYS = [app_commands.Choice(name=key, value=key) for key in MUSIC_KEYS]
 MODES = [app_commands.Choice(name=_(mode), value=mode) for mode in MUSIC_MODES]
 ACCOMPANIMENTS = [app_commands.Choice(name=_(a), value=a) for a in ("none", "chords", "bass")]
 SEED_MAX = 2**32 - 1
+
+
+async def _instruments(interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[int]]:
+    return instrument_choices(current)
 
 
 class ComposeCog(commands.Cog):
@@ -44,6 +49,7 @@ class ComposeCog(commands.Cog):
     )
     @app_commands.choices(style=STYLES, key=KEYS, mode=MODES, accompaniment=ACCOMPANIMENTS)
     @app_commands.autocomplete(preset=preset_autocomplete("music"))
+    @app_commands.autocomplete(instrument=_instruments)
     async def compose(
         self,
         interaction: discord.Interaction[Any],

@@ -81,3 +81,14 @@ async def test_a_chinese_client_gets_chinese_replies_and_buttons(
     final = await final_reply(sandbox, handle.original_message_id, 10)
     assert final["embeds"][0]["description"] == "已取消。"
     assert [c["label"] for c in final["components"][0]["components"]] == ["重新生成", "删除"]
+
+
+async def test_instrument_autocomplete_finds_general_midi_names(
+    bot: AtelierBot, sandbox: SandboxServer
+) -> None:
+    # Discord sends the typed text ("fidd") as the focused value; the sandbox only passes integers through
+    handle = await sandbox.send_autocomplete("compose", {"instrument": 11}, focused="instrument")
+    await sandbox.wait_for_response(handle, 3)
+    choices = (handle.response_data or {})["choices"]
+    assert choices[0] == {"name": "11 · Vibraphone", "value": 11}
+    assert [c["value"] for c in choices] == [11, *range(110, 120)]

@@ -67,3 +67,16 @@ async def test_payload_declares_limits_and_chinese_translations() -> None:
     assert payload_hash(await command_payload(bot.tree, None)) == payload_hash(
         await command_payload(bot.tree, None)
     )
+
+
+def test_general_midi_names_cover_every_program() -> None:
+    from bot.exts.compose.instruments import GM_PROGRAMS, instrument_choices
+
+    assert len(GM_PROGRAMS) == len(set(GM_PROGRAMS)) == 128
+    assert (
+        GM_PROGRAMS[0] == "Acoustic Grand Piano"
+        and GM_PROGRAMS[40] == "Violin"
+        and GM_PROGRAMS[127] == "Gunshot"
+    )
+    assert [c.value for c in instrument_choices("flute")] == [73, 75]
+    assert len(instrument_choices("")) == 25
