@@ -166,7 +166,7 @@ def test_run_batch_equals_unbatched(backend: DiffusersImageBackend, guidance: fl
         alone = backend.generate(job, FakeContext())
         assert isinstance(result, GenerationOutput)
         for together, single in zip(pixels(result), pixels(alone), strict=True):
-            assert np.abs(together.astype(int) - single.astype(int)).max() <= 1
+            assert np.array_equal(together, single)  # bit-identical on the CPU (a GPU may round differently)
 
 
 def test_run_batch_keeps_errors_and_groups_apart(backend: DiffusersImageBackend) -> None:
