@@ -44,9 +44,14 @@ class TransformersTextBackend(Backend):
         self._lock = threading.Lock()
 
     @classmethod
-    def from_preset(cls, name: str, preset: TextPreset, settings: Settings) -> Self:
-        """Load (and on first use convert and cache) the preset's model, then warm it up."""
-        backend = cls(name, preset, load_model(name, preset, settings.model_cache_dir))
+    def from_preset(
+        cls, name: str, preset: TextPreset, settings: Settings, *, quantize: str | None = None
+    ) -> Self:
+        """Load (and on first use convert and cache) the preset's model, then warm it up.
+
+        `quantize` ("none" or "int8") overrides the preset's setting; see `models.text.quantize`.
+        """
+        backend = cls(name, preset, load_model(name, preset, settings.model_cache_dir, quantize))
         backend.warm_up()
         return backend
 
@@ -68,6 +73,7 @@ class TransformersTextBackend(Backend):
             "model": self.model_label,
             "device": self.preset.device,
             "dtype": self.preset.dtype,
+            "quantize": self.loaded.quantize,
             "threads": torch.get_num_threads(),
             "max_new_tokens": self.preset.max_new_tokens,
             "load_s": round(self.loaded.load_s, 2),
@@ -181,6 +187,7 @@ class TransformersTextBackend(Backend):
             prefill_s=round(result.prefill_s, 3),
             generate_s=round(result.total_s, 3),
             load_s=round(self.loaded.load_s, 2),
+            quantize=self.loaded.quantize,
             finish_reason=result.finish_reason,
             max_new_tokens=budget,
         )

@@ -88,6 +88,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tokens", type=int, default=128, help="max_new_tokens per run")
     parser.add_argument("--threads", type=int, default=None, help="override the preset's threads")
     parser.add_argument("--dtype", choices=["float32", "bfloat16", "float16"], default=None)
+    parser.add_argument("--quantize", choices=["none", "int8"], default=None, help="override the preset's")
     parser.add_argument("--cold", action="store_true", help="also time a fresh GGUF conversion (temp cache)")
     parser.add_argument("--compare", action="store_true", help="also time plain `model.generate`")
     args = parser.parse_args(argv)
@@ -119,11 +120,11 @@ def main(argv: list[str] | None = None) -> None:
         with tempfile.TemporaryDirectory(prefix="atelier-bench-") as temp:
             cold_settings = settings.model_copy(update={"model_cache_dir": Path(temp)})
             started = time.perf_counter()
-            cold = TransformersTextBackend.from_preset(name, preset, cold_settings)
+            cold = TransformersTextBackend.from_preset(name, preset, cold_settings, quantize=args.quantize)
             print(f"load, cold ({cold.loaded.cache}): {time.perf_counter() - started:.2f} s")
             del cold
     started = time.perf_counter()
-    backend = TransformersTextBackend.from_preset(name, preset, settings)
+    backend = TransformersTextBackend.from_preset(name, preset, settings, quantize=args.quantize)
     print(
         f"load ({backend.loaded.cache}): {time.perf_counter() - started:.2f} s, threads {torch.get_num_threads()}"
     )

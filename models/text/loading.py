@@ -25,6 +25,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, P
 
 from config.settings import TextPreset
 from models.base import GenerationError
+from models.text.quantize import apply_quantization
 from workers.contract import ErrorCode
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,7 @@ class LoadedModel:
     load_s: float
     cache: Literal["hit", "converted", "none"]
     cache_dir: Path | None
+    quantize: str = "none"
 
 
 def missing(name: str, detail: str = "") -> GenerationError:
@@ -186,8 +188,16 @@ def convert_gguf(name: str, source: ModelSource, final: Path) -> None:
     log.info("converted %s in %.1f s", source.label, time.perf_counter() - started)
 
 
-def load_model(name: str, preset: TextPreset, cache_root: Path) -> LoadedModel:
-    """Load a preset's model and tokenizer onto its device and dtype (converting GGUF once)."""
+def preset_quantize(preset: TextPreset) -> str:
+    """The preset's `quantize` setting ("none" or "int8"); "none" where settings have no such field."""
+    return str(getattr(preset, "quantize", None) or "none")
+
+
+def load_model(name: str, preset: TextPreset, cache_root: Path, quantize: str | None = None) -> LoadedModel:
+    """Load a preset's model and tokenizer onto its device and dtype (converting GGUF once).
+
+    `quantize` ("none" or "int8") overrides the preset's own setting.
+    """
     started = time.perf_counter()
     _check_device(name, preset.device)
     if preset.threads:
@@ -206,6 +216,9 @@ def load_model(name: str, preset: TextPreset, cache_root: Path) -> LoadedModel:
         model, tokenizer = _from_pretrained(name, source.location, _torch_dtype(preset.dtype))
     torch.nn.Module.to(model, torch.device(preset.device))
     model.eval()
+    mode = apply_quantization(model, quantize or preset_quantize(preset), torch.device(preset.device))
     load_s = time.perf_counter() - started
-    log.info("loaded text model %s (%s) in %.2f s, cache %s", name, source.label, load_s, cache)
-    return LoadedModel(model, tokenizer, source, load_s, cache, cache_dir)
+    log.info(
+        "loaded text model %s (%s) in %.2f s, cache %s, quantize %s", name, source.label, load_s, cache, mode
+    )
+    return LoadedModel(model, tokenizer, source, load_s, cache, cache_dir, mode)
