@@ -31,6 +31,8 @@ DEFAULT_SIZES: tuple[tuple[int, int], ...] = (
     (1344, 768),
 )
 MAX_PIXELS = 50_000_000
+# reading the watermark takes about 1 s per megapixel here; larger images are only read scaled down
+MAX_READ_SIDE = 2048
 MAX_TEXT_BYTES = 1_000_000
 # binary formats whose first bytes happen to be valid UTF-8 (GIF, TIFF, PDF)
 _OTHER_BINARY = (b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*", b"%PDF")
@@ -110,8 +112,9 @@ def _open_image(data: bytes) -> Image.Image | None:
 
 
 def _candidates(image: Image.Image, sizes: Iterable[tuple[int, int]]) -> Iterable[Image.Image]:
-    """The image as is, then scaled to each allowed size of (nearly) the same aspect ratio."""
-    yield image
+    """The image as is (unless huge), then scaled to each allowed size of (nearly) the same aspect ratio."""
+    if max(image.size) <= MAX_READ_SIDE:
+        yield image
     ratio = image.width / image.height
     for width, height in sizes:
         if (width, height) != image.size and abs(width / height - ratio) <= 0.02 * ratio:

@@ -12,7 +12,7 @@ from models.provenance.audio import add_midi_provenance, add_ogg_provenance
 from models.provenance.image import stamp_png
 from models.provenance.png import encode_png
 from models.provenance.text import add_footer
-from models.provenance.verify import sniff, verify
+from models.provenance.verify import _candidates, sniff, verify
 from tests.models.provenance.conftest import scene_image
 from tests.models.provenance.test_formats import midi_bytes, ogg_bytes
 
@@ -41,6 +41,16 @@ def test_resized_copy_is_found_at_an_allowed_size(record: dict[str, Any]) -> Non
     report = verify(buffer.getvalue(), allowed_sizes=[(512, 768), (512, 512)])
     assert report.format == "webp" and report.found_by == "watermark" and report.reference == "3f2a9c1e"
     assert verify(buffer.getvalue(), allowed_sizes=[(768, 512)]).found_by is None
+
+
+def test_huge_copy_is_read_only_at_allowed_sizes(record: dict[str, Any]) -> None:
+    marked = Image.open(io.BytesIO(stamp_png(scene_image(), record)))
+    buffer = io.BytesIO()
+    marked.resize((2560, 2560), Image.Resampling.LANCZOS).save(buffer, "JPEG", quality=90)
+    assert verify(buffer.getvalue(), allowed_sizes=[(512, 512)]).reference == "3f2a9c1e"
+    big, small = Image.new("RGB", (2560, 2560)), Image.new("RGB", (2048, 1024))
+    assert [c.size for c in _candidates(big, [(512, 512), (512, 768)])] == [(512, 512)]
+    assert [c.size for c in _candidates(small, [(512, 512), (1344, 768)])] == [(2048, 1024)]
 
 
 def test_metadata_copied_onto_another_image_is_called_out(record: dict[str, Any]) -> None:
