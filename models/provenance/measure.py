@@ -2,6 +2,7 @@
 
     python -m models.provenance.measure [--count 120] [--size 512] [--seed 0]
     python -m models.provenance.measure --raw-bits 48,64,96,128 [--count 50]
+    add --library to run blind-watermark itself instead of the vectorised dwt_svd
 
 Synthesises varied test images (gradients, noise textures, shapes, text, photo-like mixtures),
 embeds a random job reference in each and reads it back after each attack. Prints a Markdown
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from models.provenance import watermark
+from models.provenance import bwm_library, watermark
 
 Synth = Callable[[np.random.Generator, int], Image.Image]
 
@@ -224,9 +225,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--count", type=int, default=120)
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--library", action="store_true", help="use blind-watermark itself, not dwt_svd")
     parser.add_argument("--below-minimum", action="store_true", help="also mark images under MIN_SIDE")
     parser.add_argument("--raw-bits", help="comma-separated payload lengths to test instead, e.g. 48,64,96")
     args = parser.parse_args(argv)
+    if args.library:
+        watermark.IMPLEMENTATION = (bwm_library.embed, bwm_library.extract)
     if args.below_minimum:
         watermark.MIN_SIDE = 16  # measurement only: how the watermark fares below the production minimum
     if args.raw_bits:

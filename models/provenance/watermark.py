@@ -7,23 +7,20 @@ two share one is about n²/2³³ (1% at ~9,300 jobs, 50% at ~77,000), so a refer
 the job ids starting with those 8 hex characters; the PNG metadata carries the full id. A 64-bit
 payload (48-bit reference) was measured and survived JPEG less often (docs/provenance.md).
 
-blind-watermark sets the multiprocessing start method and prints a banner when imported; this module
-imports it with both suppressed and always runs it single-process ("common" mode), which is
-deterministic for a given image and payload.
+The embedding is blind-watermark 0.4.4's DWT-DCT-SVD method, run by `dwt_svd` (a vectorised
+re-implementation, about six times faster, whose marks the library reads and vice versa; the library
+itself is wrapped in `bwm_library` for that check and for comparison runs of the measurement).
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
-import multiprocessing
-import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from types import ModuleType
-from typing import Any
 
 import numpy as np
 from PIL import Image
+
+from models.provenance import dwt_svd
 
 REFERENCE_BITS = 32
 REFERENCE_HEX = REFERENCE_BITS // 4
@@ -34,8 +31,10 @@ MIN_SIDE = 256
 _PASSWORD_IMG = 0xA7E1
 _PASSWORD_WM = 0x1E12
 
-_lock = threading.Lock()
-_module: ModuleType | None = None
+# blind-watermark's block coder, through either implementation: (bgr, bits, pw_img, pw_wm) -> bgr
+Embedder = Callable[[np.ndarray, np.ndarray, int, int], np.ndarray]
+Extractor = Callable[[np.ndarray, int, int, int], np.ndarray]
+IMPLEMENTATION: tuple[Embedder, Extractor] = (dwt_svd.embed, dwt_svd.extract)
 
 
 @dataclass(frozen=True)
@@ -86,28 +85,6 @@ def can_hold(width: int, height: int) -> bool:
     return min(width, height) >= MIN_SIDE
 
 
-def _library() -> ModuleType:
-    """blind_watermark, imported without touching the global multiprocessing start method or stdout."""
-    global _module
-    with _lock:
-        if _module is None:
-            original = multiprocessing.set_start_method
-            multiprocessing.set_start_method = lambda *args, **kwargs: None  # type: ignore[assignment]
-            try:
-                with contextlib.redirect_stdout(io.StringIO()):
-                    import blind_watermark
-            finally:
-                multiprocessing.set_start_method = original  # type: ignore[method-assign]
-            blind_watermark.bw_notes.close()
-            _module = blind_watermark
-        return _module
-
-
-def _marker() -> Any:
-    # the banner is closed at import, so no stdout redirection (which is process-wide) is needed here
-    return _library().WaterMark(password_wm=_PASSWORD_WM, password_img=_PASSWORD_IMG, mode="common")
-
-
 def _to_bgr(image: Image.Image) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(image.convert("RGB"))[:, :, ::-1])
 
@@ -116,20 +93,14 @@ def embed_bits(image: Image.Image, bits: np.ndarray) -> Image.Image:
     """A copy of `image` (RGB) carrying raw bits (no error detection); ValueError if it is too small."""
     if not can_hold(*image.size):
         raise ValueError(f"images under {MIN_SIDE}x{MIN_SIDE} pixels cannot carry the watermark")
-    marker = _marker()
-    marker.read_img(img=_to_bgr(image))
-    marker.read_wm(np.asarray(bits, dtype=bool), mode="bit")
-    out = marker.embed()
+    out = IMPLEMENTATION[0](_to_bgr(image), np.asarray(bits, dtype=bool), _PASSWORD_IMG, _PASSWORD_WM)
     rgb = np.clip(np.rint(out[:, :, ::-1]), 0, 255).astype(np.uint8)
     return Image.fromarray(rgb, "RGB")
 
 
 def extract_soft(image: Image.Image, count: int) -> np.ndarray:
     """`count` soft bits read from an image: 0..1, read as 1 at or above 0.5."""
-    marker = _marker()
-    marker.wm_size = count
-    soft = marker.bwm_core.extract(img=_to_bgr(image).astype(np.float32), wm_shape=count)
-    return np.asarray(marker.extract_decrypt(wm_avg=soft))
+    return IMPLEMENTATION[1](_to_bgr(image), count, _PASSWORD_IMG, _PASSWORD_WM)
 
 
 def embed(image: Image.Image, reference: int) -> Image.Image:

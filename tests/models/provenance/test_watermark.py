@@ -59,12 +59,13 @@ def test_too_small_images() -> None:
 
 
 def test_library_is_quiet_and_leaves_multiprocessing_alone() -> None:
-    """In a fresh interpreter, where blind_watermark is imported for the first time."""
+    """In a fresh interpreter, where blind_watermark is imported (by its wrapper) for the first time."""
     script = (
         "import multiprocessing\n"
         "from PIL import Image\n"
-        "from models.provenance import watermark\n"
-        "watermark.embed(Image.new('RGB', (256, 256), (90, 120, 150)), 7)\n"
+        "import numpy as np\n"
+        "from models.provenance import bwm_library\n"
+        "bwm_library.embed(np.full((256, 256, 3), 120, np.uint8), np.ones(48, bool), 1, 1)\n"
         "print(multiprocessing.get_start_method(allow_none=True))\n"
     )
     root = Path(__file__).resolve().parents[3]
