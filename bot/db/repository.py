@@ -419,15 +419,23 @@ class JobRepository:
         statement = _update_job(job_id).values(delivery_target=target, updated_at=utcnow())
         return await self._update_one(statement)
 
-    async def undelivered_finished(self, limit: int = 50) -> list[JobRecord]:
-        """Finished jobs not yet delivered, oldest first: the bot retries these at start."""
+    async def release_delivery(self, job_id: str, outcome: JobStatus) -> bool:
+        """Undo a claim whose delivery failed, so it is retried later; False if it was not claimed."""
+        if outcome not in FINISHED_STATUSES:
+            raise ValueError(f"a released job goes back to its outcome, not {outcome}")
         statement = (
-            _select_jobs()
-            .where(JobRow.status.in_(FINISHED_STATUSES), JobRow.delivered_at.is_(None))
-            .order_by(JobRow.finished_at, JobRow.id)
-            .limit(limit)
+            _update_job(job_id)
+            .where(JobRow.status == JobStatus.DELIVERED)
+            .values(status=outcome, delivered_at=None, updated_at=utcnow())
         )
-        return await self._fetch(statement)
+        return await self._update_one(statement)
+
+    async def undelivered_finished(self, limit: int = 50, target_kind: str | None = None) -> list[JobRecord]:
+        """Finished jobs not yet delivered, oldest first (only those for `target_kind`, if given)."""
+        statement = _select_jobs().where(JobRow.status.in_(FINISHED_STATUSES), JobRow.delivered_at.is_(None))
+        if target_kind is not None:
+            statement = statement.where(JobRow.delivery_target["kind"].as_string() == target_kind)
+        return await self._fetch(statement.order_by(JobRow.finished_at, JobRow.id).limit(limit))
 
     async def _fetch(self, statement: Select[JobRow]) -> list[JobRecord]:
         async with self._sessions() as session:

@@ -2,8 +2,9 @@
 
 Delivery order: edit the interaction's reply through its webhook token; when the token has expired
 (older than 15 minutes, or Discord answers 401 / 50027) post in the channel mentioning the member.
-The job is claimed (`claim_delivery`) only after Discord accepted the message, so a delivery that
-fails for good stays undelivered and is retried later (periodically, and at the next start).
+The job is claimed (`claim_delivery`, an atomic compare-and-set) before anything is sent, so two bot
+processes can never both deliver it; a delivery that fails is released again and retried later
+(periodically, and at the next start).
 A per-job lock orders the queued reply, progress edits and the final message within this process.
 """
 
@@ -99,6 +100,9 @@ class Deliverer:
             if fresh is None or fresh.delivered_at is not None or fresh.result is None:
                 return False
             target = DiscordTarget.from_dict(fresh.delivery_target) or target
+            outcome = fresh.outcome
+            if outcome is None or not await self.runtime.repo.claim_delivery(record.id):
+                return False  # another bot process holds it
             self._tries[record.id] += 1
             try:
                 rendered = finished_message(
@@ -107,9 +111,10 @@ class Deliverer:
                 delivered = await self._send(target, rendered)
             except Exception:
                 log.exception("delivering job %s failed; it stays undelivered", record.id)
+                delivered = False
+            if not delivered:
+                await self.runtime.repo.release_delivery(record.id, outcome)
                 return False
-            if delivered:
-                await self.runtime.repo.claim_delivery(record.id)
         if delivered:
             self._forget(record.id)
         return delivered
@@ -117,7 +122,7 @@ class Deliverer:
     async def deliver_backlog(self) -> int:
         """Deliver finished jobs left undelivered (from before a restart, or failed tries)."""
         delivered = 0
-        for record in await self.runtime.repo.undelivered_finished():
+        for record in await self.runtime.repo.undelivered_finished(target_kind="discord"):
             if self._tries[record.id] >= MAX_TRIES_PER_PROCESS:
                 continue
             if await self.deliver(record):

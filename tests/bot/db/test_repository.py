@@ -392,6 +392,29 @@ async def test_undelivered_finished_lists_what_the_bot_must_still_deliver(
     assert [r.id for r in await repository.undelivered_finished(limit=2)] == by_finish[:2]
 
 
+async def test_a_released_claim_can_be_claimed_again(repository: JobRepository) -> None:
+    done = await finished_job(repository)
+    assert await repository.claim_delivery(done.id)
+    assert await repository.release_delivery(done.id, JobStatus.SUCCEEDED)
+    released = await get(repository, done.id)
+    assert released.status is JobStatus.SUCCEEDED and released.delivered_at is None
+    assert [r.id for r in await repository.undelivered_finished()] == [done.id]
+    assert not await repository.release_delivery(done.id, JobStatus.SUCCEEDED)  # not claimed now
+    assert await repository.claim_delivery(done.id)
+    with pytest.raises(ValueError):
+        await repository.release_delivery(done.id, JobStatus.QUEUED)
+
+
+async def test_undelivered_finished_can_keep_to_one_kind_of_target(repository: JobRepository) -> None:
+    discord_job = await repository.create(text_job(), {"kind": "discord", "channel_id": 5})
+    cli_job = await repository.create(text_job(), {"kind": "cli"})
+    bare_job = await repository.create(text_job())
+    for record in (discord_job, cli_job, bare_job):
+        assert await repository.record_result(succeeded(record.id))
+    assert [r.id for r in await repository.undelivered_finished(target_kind="discord")] == [discord_job.id]
+    assert len(await repository.undelivered_finished()) == 3
+
+
 async def test_delivery_target_can_be_set_and_cleared(repository: JobRepository) -> None:
     record = await repository.create(music_job())
     assert await repository.set_delivery_target(record.id, {"kind": "cli"})
