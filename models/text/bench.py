@@ -58,10 +58,12 @@ class QuietContext:
         raise KeyError(key)
 
 
-def rss_mib() -> float:
+def memory() -> str:
+    """Resident memory, and how much of it is the process's own (not shared, file-backed pages)."""
     import psutil
 
-    return float(psutil.Process().memory_info().rss) / 2**20
+    info = psutil.Process().memory_info()
+    return f"rss {info.rss / 2**20:.0f} MiB (own {(info.rss - info.shared) / 2**20:.0f} MiB)"
 
 
 def timed(run: Any) -> Sample:
@@ -114,7 +116,7 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"cores {os.cpu_count()}, load average {load_avg}, OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '')}"
     )
-    print(f"rss before load {rss_mib():.0f} MiB")
+    print(f"memory before load: {memory()}")
 
     if args.cold:
         with tempfile.TemporaryDirectory(prefix="atelier-bench-") as temp:
@@ -128,7 +130,7 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"load ({backend.loaded.cache}): {time.perf_counter() - started:.2f} s, threads {torch.get_num_threads()}"
     )
-    print(f"rss after load {rss_mib():.0f} MiB")
+    print(f"memory after load: {memory()}")
 
     def job(seed: int) -> TextJob:
         return TextJob(
@@ -155,7 +157,7 @@ def main(argv: list[str] | None = None) -> None:
         report("model.generate (greedy)", [timed(run_generate) for _ in range(args.runs)])
         with torch.inference_mode():
             report("generate + inference_mode", [timed(run_generate) for _ in range(args.runs)])
-    print(f"rss after generation {rss_mib():.0f} MiB")
+    print(f"memory after generation: {memory()}")
     sample_text = backend.generate(job(1), QuietContext()).text or ""
     print("sample:", sample_text[:300].replace("\n", " / "))
 

@@ -9,6 +9,9 @@ divergence from fp32 logits was 0.005 nats/token (bf16 weights: 0.001).
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import gc
 import logging
 
 import torch
@@ -38,7 +41,7 @@ class Int8WeightLinear(nn.Module):
             raise ValueError("Int8WeightLinear only replaces bias-free Linear layers")
         weight = linear.weight.detach().float()
         scale = (weight.abs().amax(dim=1) / 127.0).clamp(min=1e-8)
-        quantized = torch.round(weight / scale[:, None]).clamp(-127, 127).to(torch.int8)
+        quantized = weight.div(scale[:, None]).round_().clamp_(-127, 127).to(torch.int8)
         self.register_buffer("weight_int8", quantized.contiguous())
         self.register_buffer("scale", scale.to(torch.bfloat16))
         self.in_features = linear.in_features
@@ -54,14 +57,29 @@ class Int8WeightLinear(nn.Module):
 
 
 def quantize_int8(model: nn.Module) -> int:
-    """Replace every bias-free Linear (the LM head too) in place; return how many were replaced."""
+    """Replace every bias-free Linear (the LM head too) in place; return how many were replaced.
+
+    What stays in floating point (embeddings, norms) is copied into memory of its own, so the
+    memory-mapped checkpoint the float weights came from can be released.
+    """
     replaced = 0
-    for module in list(model.modules()):
-        for child_name, child in list(module.named_children()):
-            if isinstance(child, nn.Linear) and child.bias is None:
-                setattr(module, child_name, Int8WeightLinear(child))
-                replaced += 1
+    with torch.no_grad():
+        for module in list(model.modules()):
+            for child_name, child in list(module.named_children()):
+                if isinstance(child, nn.Linear) and child.bias is None:
+                    setattr(module, child_name, Int8WeightLinear(child))
+                    replaced += 1
+        for parameter in model.parameters():
+            parameter.data = parameter.data.clone()
+    gc.collect()
+    _release_freed_memory()
     return replaced
+
+
+def _release_freed_memory() -> None:
+    """Hand freed heap memory back to the OS (glibc only; elsewhere a no-op)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def apply_quantization(model: nn.Module, mode: str, device: torch.device) -> str:
