@@ -10,7 +10,7 @@ PIP := $(PY) -m pip
 STAMP := $(VENV)/.atelier-installed
 FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
 REDIS_URL ?= $(or $(ATELIER_REDIS_URL),redis://127.0.0.1:6379/0)
-APT_PACKAGES := redis-server fluidsynth fluid-soundfont-gm
+APT_PACKAGES := redis-server fluidsynth fluid-soundfont-gm libfluidsynth3 libgl1 libsndfile1
 PYTEST_ARGS ?=
 
 .PHONY: run test setup system-deps redis lint typecheck bench eval-music train-music clean help
