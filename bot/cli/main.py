@@ -394,6 +394,28 @@ cli.add_command(bot_command)
 cli.add_command(sandbox_group)
 
 
+_PASS_THROUGH = {"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []}
+
+
+def _forward_to_workers(args: list[str]) -> None:
+    """Run a worker-side command in its own interpreter, so this process never loads model libraries."""
+    os.execv(sys.executable, [sys.executable, "-m", "workers.cli", *args])
+
+
+@cli.command(context_settings=_PASS_THROUGH, add_help_option=False)
+@click.pass_context
+def models(ctx: click.Context) -> None:
+    """Models on this machine: `atelier models list`, `atelier models pull NAME`."""
+    _forward_to_workers(["models", *ctx.args])
+
+
+@cli.command(context_settings=_PASS_THROUGH, add_help_option=False)
+@click.pass_context
+def verify(ctx: click.Context) -> None:
+    """Read a file's provenance (metadata and watermark): `atelier verify FILE`."""
+    _forward_to_workers(["verify", *ctx.args])
+
+
 def main() -> None:
     cli()
 
