@@ -52,8 +52,8 @@ def preset_status(
             return True, source.label
     from models.image.hub import local_path
 
-    folder = local_path(preset.model)
-    return (folder is not None), str(folder) if folder else "not in the Hugging Face cache"
+    cached = local_path(preset.model)
+    return (cached is not None), str(cached) if cached else "not in the Hugging Face cache"
 
 
 def all_presets(settings: Settings) -> list[tuple[str, str, Any]]:
