@@ -23,7 +23,7 @@ from models.base import (
 from models.provenance import LABEL, provenance_record
 from models.text.decoding import CancelCriteria, DecodeResult, sample, sampling_config
 from models.text.loading import LoadedModel, load_model
-from models.text.prompts import build_messages, clean_output, plain_prompt
+from models.text.prompts import build_messages, clean_output, plain_prompt, trim_unfinished
 from workers.contract import ErrorCode, TextJob
 
 log = logging.getLogger(__name__)
@@ -161,10 +161,12 @@ class TransformersTextBackend(Backend):
         if cancel.triggered:
             log.info("text job %s cancelled after %d tokens", job.id, len(result.token_ids))
             raise JobCancelled(job.id)
-        echoes = [messages[-1]["content"]]
+        echoes = messages[-1]["content"].splitlines()
         if len(options.prompt.split()) >= MIN_ECHO_WORDS:
             echoes.append(options.prompt)
         text = clean_output(self.decode_text(result.token_ids), echoes)
+        if result.finish_reason == "length":
+            text = trim_unfinished(text)
         if not text:
             raise GenerationError(
                 ErrorCode.INTERNAL, "The model wrote nothing this time; try again or rephrase your request."

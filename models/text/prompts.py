@@ -35,12 +35,19 @@ SYSTEM_PROMPTS: dict[str, str] = {
     ),
 }
 
+# Small models follow the user turn more than the system prompt, so the format is repeated here.
 USER_TEMPLATES: dict[str, str] = {
-    "poem": "Write a poem about: {prompt}",
+    "poem": "Write a short poem about: {prompt}",
     "story": "Write a short story about: {prompt}",
-    "lyrics": "Write song lyrics about: {prompt}",
-    "prompt_ideas": "Image prompt ideas for: {prompt}",
-    "challenge_theme": "Challenge themes about: {prompt}",
+    "lyrics": "Write song lyrics about: {prompt}\nUse the parts [Verse 1], [Chorus] and [Verse 2].",
+    "prompt_ideas": (
+        "Give five image prompts for: {prompt}\n"
+        "Number them 1 to 5, one per line; each names the subject, the style, the lighting and the mood."
+    ),
+    "challenge_theme": (
+        "Suggest five creative challenge themes about: {prompt}\n"
+        "Number them 1 to 5, one per line, each as a short title, a colon and one inviting sentence."
+    ),
     "free": "{prompt}",
 }
 
@@ -79,4 +86,19 @@ def clean_output(text: str, echoes: list[str]) -> str:
         if _squash(first) not in echoed:
             break
         text = rest.strip()
+    return text
+
+
+_SENTENCE_END = re.compile(r"[.!?…](?:[\"'”’)\]]*)(?=\s|$)")
+
+
+def trim_unfinished(text: str) -> str:
+    """Drop the half-written tail of text that ran out of tokens: the last line, or the last sentence."""
+    text = text.rstrip()
+    lines = text.split("\n")
+    if len(lines) > 1:
+        return "\n".join(lines[:-1]).rstrip()
+    ends = [match.end() for match in _SENTENCE_END.finditer(text)]
+    if ends and ends[-1] < len(text) and ends[-1] >= len(text) // 2:
+        return text[: ends[-1]]
     return text

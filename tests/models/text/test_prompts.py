@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from models.text.prompts import SYSTEM_PROMPTS, build_messages, clean_output, plain_prompt
+from models.text.prompts import SYSTEM_PROMPTS, build_messages, clean_output, plain_prompt, trim_unfinished
 from workers.contract import TEXT_KINDS
 
 
@@ -13,7 +13,7 @@ def test_each_kind_has_its_own_system_prompt_and_carries_the_request(kind: str) 
     messages = build_messages(kind, "  a lighthouse in a storm ")
     assert [message["role"] for message in messages] == ["system", "user"]
     assert messages[0]["content"] == SYSTEM_PROMPTS[kind]
-    assert messages[1]["content"].endswith("a lighthouse in a storm")
+    assert "a lighthouse in a storm" in messages[1]["content"].splitlines()[0]
     assert len(set(SYSTEM_PROMPTS.values())) == len(TEXT_KINDS)
 
 
@@ -35,3 +35,18 @@ def test_clean_output_drops_role_line_and_echoed_request_but_keeps_the_poem() ->
 def test_clean_output_leaves_text_that_only_mentions_the_request() -> None:
     text = "The sea is wide.\nThe sea is deep."
     assert clean_output(f"  {text}\r\n", ["the sea"]) == text
+
+
+def test_trim_unfinished_drops_a_cut_off_line_or_sentence() -> None:
+    assert (
+        trim_unfinished("Leaves fall slowly,\nrain taps the roof,\nand the night")
+        == "Leaves fall slowly,\nrain taps the roof,"
+    )
+    assert (
+        trim_unfinished("The keeper lit the lamp. A ship came near. Then the")
+        == "The keeper lit the lamp. A ship came near."
+    )
+    assert trim_unfinished("A short start. Then a much longer sentence that never ends and goes on") == (
+        "A short start. Then a much longer sentence that never ends and goes on"
+    )
+    assert trim_unfinished("Finished sentence.") == "Finished sentence."
