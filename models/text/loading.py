@@ -79,7 +79,7 @@ def hub_offline() -> bool:
 
 
 def _looks_like_path(model: str) -> bool:
-    return model.startswith(("/", "./", "../", "~")) or os.sep + os.sep in model
+    return model.startswith(("./", "../", "~")) or Path(model).is_absolute()
 
 
 def resolve_source(name: str, preset: TextPreset) -> ModelSource:
