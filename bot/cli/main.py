@@ -352,6 +352,8 @@ def worker(queues: str, pool: str, concurrency: int, name: str | None) -> None:
     if unknown:
         raise click.BadParameter(f"unknown modality {unknown}; choose from {sorted(QUEUES)}")
     _settings()
+    # Idle OpenMP threads sleep instead of spinning: on shared CPUs spinning threads starve each other.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     celery = shutil.which("celery", path=str(Path(sys.executable).parent)) or "celery"
     node = name or f"{'-'.join(modalities)}@%h"
     args = [

@@ -20,7 +20,8 @@ from models.base import (
     JobCancelled,
     OutputFile,
 )
-from models.provenance import LABEL, provenance_record
+from models.provenance import provenance_record
+from models.provenance.text import add_footer
 from models.text.decoding import CancelCriteria, DecodeResult, sample, sampling_config
 from models.text.loading import LoadedModel, load_model
 from models.text.prompts import build_messages, clean_output, plain_prompt, trim_unfinished
@@ -177,8 +178,6 @@ class TransformersTextBackend(Backend):
         self, job: TextJob, text: str, seed: int, result: DecodeResult, budget: int
     ) -> GenerationOutput:
         """The text, its .txt file with a provenance footer, and the job's metadata."""
-        footer = f"— {LABEL} · job {job.id} · model {self.model_label} · seed {seed}"
-        data = f"{text}\n\n{footer}\n".encode()
         metadata = provenance_record(
             job,
             model=self.model_label,
@@ -193,6 +192,7 @@ class TransformersTextBackend(Backend):
             finish_reason=result.finish_reason,
             max_new_tokens=budget,
         )
+        data = (add_footer(text, metadata) + "\n").encode()
         filename = f"{job.options.kind}.txt"
         return GenerationOutput(
             text=text,
