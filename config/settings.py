@@ -42,7 +42,9 @@ class TextPreset(BaseModel):
     device: str = "cpu"
     dtype: Literal["float32", "float16", "bfloat16"] = "float32"
     threads: int | None = Field(None, ge=1)
-    quantize: Literal["none", "int8"] = Field("none", description="int8: int8 weight-only Linear layers (CPU)")
+    quantize: Literal["none", "int8"] = Field(
+        "none", description="int8: int8 weight-only Linear layers (CPU)"
+    )
     max_new_tokens: int = Field(512, ge=1, le=4096)
     temperature: float = Field(0.7, ge=0.0, le=2.0)
     top_p: float = Field(0.9, gt=0.0, le=1.0)
