@@ -25,13 +25,23 @@ def tiny_text_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
+def pipeline_database_url(tmp_path: Path) -> str:
+    """SQLite by default; a module may override this fixture to run on PostgreSQL."""
+    return f"sqlite+aiosqlite:///{tmp_path / 'atelier.db'}"
+
+
+@pytest.fixture
 def pipeline_settings(
-    redis_server: RedisServer, redis_client: object, tmp_path: Path, tiny_text_dir: Path
+    redis_server: RedisServer,
+    redis_client: object,
+    tmp_path: Path,
+    tiny_text_dir: Path,
+    pipeline_database_url: str,
 ) -> Settings:
     tag = uuid.uuid4().hex[:8]
     return load_settings(
         redis_url=redis_server.url,
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'atelier.db'}",
+        database_url=pipeline_database_url,
         events={"stream": f"test:{tag}:events", "group": "test-bot", "block_ms": 200, "claim_idle_ms": 1000},
         reconciler={"interval_s": 0.5, "queued_grace_s": 0.5, "running_grace_s": 3.0, "max_attempts": 3},
         model_cache_dir=tmp_path / "cache",

@@ -1,18 +1,31 @@
-"""Faults with real processes: a worker killed mid-job, a consumer restart, a Redis restart."""
+"""Faults with real processes on PostgreSQL: a worker killed mid-job, a consumer restart, a Redis restart."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Iterator
+
+import pytest
 
 from bot.pipeline.reconciler import Reconciler
 from bot.runtime import Runtime
 from tests.bot.pipeline.conftest import ConsumerControl, WaitFor, worker_env
+from tests.conftest import _empty_database, _run_isolated
 from tests.services import RedisServer
 from workers import keys
 from workers.contract import JobStatus, TextJob
 
 FINISHED = {JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED}
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def pipeline_database_url(postgres_session_url: str) -> Iterator[str]:
+    """These tests run on the production database engine."""
+    yield postgres_session_url
+    _run_isolated(_empty_database(postgres_session_url))
 
 
 def _text(tokens: int) -> TextJob:
