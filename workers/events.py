@@ -81,19 +81,36 @@ class EventConsumer:
                 raise
 
     async def _handle(self, entries: list[tuple[Any, dict[Any, Any]]]) -> int:
-        done = 0
+        """Handle a batch: each job's events in order, different jobs concurrently; ack what succeeded.
+
+        When a handler fails, that event and the later events of the same job stay pending (they are
+        retried in order); the other jobs' events go on.
+        """
+        by_job: dict[str, list[tuple[Any, AnyEvent | None]]] = {}
         for entry_id, fields in entries:
             event = _decode(fields)
-            if event is not None:
-                try:
-                    await self.handler(event)
-                except Exception:
-                    log.exception("event handler failed; the event stays pending and is retried")
-                    return done
-            await self.client.xack(self.stream, self.group, entry_id)
-            self.handled += 1
-            done += 1
-        return done
+            key = event_job_id(event) if event is not None else f"malformed:{entry_id!r}"
+            by_job.setdefault(key, []).append((entry_id, event))
+
+        async def run(items: list[tuple[Any, AnyEvent | None]]) -> list[Any]:
+            handled = []
+            for entry_id, event in items:
+                if event is not None:
+                    try:
+                        await self.handler(event)
+                    except Exception:
+                        log.exception("event handler failed; the event stays pending and is retried")
+                        break
+                handled.append(entry_id)
+            return handled
+
+        done = [
+            entry_id for ids in await asyncio.gather(*(run(i) for i in by_job.values())) for entry_id in ids
+        ]
+        if done:
+            await self.client.xack(self.stream, self.group, *done)
+        self.handled += len(done)
+        return len(done)
 
     async def drain_pending(self) -> None:
         """Handle what this consumer read but never acknowledged, and what dead consumers left behind."""

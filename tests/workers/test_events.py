@@ -137,3 +137,34 @@ async def test_tail_sees_everything_after_the_start_id(settings: Settings, redis
             break
     assert isinstance(seen[0], StartedEvent) and seen[0].worker == "new"
     await client.aclose()
+
+
+async def test_one_jobs_failure_holds_back_only_that_jobs_later_events(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    other = "e" * 32
+    seen: list[tuple[str, str]] = []
+    fail_once = {JOB}
+
+    async def handler(event: AnyEvent) -> None:
+        job_id = event_job_id(event)
+        if job_id in fail_once and isinstance(event, StartedEvent):
+            fail_once.discard(job_id)
+            raise RuntimeError("transient")
+        seen.append((job_id, event.type))
+
+    client = aioredis.Redis.from_url(settings.redis_url)
+    consumer = _consumer(settings, client, handler)
+    await consumer.ensure_group()
+    publisher = _publisher(settings, redis_client)
+    publisher.publish(StartedEvent(job_id=JOB, worker="w"))
+    publisher.publish(StartedEvent(job_id=other, worker="w"))
+    publisher.publish(ProgressEvent(progress=Progress(job_id=JOB, fraction=0.5)))
+    publisher.publish(ProgressEvent(progress=Progress(job_id=other, fraction=0.5)))
+    assert await consumer.poll_once() == 2  # the other job's two events
+    assert seen == [(other, "started"), (other, "progress")]
+    await consumer.drain_pending()  # JOB's events, retried in their order
+    assert seen[2:] == [(JOB, "started"), (JOB, "progress")]
+    pending = await client.xpending(settings.events.stream, settings.events.group)
+    assert pending["pending"] == 0
+    await client.aclose()
