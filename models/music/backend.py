@@ -37,8 +37,7 @@ class MusicBackend(Backend):
     def __init__(self, name: str, folder: Path, threads: int | None = None) -> None:
         if not (folder / "model.safetensors").exists():
             raise GenerationError(ErrorCode.NOT_AVAILABLE, "The music model's weights are not installed.")
-        if threads:
-            torch.set_num_threads(threads)
+        self.threads = threads or 1
         self.name = name
         self.model = MusicModel(folder)
 
@@ -46,7 +45,7 @@ class MusicBackend(Backend):
     def from_preset(cls, name: str, preset: MusicPreset, settings: Settings) -> MusicBackend:
         if preset.device != "cpu":
             log.info("music model runs on CPU; device %s ignored", preset.device)
-        return cls(name, resolve_folder(preset.model), preset.threads or 1)
+        return cls(name, resolve_folder(preset.model), preset.threads)
 
     def describe(self) -> dict[str, Any]:
         training = self.model.training
@@ -90,7 +89,12 @@ class MusicBackend(Backend):
 
         ctx.progress(0.05, "composing")
         started = time.perf_counter()
-        composition = self.model.compose(request, prime, on_bar)
+        previous_threads = torch.get_num_threads()
+        torch.set_num_threads(self.threads)  # a tiny model decodes fastest on one thread
+        try:
+            composition = self.model.compose(request, prime, on_bar)
+        finally:
+            torch.set_num_threads(previous_threads)
         ctx.check_cancelled()
         ctx.progress(0.85, "rendering audio")
         title = f"{options.style.title()} in {composition.key_name}"

@@ -11,11 +11,25 @@ import torch
 
 from models.music.vocab import Vocab
 
+# Per-voice pitch ranges of four-part pieces in the model's frame (tonic C): the 0.5th–99.5th percentile
+# of each voice over the training chorales (soprano, alto, tenor, bass).
+CHORALE_RANGES = ((60, 82), (55, 76), (48, 71), (36, 64))
+
 
 class BarGrammar:
-    """State machine over token ids; `allowed()` is a boolean mask, `forced()` a single id or None."""
+    """State machine over token ids; `allowed()` is a boolean mask, `forced()` a single id or None.
 
-    def __init__(self, vocab: Vocab, bar_len: int, n_voices: int, total_bars: int) -> None:
+    With `pitch_ranges`, notes of voice i are also limited to pitch_ranges[i] (rests always allowed).
+    """
+
+    def __init__(
+        self,
+        vocab: Vocab,
+        bar_len: int,
+        n_voices: int,
+        total_bars: int,
+        pitch_ranges: tuple[tuple[int, int], ...] | None = None,
+    ) -> None:
         self.vocab = vocab
         self.bar_len = bar_len
         self.n_voices = n_voices
@@ -28,6 +42,10 @@ class BarGrammar:
         # fits[r]: event tokens whose duration is at most r
         self._fits = [(durations > 0) & (durations <= r) for r in range(bar_len + 1)]
         self._single = torch.zeros(size, dtype=torch.bool)
+        pitches = torch.tensor(vocab.pitch)
+        self._ranges = [
+            (pitches == -1) | ((pitches >= lo) & (pitches <= hi)) for lo, hi in (pitch_ranges or ())
+        ]
 
     @property
     def done(self) -> bool:
@@ -54,6 +72,8 @@ class BarGrammar:
             mask = self._single.clone()
             mask[token] = True
             return mask
+        if self._ranges:
+            return self._fits[self.remaining] & self._ranges[self.voice]
         return self._fits[self.remaining]
 
     def update(self, token: int) -> None:

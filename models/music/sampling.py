@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import torch
 
-from models.music.grammar import BarGrammar
+from models.music.grammar import CHORALE_RANGES, BarGrammar
 from models.music.model import LeanGPT2
 from models.music.tokenizer import prefix_ids
 from models.music.vocab import Vocab, bar_steps
@@ -78,7 +78,8 @@ def sample(
     started = time.perf_counter()
     gen = torch.Generator().manual_seed(params.seed)
     n_voices = 4 if style == "chorale" else 1
-    grammar = BarGrammar(vocab, bar_steps(meter), n_voices, prime_bars + bars)
+    ranges = CHORALE_RANGES if n_voices == 4 else None
+    grammar = BarGrammar(vocab, bar_steps(meter), n_voices, prime_bars + bars, ranges)
     ids = prefix_ids(vocab, style, mode, meter) + list(prime or [])
     for token in ids[4:]:
         grammar.update(token)

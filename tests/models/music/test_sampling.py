@@ -89,3 +89,19 @@ def test_grammar_forces_bar_lines_and_end(vocab: Vocab) -> None:
     assert not allowed[vocab.event_id(60, 48)] and allowed[vocab.event_id(60, 36)]
     grammar.update(vocab.event_id(60, 36))
     assert grammar.forced() == vocab.eos
+
+
+def test_chorale_voices_stay_in_their_ranges(lean: LeanGPT2, vocab: Vocab) -> None:
+    from models.music.grammar import CHORALE_RANGES
+
+    sampled = sample(
+        lean,
+        vocab,
+        style="chorale",
+        mode="minor",
+        meter="4/4",
+        bars=6,
+        params=SamplingParams(temperature=2.0, top_p=1.0, seed=9),
+    )
+    for voice, (lo, hi) in zip(decode(sampled.ids, vocab).voices, CHORALE_RANGES, strict=True):
+        assert all(lo <= n.pitch <= hi for n in voice if n.pitch is not None)
