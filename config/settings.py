@@ -93,6 +93,9 @@ class EventSettings(BaseModel):
     maxlen: int = Field(100_000, gt=0)
     block_ms: int = Field(1000, gt=0)
     claim_idle_ms: int = Field(60_000, gt=0)
+    handler_concurrency: int | None = Field(
+        None, ge=1, description="jobs whose events are applied at once; default 1 on SQLite, 8 otherwise"
+    )
 
 
 class ReconcilerSettings(BaseModel):
@@ -180,6 +183,13 @@ class Settings(BaseSettings):
     def queue_limits(self, modality: str) -> QueueLimits:
         """Time limits for a modality's queue (generous defaults where none is configured)."""
         return self.queues.get(modality, QueueLimits(soft_time_limit=300, time_limit=360))
+
+    @property
+    def event_handler_concurrency(self) -> int:
+        """SQLite has one writer (concurrent writers only queue up and back off); servers take many."""
+        if self.events.handler_concurrency is not None:
+            return self.events.handler_concurrency
+        return 1 if self.database_url.startswith("sqlite") else 8
 
     @property
     def artifact_redis_url(self) -> str:

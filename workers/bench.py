@@ -8,6 +8,7 @@ model). Both workers are `-P solo -c 1` subprocesses; rounds alternate so noise 
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import statistics
@@ -94,7 +95,15 @@ async def _ours_round(rt: Runtime, n: int) -> dict[str, list[float] | float]:
 
     events = rt.settings.events
     stop = asyncio.Event()
-    consumer = EventConsumer(rt.redis, events.stream, events.group, "bench", handle, block_ms=50)
+    consumer = EventConsumer(
+        rt.redis,
+        events.stream,
+        events.group,
+        "bench",
+        handle,
+        block_ms=50,
+        concurrency=rt.settings.event_handler_concurrency,
+    )
     task = asyncio.create_task(consumer.run(stop))
 
     def job() -> TextJob:
@@ -124,11 +133,11 @@ async def _ours_round(rt: Runtime, n: int) -> dict[str, list[float] | float]:
     return {"start": starts, "rtt": rtts, "throughput": throughput}
 
 
-async def main(n: int = 200, rounds: int = 3) -> None:
+async def main(n: int = 200, rounds: int = 3, database_url: str | None = None) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="atelier-bench-"))
     base = load_settings()
     settings = load_settings(
-        database_url=f"sqlite+aiosqlite:///{tmp / 'bench.db'}",
+        database_url=database_url or f"sqlite+aiosqlite:///{tmp / 'bench.db'}",
         events={"stream": f"bench:{os.getpid()}:events", "group": "bench", "block_ms": 50},
     )
     env = {
@@ -177,4 +186,9 @@ async def main(n: int = 200, rounds: int = 3) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 200))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", type=int, default=200, help="tasks per round and side")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    args = parser.parse_args()
+    asyncio.run(main(args.tasks, args.rounds, args.database_url))

@@ -61,6 +61,7 @@ class EventConsumer:
         block_ms: int = 1000,
         claim_idle_ms: int = 60_000,
         batch: int = 50,
+        concurrency: int = 1,
     ) -> None:
         self.client = client
         self.stream = stream
@@ -70,6 +71,7 @@ class EventConsumer:
         self.block_ms = block_ms
         self.claim_idle_ms = claim_idle_ms
         self.batch = batch
+        self.concurrency = asyncio.Semaphore(concurrency)
         self.handled = 0
 
     async def ensure_group(self) -> None:
@@ -81,7 +83,7 @@ class EventConsumer:
                 raise
 
     async def _handle(self, entries: list[tuple[Any, dict[Any, Any]]]) -> int:
-        """Handle a batch: each job's events in order, different jobs concurrently; ack what succeeded.
+        """Handle a batch: each job's events in order, up to `concurrency` jobs at once; ack what succeeded.
 
         When a handler fails, that event and the later events of the same job stay pending (they are
         retried in order); the other jobs' events go on.
@@ -93,6 +95,10 @@ class EventConsumer:
             by_job.setdefault(key, []).append((entry_id, event))
 
         async def run(items: list[tuple[Any, AnyEvent | None]]) -> list[Any]:
+            async with self.concurrency:
+                return await run_in_order(items)
+
+        async def run_in_order(items: list[tuple[Any, AnyEvent | None]]) -> list[Any]:
             handled = []
             for entry_id, event in items:
                 if event is not None:

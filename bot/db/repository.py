@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import ColumnElement, Select, Update, and_, case, func, literal, or_, select, update
+from sqlalchemy import ColumnElement, Select, Update, and_, case, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
@@ -165,7 +165,29 @@ class JobRepository:
     ) -> JobRecord:
         """Store a new job as queued; raise JobAlreadyExistsError if its id is taken."""
         now = utcnow()
-        row = JobRow(
+        values: dict[str, Any] = {
+            "id": job.id,
+            "modality": job.modality,
+            "status": JobStatus.QUEUED,
+            "preset": job.preset,
+            "guild_id": job.guild_id,
+            "channel_id": job.channel_id,
+            "user_id": job.user_id,
+            "parent_id": job.parent_id,
+            "payload": job.model_dump(mode="json"),
+            "attempts": 0,
+            "progress": 0.0,
+            "delivery_target": delivery_target,
+            "created_at": job.created_at,
+            "updated_at": now,
+        }
+        async with self._sessions() as session:
+            try:
+                await session.execute(insert(JobRow).values(**values))
+                await session.commit()
+            except IntegrityError as error:
+                raise JobAlreadyExistsError(f"job {job.id} already exists") from error
+        return JobRecord(
             id=job.id,
             modality=job.modality,
             status=JobStatus.QUEUED,
@@ -174,21 +196,23 @@ class JobRepository:
             channel_id=job.channel_id,
             user_id=job.user_id,
             parent_id=job.parent_id,
-            payload=job.model_dump(mode="json"),
+            job=job,
             attempts=0,
             progress=0.0,
+            progress_message=None,
+            result=None,
+            error=None,
+            error_code=None,
+            worker=None,
             delivery_target=delivery_target,
+            artifacts=(),
             created_at=job.created_at,
+            started_at=None,
+            finished_at=None,
+            delivered_at=None,
+            cancel_requested_at=None,
             updated_at=now,
         )
-        async with self._sessions() as session:
-            session.add(row)
-            try:
-                await session.commit()
-            except IntegrityError as error:
-                raise JobAlreadyExistsError(f"job {job.id} already exists") from error
-            stored = (await session.execute(_select_jobs().where(JobRow.id == job.id))).scalar_one()
-            return JobRecord.from_row(stored)
 
     async def get(self, job_id: str) -> JobRecord | None:
         """The job with this id, or None."""
