@@ -19,6 +19,36 @@ def _read(path: Path) -> Any:
     return json.loads(path.read_text()) if path.exists() else None
 
 
+def _stage(record: dict[str, Any], command: str) -> str:
+    config = record.get("config", {})
+    return (
+        f"`{command}`: AdamW, lr {config.get('lr')} (warm-up {config.get('warmup_steps')} steps) cosine to "
+        f"{config.get('min_lr')}, {config.get('batch_tokens')} tokens per batch, seed {config.get('seed')}, "
+        f"{record.get('steps')} steps ({record.get('train_tokens_seen')} tokens) in {record.get('minutes')} "
+        f"minutes on 2 shared CPU cores at nice 15 ({record.get('tokens_per_second')} tokens/s)"
+        + (", stopped early by the time cap" if record.get("stopped_early") else "")
+        + f"; validation NLL after it {record.get('final_val_nll'):.3f} nats/token."
+    )
+
+
+def _training_lines(folder: Path, training: dict[str, Any]) -> list[str]:
+    """One line per training stage (a second stage continues the first at a lower learning rate)."""
+    first = _read(folder / "training-stage1.json")
+    if first is None:
+        return [_stage(training, "python -m models.music.train"), ""]
+    config = training.get("config", {})
+    second = (
+        f"python -m models.music.train --init-from <stage 1> --epochs {config.get('epochs')} "
+        f"--lr {config.get('lr')} --min-lr {config.get('min_lr')} --warmup {config.get('warmup_steps')}"
+    )
+    return [
+        "Stage 1 — " + _stage(first, "python -m models.music.train"),
+        "",
+        "Stage 2 — " + _stage(training, second),
+        "",
+    ]
+
+
 def render_card(folder: Path) -> str:
     training = _read(folder / "training.json") or {}
     bench = _read(folder / "bench.json")
@@ -72,14 +102,7 @@ def render_card(folder: Path) -> str:
         "",
         f"GPT-2: {shape.get('n_layer')} layers, {shape.get('n_head')} heads, width {shape.get('n_embd')}, "
         f"context {shape.get('n_positions')}; {training.get('parameters')} parameters.",
-        f"Trained with `python -m models.music.train` (AdamW, lr {config.get('lr')} cosine to "
-        f"{config.get('min_lr')}, {config.get('batch_tokens')} tokens per batch, seed {config.get('seed')}) "
-        f"for {training.get('steps')} steps ({training.get('train_tokens_seen')} tokens) in "
-        f"{training.get('minutes')} minutes on 2 shared CPU cores at nice 15 "
-        f"({training.get('tokens_per_second')} tokens/s)"
-        + (" — stopped early by the time cap." if training.get("stopped_early") else "."),
-        f"Final validation NLL: {training.get('final_val_nll')} nats/token.",
-        "",
+        *_training_lines(folder, training),
         "## Evaluation",
         "",
         "`python -m models.music.evaluate` — test-split NLL vs an n-gram baseline (interpolated Witten–Bell)",

@@ -21,7 +21,7 @@ from typing import Any
 import torch
 
 from models.music.data import Example, load, summary
-from models.music.model import DEFAULT_SHAPE, build_model, count_parameters, save_training_record
+from models.music.model import DEFAULT_SHAPE, build_model, count_parameters, load_model, save_training_record
 from models.music.vocab import Vocab
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,7 @@ class TrainConfig:
     max_minutes: float | None = None
     eval_every: int = 200
     shape: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_SHAPE))
+    init_from: str | None = None  # continue from these weights (a second, lower-lr stage)
 
 
 def windows(ids: Sequence[int], vocab: Vocab, limit: int) -> list[list[int]]:
@@ -126,6 +127,9 @@ def _train(examples: list[Example], config: TrainConfig, out_dir: Path) -> dict[
     torch.manual_seed(config.seed)
     vocab = Vocab()
     model = build_model(vocab, seed=config.seed, **config.shape)
+    if config.init_from:
+        model = load_model(Path(config.init_from))
+        model.train()
     limit = model.config.n_positions
     train_seqs = [w for e in examples if e.split == "train" for w in windows(e.ids, vocab, limit)]
     val_seqs = [w for e in examples if e.split == "validation" for w in windows(e.ids, vocab, limit)]
@@ -215,10 +219,23 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--layers", type=int, default=DEFAULT_SHAPE["n_layer"])
     parser.add_argument("--embd", type=int, default=DEFAULT_SHAPE["n_embd"])
+    parser.add_argument("--lr", type=float, default=TrainConfig.lr)
+    parser.add_argument("--min-lr", type=float, default=TrainConfig.min_lr)
+    parser.add_argument("--warmup", type=int, default=TrainConfig.warmup_steps)
+    parser.add_argument("--init-from", type=Path, default=None, help="continue training these weights")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     shape = {**DEFAULT_SHAPE, "n_layer": args.layers, "n_embd": args.embd}
-    config = TrainConfig(epochs=args.epochs, max_minutes=args.max_minutes, threads=args.threads, shape=shape)
+    config = TrainConfig(
+        epochs=args.epochs,
+        max_minutes=args.max_minutes,
+        threads=args.threads,
+        shape=shape,
+        lr=args.lr,
+        min_lr=args.min_lr,
+        warmup_steps=args.warmup,
+        init_from=str(args.init_from) if args.init_from else None,
+    )
     record = train(load(), config, args.out)
     print(json.dumps({k: v for k, v in record.items() if k not in ("history", "dataset")}, indent=2))
 
