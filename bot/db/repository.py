@@ -187,32 +187,7 @@ class JobRepository:
                 await session.commit()
             except IntegrityError as error:
                 raise JobAlreadyExistsError(f"job {job.id} already exists") from error
-        return JobRecord(
-            id=job.id,
-            modality=job.modality,
-            status=JobStatus.QUEUED,
-            preset=job.preset,
-            guild_id=job.guild_id,
-            channel_id=job.channel_id,
-            user_id=job.user_id,
-            parent_id=job.parent_id,
-            job=job,
-            attempts=0,
-            progress=0.0,
-            progress_message=None,
-            result=None,
-            error=None,
-            error_code=None,
-            worker=None,
-            delivery_target=delivery_target,
-            artifacts=(),
-            created_at=job.created_at,
-            started_at=None,
-            finished_at=None,
-            delivered_at=None,
-            cancel_requested_at=None,
-            updated_at=now,
-        )
+        return JobRecord.from_row(JobRow(**values, artifacts=[]))  # what was stored, without a re-read
 
     async def get(self, job_id: str) -> JobRecord | None:
         """The job with this id, or None."""
