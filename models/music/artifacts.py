@@ -72,5 +72,6 @@ def render_all(composition: Composition, title: str, record: dict[str, Any]) -> 
             "Provenance": json.dumps(record, default=str),
         },
         names=[p.name for p in composition.parts],
+        mark_seconds=composition.prime_bars * composition.bar_seconds or None,
     )
     return Rendered(midi_bytes(midi), ogg, png, engine, len(audio) / 44100)

@@ -107,6 +107,7 @@ def piano_roll_png(
     subtitle: str,
     text_meta: dict[str, str],
     names: list[str] | None = None,
+    mark_seconds: float | None = None,
 ) -> bytes:
     """A piano roll: one colour per voice, bar lines and numbers, pitch names, a title line."""
     notes = [n for v in voices for n in v]
@@ -136,6 +137,10 @@ def piano_roll_png(
             draw.text((x + 3, height - bottom + 4), str(bar + 1), fill=(90, 90, 90), font=_font(12))
         bar += 1
         time = bar * bar_seconds
+    if mark_seconds:
+        x = left + mark_seconds * scale
+        draw.line([x, top, x, height - bottom], fill=(230, 85, 60), width=3)
+        draw.text((x + 5, top - 16), "continuation", fill=(230, 85, 60), font=_font(12))
     for index, voice in enumerate(voices):
         colour = VOICE_COLOURS[index % len(VOICE_COLOURS)]
         for start, duration, pitch in voice:
