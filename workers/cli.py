@@ -6,6 +6,7 @@ bot-side CLI never imports model libraries.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -129,11 +130,12 @@ def models_pull(name: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
 def verify(path: Path, as_json: bool) -> None:
     """Read a file's provenance: metadata and, for images, the invisible watermark."""
-    from models.provenance.verify import verify as verify_bytes
-
     settings = _settings()
     sizes = sorted({tuple(size) for preset in settings.image_presets.values() for size in preset.sizes})
-    report = verify_bytes(path.read_bytes(), path.name, allowed_sizes=sizes)  # type: ignore[arg-type]
+    with contextlib.redirect_stdout(sys.stderr):  # libraries that print while they load keep stdout clean
+        from models.provenance.verify import verify as verify_bytes
+
+        report = verify_bytes(path.read_bytes(), path.name, allowed_sizes=sizes)  # type: ignore[arg-type]
     if as_json:
         print(json.dumps(report.as_dict(), indent=2, default=str))
     else:

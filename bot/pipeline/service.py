@@ -47,18 +47,8 @@ class JobService:
         """Store the job, then queue it; if the broker is down it stays queued for the reconciler."""
         await self.repo.create(job, delivery_target)
         enqueued = await self.enqueue(job)
-        position = await self.queue_length(job.modality) if enqueued else 0
-        if not position:  # the broker is unreachable, or a worker took the job already
-            position = await self.repo.queue_position(job.id)
+        position = await self.repo.queue_position(job.id)
         return Receipt(job_id=job.id, queue_position=position, enqueued=enqueued)
-
-    async def queue_length(self, modality: str) -> int:
-        """Messages waiting on a modality's queue (kombu keeps each Redis queue as a list); 0 if unknown."""
-        try:
-            return int(await self.redis.llen(queue_for(modality)))
-        except Exception as error:  # the broker's errors vary by transport
-            log.debug("queue length unavailable: %s", error)
-            return 0
 
     async def enqueue(self, job: AnyJob) -> bool:
         """Send the job's message (task id = job id); False if the broker could not be reached."""
