@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -19,9 +21,10 @@ import time
 from pathlib import Path
 
 import psutil
+import redis
 
 from bot.runtime import Runtime, open_runtime
-from config.settings import load_settings
+from config.settings import get_settings, load_settings
 from workers.contract import JobStatus, TextJob
 from workers.events import EventConsumer
 
@@ -133,10 +136,55 @@ async def _ours_round(rt: Runtime, n: int) -> dict[str, list[float] | float]:
     return {"start": starts, "rtt": rtts, "throughput": throughput}
 
 
+def _private_redis(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """A redis-server of the bench's own, so no stale messages or other traffic skew the figures."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+    proc = subprocess.Popen(
+        [
+            binary,
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    for _ in range(100):
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    return proc, url
+
+
 async def main(n: int = 200, rounds: int = 3, database_url: str | None = None) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="atelier-bench-"))
-    base = load_settings()
+    redis_proc, redis_url = _private_redis(tmp)
+    os.environ["ATELIER_REDIS_URL"] = redis_url  # for the raw Celery app, imported later
+    get_settings.cache_clear()
+    try:
+        await _compare(tmp, redis_url, n, rounds, database_url)
+    finally:
+        redis_proc.terminate()
+        redis_proc.wait(timeout=10)
+
+
+async def _compare(tmp: Path, redis_url: str, n: int, rounds: int, database_url: str | None) -> None:
     settings = load_settings(
+        redis_url=redis_url,
         database_url=database_url or f"sqlite+aiosqlite:///{tmp / 'bench.db'}",
         events={"stream": f"bench:{os.getpid()}:events", "group": "bench", "block_ms": 50},
     )
@@ -164,9 +212,10 @@ async def main(n: int = 200, rounds: int = 3, database_url: str | None = None) -
         for proc in (raw, ours):
             proc.terminate()
             proc.wait(timeout=20)
+    database = settings.database_url.split("://")[0]
     print(
-        f"Pipeline overhead vs raw Celery — {rounds} rounds × {n} tasks, one -P solo worker each, Redis "
-        f"{base.redis_url.rsplit('@', 1)[-1]}"
+        f"Pipeline overhead vs raw Celery — {rounds} rounds × {n} tasks, one -P solo worker each, "
+        f"one private Redis, database {database}"
     )
     print(f"{'':28}{'raw Celery':>14}{'Atelier':>14}{'ratio':>10}")
     rows = [
