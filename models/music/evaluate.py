@@ -170,7 +170,11 @@ def main() -> None:
     nll = held_out_nll(args.weights, examples, args.order)
     torch.set_num_threads(1)
     styles = style_comparison(args.weights, examples, args.per_style, args.bars, args.seed)
-    table = format_table(nll, styles)
+    table = format_table(nll, styles) + (
+        f"\n\nGenerated: {args.per_style} pieces per style, {args.bars} bars each, temperature 1.0, top-p 0.95, "
+        f"seeds {args.seed}–{args.seed + args.per_style - 1}; real: the style's test pieces (plus validation "
+        f"pieces when there are fewer than {MIN_REAL}); n-gram order {args.order}."
+    )
     print(table)
     if args.md:
         args.md.write_text(table + "\n")
