@@ -22,6 +22,7 @@ from pathlib import Path
 import psutil
 
 from bot.sandbox.server import SandboxServer
+from workers.bench import private_redis
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,10 +43,20 @@ async def _wait_for_commands(server: SandboxServer, timeout: float = 120.0) -> N
 async def main(rate: float, seconds: float) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="atelier-bot-bench-"))
     token = "bench." + uuid.uuid4().hex
+    redis_proc, redis_url = private_redis(tmp)  # the queued jobs go nowhere near a real queue
+    try:
+        await _run(tmp, token, redis_url, rate, seconds)
+    finally:
+        redis_proc.terminate()
+        redis_proc.wait(timeout=10)
+
+
+async def _run(tmp: Path, token: str, redis_url: str, rate: float, seconds: float) -> None:
     async with SandboxServer(token=token) as server:
         env = {
             **os.environ,
             "DISCORD_TOKEN": token,
+            "ATELIER_REDIS_URL": redis_url,
             "DISCORD_API_BASE": server.api_base,
             "DISCORD_GATEWAY_URL": server.gateway_url,
             "ATELIER_DISCORD_TEST_GUILD_ID": str(server.guild_id),

@@ -136,7 +136,7 @@ async def _ours_round(rt: Runtime, n: int) -> dict[str, list[float] | float]:
     return {"start": starts, "rtt": rtts, "throughput": throughput}
 
 
-def _private_redis(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+def private_redis(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
     """A redis-server of the bench's own, so no stale messages or other traffic skew the figures."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -172,7 +172,7 @@ def _private_redis(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
 
 async def main(n: int = 200, rounds: int = 3, database_url: str | None = None) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="atelier-bench-"))
-    redis_proc, redis_url = _private_redis(tmp)
+    redis_proc, redis_url = private_redis(tmp)
     os.environ["ATELIER_REDIS_URL"] = redis_url  # for the raw Celery app, imported later
     get_settings.cache_clear()
     try:
