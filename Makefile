@@ -13,7 +13,7 @@ REDIS_URL ?= $(or $(ATELIER_REDIS_URL),redis://127.0.0.1:6379/0)
 APT_PACKAGES := redis-server fluidsynth fluid-soundfont-gm libfluidsynth3 libgl1 libsndfile1
 PYTEST_ARGS ?=
 
-.PHONY: run test setup system-deps redis lint typecheck bench eval-music measure-watermark clean help
+.PHONY: run test setup system-deps redis lint typecheck bench music-data eval-music train-music measure-watermark clean help
 
 help:
 	@echo "make run   — start bot, workers and scheduler (Procfile) on embedded defaults"
@@ -68,8 +68,25 @@ bench: setup redis
 	HF_HUB_OFFLINE=1 $(PY) -m models.text.bench --compare   # SmolLM2: load time, tokens/s, memory
 	$(PY) -m models.music.bench            # a 32-bar tune generated and rendered to OGG
 
-eval-music: setup
-	$(PY) -m models.music.evaluate
+MUSIC_DATASET = $${ATELIER_MUSIC_CACHE:-$$HOME/.cache/atelier/music}/dataset-v1.json
+
+# The music model: parse the corpus once (about 7 min), evaluate, and retrain from scratch (about an hour).
+music-data: $(STAMP)
+	$(PY) -m models.music.data
+
+eval-music: $(STAMP)
+	test -f $(MUSIC_DATASET) || $(PY) -m models.music.data
+	$(PY) -m models.music.evaluate --json models/music/weights/evaluation.json --md models/music/weights/evaluation.md
+
+train-music: $(STAMP)
+	test -f $(MUSIC_DATASET) || $(PY) -m models.music.data
+	nice -n 15 $(PY) -m models.music.train --out var/music/stage1
+	nice -n 15 $(PY) -m models.music.train --init-from var/music/stage1 --out var/music/stage2 --epochs 1 --lr 3e-4 --min-lr 3e-5 --warmup 20
+	cp var/music/stage1/training.json models/music/weights/training-stage1.json
+	cp var/music/stage2/{config.json,generation_config.json,model.safetensors,training.json,vocab.json} models/music/weights/
+	$(MAKE) eval-music
+	$(PY) -m models.music.bench --json models/music/weights/bench.json
+	$(PY) -m models.music.card
 
 measure-watermark: setup
 	nice -n 10 $(PY) -m models.provenance.measure --count 150 --size 512
