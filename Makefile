@@ -89,7 +89,7 @@ train-music: $(STAMP)
 	$(PY) -m models.music.card
 
 measure-watermark: setup
-	nice -n 10 $(PY) -m models.provenance.measure --count 150 --size 512
+	nice -n 10 $(PY) -m provenance.measure --count 150 --size 512
 
 clean:
 	rm -rf $(VENV) var out .pytest_cache .mypy_cache .ruff_cache

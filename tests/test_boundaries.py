@@ -14,6 +14,7 @@ FORBIDDEN = {
     "bot": {"torch", "transformers", "diffusers", "accelerate", "models"},
     "workers": {"discord"},
     "models": {"discord"},
+    "provenance": {"torch", "transformers", "diffusers", "discord", "models", "bot"},
 }
 
 

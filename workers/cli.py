@@ -133,7 +133,7 @@ def verify(path: Path, as_json: bool) -> None:
     settings = _settings()
     sizes = sorted({tuple(size) for preset in settings.image_presets.values() for size in preset.sizes})
     with contextlib.redirect_stdout(sys.stderr):  # libraries that print while they load keep stdout clean
-        from models.provenance.verify import verify as verify_bytes
+        from provenance.verify import verify as verify_bytes
 
         report = verify_bytes(path.read_bytes(), path.name, allowed_sizes=sizes)  # type: ignore[arg-type]
     if as_json:

@@ -26,8 +26,8 @@ from models.image import safety
 from models.image.grid import make_grid
 from models.image.pipeline import Placement, load_text2image
 from models.image.request import ImageRequest, prepare
-from models.provenance import provenance_record
-from models.provenance.image import stamp_png, watermark_status
+from provenance import provenance_record
+from provenance.image import stamp_png, watermark_status
 from workers.contract import ErrorCode, ImageJob
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from typing import Any
 from models.music.compose import Composition
 from models.music.midi_out import build_midi, midi_bytes
 from models.music.render import piano_roll_png, render_audio
-from models.provenance import LABEL, SOFTWARE
+from provenance import LABEL, SOFTWARE
 
 
 @dataclass

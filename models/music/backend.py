@@ -15,7 +15,7 @@ from models.base import AnyJob, Backend, GenerationContext, GenerationError, Gen
 from models.music.artifacts import render_all
 from models.music.compose import STYLE_METERS, MusicModel, Request
 from models.music.midi_in import read_prime
-from models.provenance import provenance_record
+from provenance import provenance_record
 from workers.contract import ErrorCode, MusicJob
 
 log = logging.getLogger(__name__)

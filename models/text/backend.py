@@ -20,11 +20,11 @@ from models.base import (
     JobCancelled,
     OutputFile,
 )
-from models.provenance import provenance_record
-from models.provenance.text import add_footer
 from models.text.decoding import CancelCriteria, DecodeResult, sample, sampling_config
 from models.text.loading import LoadedModel, load_model
 from models.text.prompts import build_messages, clean_output, plain_prompt, trim_unfinished
+from provenance import provenance_record
+from provenance.text import add_footer
 from workers.contract import ErrorCode, TextJob
 
 log = logging.getLogger(__name__)

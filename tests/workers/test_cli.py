@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from models.provenance.image import stamp_png
-from models.provenance.text import add_footer
+from provenance.image import stamp_png
+from provenance.text import add_footer
 
 ATELIER = str(Path(sys.executable).with_name("atelier"))
 JOB = "0123456789abcdef0123456789abcdef"

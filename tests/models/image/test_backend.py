@@ -13,8 +13,8 @@ from PIL import Image
 from config.settings import Settings
 from models.base import GenerationError, GenerationOutput, JobCancelled
 from models.image.backend import DiffusersImageBackend
-from models.provenance import LABEL
-from models.provenance.png import read_png_provenance
+from provenance import LABEL
+from provenance.png import read_png_provenance
 from tests.models.image.conftest import FakeContext, image_job, png_image, tiny_preset
 from workers.contract import ErrorCode
 
@@ -218,7 +218,7 @@ def test_cuda_preset_falls_back_to_cpu_float32(tiny_folder: Path, atelier_settin
 def test_large_enough_outputs_carry_a_verifiable_watermark(
     tiny_folder: Path, atelier_settings: Settings
 ) -> None:
-    from models.provenance.verify import verify
+    from provenance.verify import verify
 
     preset = tiny_preset(tiny_folder, sizes=[(256, 256)])
     loaded = DiffusersImageBackend.from_preset("tiny-256", preset, atelier_settings)

@@ -14,7 +14,7 @@ from PIL import Image
 from config.settings import Settings
 from models.image import safety
 from models.image.backend import DiffusersImageBackend
-from models.provenance.png import read_png_provenance
+from provenance.png import read_png_provenance
 from tests.models.image.conftest import FakeContext, image_job, png_image, tiny_preset
 
 

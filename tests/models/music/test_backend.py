@@ -10,7 +10,7 @@ import pytest
 from config.settings import MusicPreset, get_settings
 from models.base import GenerationError, JobCancelled
 from models.music.backend import MusicBackend
-from models.provenance import LABEL
+from provenance import LABEL
 from workers.contract import ErrorCode, MusicJob, MusicOptions
 
 from .helpers import FakeContext, melody_midi

@@ -11,7 +11,7 @@ from PIL import Image
 
 from models.music.artifacts import render_all
 from models.music.compose import MusicModel, Request
-from models.provenance import LABEL
+from provenance import LABEL
 
 RECORD = {"job_id": "a" * 32, "model": "atelier-music/test", "seed": 4, "parameters": {"style": "jig"}}
 

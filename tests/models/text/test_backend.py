@@ -11,8 +11,8 @@ import pytest
 
 from config.settings import Settings, TextPreset
 from models.base import GenerationError, JobCancelled
-from models.provenance import LABEL
 from models.text.backend import TransformersTextBackend
+from provenance import LABEL
 from workers.contract import ErrorCode, TextJob
 
 from .conftest import FakeContext

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from config.settings import load_settings
-from models.provenance import LABEL
 from models.text.backend import TransformersTextBackend
 from models.text.loading import CACHE_MARKER
+from provenance import LABEL
 from workers.contract import TextJob, TextOptions
 
 from .conftest import FakeContext

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from models.provenance import bwm_library, dwt_svd, watermark
-from models.provenance.measure import jpeg, psnr
-from tests.models.provenance.conftest import gradient_image, scene_image
+from provenance import bwm_library, dwt_svd, watermark
+from provenance.measure import jpeg, psnr
+from tests.provenance.conftest import gradient_image, scene_image
 
 KEYS = (watermark._PASSWORD_IMG, watermark._PASSWORD_WM)
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from models.provenance import provenance_record
+from provenance import provenance_record
 from workers.contract import MusicJob
 
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from PIL import Image
 
-from models.provenance import watermark
-from models.provenance.png import encode_png
+from provenance import watermark
+from provenance.png import encode_png
 
 
 def watermark_status(image: Image.Image, job_id: str) -> str:

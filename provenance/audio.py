@@ -15,7 +15,7 @@ from typing import Any
 
 import mido
 
-from models.provenance import LABEL, SOFTWARE
+from provenance import LABEL, SOFTWARE
 
 log = logging.getLogger(__name__)
 

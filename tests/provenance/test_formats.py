@@ -10,15 +10,15 @@ import numpy as np
 import soundfile as sf
 from PIL import Image
 
-from models.provenance import LABEL
-from models.provenance.audio import (
+from provenance import LABEL
+from provenance.audio import (
     add_midi_provenance,
     add_ogg_provenance,
     read_midi_provenance,
     read_ogg_provenance,
 )
-from models.provenance.png import encode_png, read_png_provenance
-from models.provenance.text import add_footer, footer, parse_footer, strip_footer
+from provenance.png import encode_png, read_png_provenance
+from provenance.text import add_footer, footer, parse_footer, strip_footer
 
 
 def midi_bytes() -> bytes:

@@ -3,7 +3,7 @@
 Same algorithm, parameters and key schedule as the library's `WaterMark(mode="common")` (its
 `block_add_wm_slow` / `block_get_wm_slow`), so files marked by either are read by either; the
 library runs a Python loop per block and takes about 0.5 s per 512x512 image, this about a tenth of
-that. tests/models/provenance/test_dwt_svd.py checks the equivalence against the library itself.
+that. tests/provenance/test_dwt_svd.py checks the equivalence against the library itself.
 """
 
 from __future__ import annotations

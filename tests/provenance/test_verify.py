@@ -7,14 +7,14 @@ from typing import Any
 
 from PIL import Image
 
-from models.provenance import LABEL
-from models.provenance.audio import add_midi_provenance, add_ogg_provenance
-from models.provenance.image import stamp_png
-from models.provenance.png import encode_png
-from models.provenance.text import add_footer
-from models.provenance.verify import _candidates, sniff, verify
-from tests.models.provenance.conftest import scene_image
-from tests.models.provenance.test_formats import midi_bytes, ogg_bytes
+from provenance import LABEL
+from provenance.audio import add_midi_provenance, add_ogg_provenance
+from provenance.image import stamp_png
+from provenance.png import encode_png
+from provenance.text import add_footer
+from provenance.verify import _candidates, sniff, verify
+from tests.provenance.conftest import scene_image
+from tests.provenance.test_formats import midi_bytes, ogg_bytes
 
 
 def test_stamped_png_is_found_by_both(record: dict[str, Any]) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from models.provenance import LABEL
+from provenance import LABEL
 
 SEPARATOR = " · "
 _FOOTER = re.compile(

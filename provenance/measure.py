@@ -1,7 +1,7 @@
 """Measure the watermark: recovery after JPEG 80 and after a 75% resize, PSNR, time to embed.
 
-    python -m models.provenance.measure [--count 120] [--size 512] [--seed 0]
-    python -m models.provenance.measure --raw-bits 48,64,96,128 [--count 50]
+    python -m provenance.measure [--count 120] [--size 512] [--seed 0]
+    python -m provenance.measure --raw-bits 48,64,96,128 [--count 50]
     add --library to run blind-watermark itself instead of the vectorised dwt_svd
 
 Synthesises varied test images (gradients, noise textures, shapes, text, photo-like mixtures),
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from models.provenance import bwm_library, watermark
+from provenance import bwm_library, watermark
 
 Synth = Callable[[np.random.Generator, int], Image.Image]
 

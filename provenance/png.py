@@ -14,7 +14,7 @@ from xml.sax.saxutils import escape
 
 from PIL import Image, PngImagePlugin
 
-from models.provenance import LABEL, SOFTWARE
+from provenance import LABEL, SOFTWARE
 
 KEY = "atelier:provenance"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from models.provenance import watermark
-from tests.models.provenance.conftest import gradient_image, scene_image
+from provenance import watermark
+from tests.provenance.conftest import gradient_image, scene_image
 
 
 def jpeg80(image: Image.Image) -> Image.Image:
@@ -64,7 +64,7 @@ def test_library_is_quiet_and_leaves_multiprocessing_alone() -> None:
         "import multiprocessing\n"
         "from PIL import Image\n"
         "import numpy as np\n"
-        "from models.provenance import bwm_library\n"
+        "from provenance import bwm_library\n"
         "bwm_library.embed(np.full((256, 256, 3), 120, np.uint8), np.ones(48, bool), 1, 1)\n"
         "print(multiprocessing.get_start_method(allow_none=True))\n"
     )

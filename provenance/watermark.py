@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from models.provenance import dwt_svd
+from provenance import dwt_svd
 
 REFERENCE_BITS = 32
 REFERENCE_HEX = REFERENCE_BITS // 4

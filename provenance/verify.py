@@ -15,10 +15,10 @@ from typing import Any, Literal
 
 from PIL import Image
 
-from models.provenance import LABEL, watermark
-from models.provenance.audio import MIDI_MAGIC, OGG_MAGIC, read_midi_provenance, read_ogg_provenance
-from models.provenance.png import PNG_MAGIC, read_png_provenance
-from models.provenance.text import parse_footer
+from provenance import LABEL, watermark
+from provenance.audio import MIDI_MAGIC, OGG_MAGIC, read_midi_provenance, read_ogg_provenance
+from provenance.png import PNG_MAGIC, read_png_provenance
+from provenance.text import parse_footer
 
 # Every output size of the bundled presets (config/atelier.toml); callers may pass their own.
 DEFAULT_SIZES: tuple[tuple[int, int], ...] = (
