@@ -195,6 +195,13 @@ class JobRepository:
             row = (await session.execute(_select_jobs().where(JobRow.id == job_id))).scalar_one_or_none()
             return JobRecord.from_row(row) if row is not None else None
 
+    async def find_by_prefix(self, prefix: str, limit: int = 2) -> list[JobRecord]:
+        """Jobs whose id starts with `prefix` (a watermark carries only the first 8 hex digits)."""
+        if not prefix or any(c not in "0123456789abcdef" for c in prefix):
+            return []
+        statement = _select_jobs().where(JobRow.id.startswith(prefix)).order_by(JobRow.id).limit(limit)
+        return await self._fetch(statement)
+
     async def list_for_user(self, user_id: int, limit: int = 10) -> list[JobRecord]:
         """A member's jobs, newest first."""
         statement = (

@@ -26,8 +26,9 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "/imagine prompt:neon city at night count:4 seed:7",
     ),
     "jobs": ("/jobs", "/jobs action:status job:1a2b3c4d", "/jobs action:cancel job:1a2b3c4d"),
+    "verify": ("/verify file:<an image, MIDI, Ogg or text file>",),
 }
-COLOUR_OF = {"write": "text", "compose": "music", "imagine": "image", "jobs": "text"}
+COLOUR_OF = {"write": "text", "compose": "music", "imagine": "image", "jobs": "text", "verify": "image"}
 
 
 def help_embeds(locale: str) -> list[discord.Embed]:

@@ -415,6 +415,16 @@ async def test_undelivered_finished_can_keep_to_one_kind_of_target(repository: J
     assert len(await repository.undelivered_finished()) == 3
 
 
+async def test_find_by_prefix_matches_the_start_of_ids_only(repository: JobRepository) -> None:
+    first = await repository.create(text_job(id="abcdef01" + "0" * 24))
+    await repository.create(text_job(id="abcdef02" + "0" * 24))
+    assert [r.id for r in await repository.find_by_prefix("abcdef01")] == [first.id]
+    assert len(await repository.find_by_prefix("abcdef")) == 2
+    assert await repository.find_by_prefix("bcdef0") == []
+    assert await repository.find_by_prefix("ABCDEF") == []  # not hex as stored
+    assert await repository.find_by_prefix("%") == []
+
+
 async def test_delivery_target_can_be_set_and_cleared(repository: JobRepository) -> None:
     record = await repository.create(music_job())
     assert await repository.set_delivery_target(record.id, {"kind": "cli"})

@@ -78,7 +78,7 @@ async def test_help_shows_every_command(bot: AtelierBot, sandbox: SandboxServer)
     data = handle.response_data or {}
     assert data["flags"] & EPHEMERAL
     titles = [e["title"] for e in data["embeds"]]
-    assert titles == ["/write", "/compose", "/imagine", "/jobs"]
+    assert titles == ["/write", "/compose", "/imagine", "/jobs", "/verify"]
     assert all("Examples" in e["fields"][0]["name"] for e in data["embeds"])
 
 
@@ -87,7 +87,7 @@ async def test_commands_are_synced_once_with_chinese_translations(
 ) -> None:
     await bot_control.start()
     synced = sandbox.commands(sandbox.guild_id)
-    assert {c["name"] for c in synced} == {"write", "compose", "imagine", "jobs", "help"}
+    assert {c["name"] for c in synced} == {"write", "compose", "imagine", "jobs", "help", "verify"}
     compose = next(c for c in synced if c["name"] == "compose")
     assert compose["name_localizations"]["zh-CN"] == "作曲"
     assert compose["description_localizations"]["zh-CN"].startswith("作一首曲子")
@@ -101,7 +101,14 @@ async def test_commands_are_synced_once_with_chinese_translations(
 async def test_production_syncs_globally(bot_control: Any, sandbox: SandboxServer) -> None:
     bot_control.settings = bot_control.settings.model_copy(update={"env": "production"})
     await bot_control.start()
-    assert {c["name"] for c in sandbox.commands()} == {"write", "compose", "imagine", "jobs", "help"}
+    assert {c["name"] for c in sandbox.commands()} == {
+        "write",
+        "compose",
+        "imagine",
+        "jobs",
+        "help",
+        "verify",
+    }
     assert sandbox.commands(sandbox.guild_id) == []
     handle = await sandbox.send_slash_command("help")
     await sandbox.wait_for_response(handle, 3)

@@ -32,6 +32,7 @@ def test_every_feature_package_is_an_extension_exposing_only_setup() -> None:
         "bot.exts.help",
         "bot.exts.imagine",
         "bot.exts.jobs",
+        "bot.exts.verify",
         "bot.exts.write",
     ]
     for name in names:
@@ -46,7 +47,7 @@ async def test_all_extensions_load_without_duplicate_command_names() -> None:
     names = [c.name for c in bot.tree.get_commands()]
     duplicates = [n for n, count in Counter(names).items() if count > 1]
     assert not duplicates
-    assert sorted(names) == ["compose", "help", "imagine", "jobs", "write"]
+    assert sorted(names) == ["compose", "help", "imagine", "jobs", "verify", "write"]
 
 
 async def test_payload_declares_limits_and_chinese_translations() -> None:
@@ -62,7 +63,7 @@ async def test_payload_declares_limits_and_chinese_translations() -> None:
     imagine = {o["name"]: o for o in payload["imagine"]["options"]}
     assert (imagine["count"]["min_value"], imagine["count"]["max_value"]) == (1, 4)
     assert imagine["prompt"]["max_length"] == 1000
-    for command in ("compose", "imagine", "write", "jobs"):
+    for command in ("compose", "imagine", "write", "jobs", "verify"):
         assert payload[command].get("contexts") == [0] or payload[command].get("dm_permission") is False
     assert payload_hash(await command_payload(bot.tree, None)) == payload_hash(
         await command_payload(bot.tree, None)

@@ -44,7 +44,9 @@ async def test_translator_translates_names_and_descriptions_but_not_option_names
         await translator.translate(app_commands.locale_str("compose"), discord.Locale.french, command) is None
     )
     names = [
-        v for k, v in COMMAND_STRINGS["zh-CN"].items() if k in ("compose", "imagine", "write", "jobs", "help")
+        v
+        for k, v in COMMAND_STRINGS["zh-CN"].items()
+        if k in ("compose", "imagine", "write", "jobs", "help", "verify")
     ]
     assert all(0 < len(n) <= 32 for n in names)
 
@@ -56,7 +58,7 @@ def test_help_is_translated() -> None:
     assert (
         [e.title for e in english]
         == [e.title for e in chinese]
-        == ["/write", "/compose", "/imagine", "/jobs"]
+        == ["/write", "/compose", "/imagine", "/jobs", "/verify"]
     )
     assert english[0].fields[0].name == "Examples" and chinese[0].fields[0].name == "示例"
     assert chinese[1].description and "MIDI" in chinese[1].description and "曲子" in chinese[1].description
