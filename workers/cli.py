@@ -79,8 +79,9 @@ def models_list(as_json: bool) -> None:
     """Every configured preset and whether its weights are on this machine."""
     settings = _settings()
     rows = []
-    for modality, name, preset in all_presets(settings):
-        present, where = preset_status(modality, name, preset)
+    with contextlib.redirect_stdout(sys.stderr):  # libraries that print while they load keep stdout clean
+        statuses = [(m, n, p, *preset_status(m, n, p)) for m, n, p in all_presets(settings)]
+    for modality, name, preset, present, where in statuses:
         default = getattr(settings, f"default_{modality}_preset") == name
         rows.append(
             {

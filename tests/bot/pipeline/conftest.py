@@ -46,7 +46,7 @@ def pipeline_settings(
         reconciler={"interval_s": 0.5, "queued_grace_s": 0.5, "running_grace_s": 3.0, "max_attempts": 3},
         model_cache_dir=tmp_path / "cache",
         default_text_preset=TINY_PRESET,
-        text_presets={TINY_PRESET: {"model": str(tiny_text_dir), "max_new_tokens": 1024}},
+        text_presets={TINY_PRESET: {"model": str(tiny_text_dir), "max_new_tokens": 2048}},
     )
 
 

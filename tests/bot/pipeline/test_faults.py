@@ -42,9 +42,9 @@ async def test_worker_killed_mid_job_finishes_once(
     runtime: Runtime, consumer: ConsumerControl, start_worker: object, wait_for: WaitFor
 ) -> None:
     worker = start_worker(runtime.settings, **worker_env(runtime.settings))  # type: ignore[operator]
-    job = _text(300)
+    job = _text(2048)  # the longest a job may be: seconds even on a quiet machine
     await runtime.service.submit(job)
-    await wait_for(job.id, lambda r: r.status is JobStatus.RUNNING and r.progress > 0, 120)
+    await wait_for(job.id, lambda r: r.status is JobStatus.RUNNING, 120)
     worker.kill_child()  # type: ignore[attr-defined]
     record = await wait_for(job.id, lambda r: r.status in FINISHED, 180)
     assert record.status is JobStatus.SUCCEEDED, record.error
