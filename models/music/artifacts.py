@@ -10,6 +10,8 @@ from models.music.compose import Composition
 from models.music.midi_out import build_midi, midi_bytes
 from models.music.render import piano_roll_png, render_audio
 from provenance import LABEL, SOFTWARE
+from provenance.audio import add_midi_provenance, add_ogg_provenance
+from provenance.png import KEY as PNG_KEY
 
 
 @dataclass
@@ -34,6 +36,7 @@ def render_all(composition: Composition, title: str, record: dict[str, Any]) -> 
     """MIDI, OGG Vorbis and piano-roll PNG of a composition, stamped with the provenance record."""
     from models.music.render import ogg_bytes
 
+    record = {key: value for key, value in record.items() if key != "figures"}  # stable facts only
     lines = provenance_lines(record)
     midi = build_midi(
         composition.parts,
@@ -69,9 +72,11 @@ def render_all(composition: Composition, title: str, record: dict[str, Any]) -> 
             "Title": title,
             "Software": SOFTWARE,
             "Comment": " | ".join(lines),
-            "Provenance": json.dumps(record, default=str),
+            PNG_KEY: json.dumps(record, sort_keys=True, default=str),
         },
         names=[p.name for p in composition.parts],
         mark_seconds=composition.prime_bars * composition.bar_seconds or None,
     )
-    return Rendered(midi_bytes(midi), ogg, png, engine, len(audio) / 44100)
+    # The machine-readable record that `atelier verify` and /verify read, beside the readable lines.
+    stamped_midi = add_midi_provenance(midi_bytes(midi), record)
+    return Rendered(stamped_midi, add_ogg_provenance(ogg, record), png, engine, len(audio) / 44100)

@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from bot.runtime import Runtime
+from provenance.verify import verify
 from tests.bot.pipeline.conftest import ConsumerControl, WaitFor
 from tests.models.image.tiny import build_pipeline
 from workers.contract import ErrorCode, ImageJob, JobStatus, MusicJob
@@ -49,6 +50,7 @@ async def test_image_job_runs_end_to_end_with_a_grid(
     grid = Image.open(io.BytesIO(runtime.store.get(record.artifacts[0].key)))
     assert grid.format == "PNG" and grid.width >= 128
     assert record.result is not None and record.result.metadata["job_id"] == job.id
+    assert verify(runtime.store.get(record.artifacts[1].key), "image.png").job_id == job.id
 
     bad = ImageJob(options={"prompt": "a fox", "width": 512, "height": 512})  # not an allowed size
     await runtime.service.submit(bad)
@@ -70,3 +72,6 @@ async def test_music_job_runs_end_to_end_on_the_committed_model(
     assert runtime.store.get(by_kind["midi"].key).startswith(b"MThd")
     assert runtime.store.get(by_kind["audio"].key).startswith(b"OggS")
     assert runtime.store.get(by_kind["piano_roll"].key).startswith(b"\x89PNG")
+    for ref in by_kind.values():  # every file says where it came from, as `atelier verify` reads it
+        report = verify(runtime.store.get(ref.key), ref.filename)
+        assert report.found_by == "metadata" and report.job_id == job.id and report.seed == 11

@@ -12,6 +12,7 @@ from PIL import Image
 from models.music.artifacts import render_all
 from models.music.compose import MusicModel, Request
 from provenance import LABEL
+from provenance.verify import verify
 
 RECORD = {"job_id": "a" * 32, "model": "atelier-music/test", "seed": 4, "parameters": {"style": "jig"}}
 
@@ -40,4 +41,6 @@ def test_outputs_are_valid_and_labelled(tiny_weights: Path) -> None:
 
     image = Image.open(io.BytesIO(rendered.png))
     assert image.format == "PNG" and image.width >= 900
-    assert LABEL in image.info["Comment"] and "a" * 32 in image.info["Provenance"]
+    assert LABEL in image.info["Comment"] and "a" * 32 in image.info["atelier:provenance"]
+    for data, name in ((rendered.midi, "tune.mid"), (rendered.ogg, "tune.ogg"), (rendered.png, "roll.png")):
+        assert verify(data, name).job_id == "a" * 32  # what `atelier verify` and /verify read
