@@ -116,17 +116,7 @@ class JobRecord(BaseModel):
             error_code=ErrorCode(row.error_code) if row.error_code else None,
             worker=row.worker,
             delivery_target=row.delivery_target,
-            artifacts=tuple(
-                ArtifactRef(
-                    key=artifact.key,
-                    filename=artifact.filename,
-                    content_type=artifact.content_type,
-                    kind=artifact.kind,
-                    size=artifact.size,
-                    sha256=artifact.sha256,
-                )
-                for artifact in row.artifacts
-            ),
+            artifacts=tuple(ArtifactRef.model_validate(a, from_attributes=True) for a in row.artifacts),
             created_at=row.created_at,
             started_at=row.started_at,
             finished_at=row.finished_at,
@@ -292,16 +282,7 @@ class JobRepository:
                 return False
             now = utcnow()
             session.add_all(
-                ArtifactRow(
-                    job_id=result.job_id,
-                    key=artifact.key,
-                    filename=artifact.filename,
-                    content_type=artifact.content_type,
-                    kind=artifact.kind,
-                    size=artifact.size,
-                    sha256=artifact.sha256,
-                    created_at=now,
-                )
+                ArtifactRow(job_id=result.job_id, created_at=now, **artifact.model_dump())
                 for artifact in result.artifacts
             )
             await session.commit()
