@@ -57,12 +57,18 @@ def worker(module_settings: Settings, tmp_path_factory: pytest.TempPathFactory) 
 
 
 @pytest.fixture
-def settings(module_settings: Settings, tmp_path: Path) -> Settings:
+def e2e_database_url(tmp_path: Path) -> str:
+    """A fresh SQLite file; a module may override this fixture to run on PostgreSQL."""
+    return f"sqlite+aiosqlite:///{tmp_path / 'atelier.db'}"
+
+
+@pytest.fixture
+def settings(module_settings: Settings, tmp_path: Path, e2e_database_url: str) -> Settings:
     """This test's settings: its own database, data folder and consumer group."""
     events = module_settings.events.model_copy(update={"group": f"bot-{uuid.uuid4().hex[:8]}"})
     return module_settings.model_copy(
         update={
-            "database_url": f"sqlite+aiosqlite:///{tmp_path / 'atelier.db'}",
+            "database_url": e2e_database_url,
             "data_dir": tmp_path / "var",
             "events": events,
         }

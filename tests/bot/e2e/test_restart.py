@@ -1,15 +1,27 @@
-"""A result that arrives while the bot is down is delivered once when it comes back."""
+"""A result that arrives while the bot is down is delivered once when it comes back (on PostgreSQL)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 import redis.asyncio as aioredis
 
 from tests.bot.e2e.conftest import BotControl, wait_for_job, wait_until
 from tests.bot.e2e.test_commands import custom_ids, final_reply, job_of
+from tests.conftest import _empty_database, _run_isolated
 from tests.services import WorkerProcess
 from workers.contract import JobStatus
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def e2e_database_url(postgres_session_url: str) -> Iterator[str]:
+    """The production database engine, emptied afterwards."""
+    yield postgres_session_url
+    _run_isolated(_empty_database(postgres_session_url))
 
 
 async def result_published(client: aioredis.Redis, stream: str, job_id: str) -> bool:
