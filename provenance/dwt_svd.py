@@ -108,19 +108,25 @@ def embed(bgr: np.ndarray, bits: np.ndarray, password_img: int, password_wm: int
     return np.clip(cv2.cvtColor(yuv_marked, cv2.COLOR_YUV2BGR), 0, 255)
 
 
-def extract(bgr: np.ndarray, count: int, password_img: int, password_wm: int) -> np.ndarray:
-    """`count` soft bits (0..1; 1 at or above 0.5) read from a BGR image."""
+def extract(
+    bgr: np.ndarray, count: int, password_img: int, password_wm: int, channels: tuple[int, ...] = (0, 1, 2)
+) -> np.ndarray:
+    """`count` soft bits (0..1; 1 at or above 0.5) read from a BGR image.
+
+    The library averages the votes of all three YUV channels (the default); `channels=(0,)` reads
+    the luma channel alone, which JPEG and WebP keep better than the chroma ones.
+    """
     yuv, _ = _planes(bgr)
     votes = []
     order: np.ndarray | None = None
-    for channel in range(3):
+    for channel in channels:
         ca, _details = pywt.dwt2(yuv[:, :, channel], "haar")
         blocks, _shape = _to_blocks(ca)
         if order is None:
             order = _shuffle_order(password_img, len(blocks))
         s = np.linalg.svd(_shuffled_dct(blocks, order), compute_uv=False)
         votes.append(((s[:, 0] % D1 > D1 / 2) * 3 + (s[:, 1] % D2 > D2 / 2) * 1) / 4)
-    per_block = np.stack(votes)  # (3, blocks)
+    per_block = np.stack(votes)  # (channels, blocks)
     blocks_count = per_block.shape[1]
     if count >= blocks_count:
         raise ValueError(f"the image holds {blocks_count} blocks, fewer than the {count} payload bits")

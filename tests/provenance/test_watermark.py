@@ -73,3 +73,27 @@ def test_library_is_quiet_and_leaves_multiprocessing_alone() -> None:
         [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, check=True
     )
     assert done.stdout == "None\n"
+
+
+def dark_image(size: int = 512) -> Image.Image:
+    """A night-sky-like image: mostly near-black with sparse bright specks and faint colour noise."""
+    rng = np.random.default_rng(5)
+    base = rng.gamma(0.3, 6, (size, size, 1)) * np.array([1.0, 0.9, 1.2])
+    noisy = base + rng.normal(0, 1.5, (size, size, 3))
+    return Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8), "RGB")
+
+
+def test_luma_read_recovers_marks_whose_chroma_jpeg_erased(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On dark images JPEG wipes the chroma votes (they lean to 0) and the three-channel read fails;
+    the luma votes alone still carry the payload, and extract() falls back to them."""
+    marked = watermark.embed(dark_image(), 0x3F2A9C1E)
+    buffer = io.BytesIO()
+    marked.save(buffer, "JPEG", quality=70)
+    attacked = Image.open(io.BytesIO(buffer.getvalue()))
+    assert watermark.decode_payload(watermark.extract_soft(attacked, 48) >= 0.5) is None
+    assert watermark.decode_payload(watermark.extract_soft_luma(attacked, 48) >= 0.5) == 0x3F2A9C1E
+    read = watermark.extract(attacked)
+    assert read is not None and read.hex == "3f2a9c1e"
+    assert watermark.extract(dark_image()) is None  # unmarked: no false read by either path
+    monkeypatch.setattr(watermark, "LUMA_FALLBACK", False)
+    assert watermark.extract(attacked) is None
