@@ -1,23 +1,29 @@
 """Measure the watermark: recovery after JPEG 80 and after a 75% resize, PSNR, time to embed.
 
     python -m provenance.measure [--count 120] [--size 512] [--seed 0]
+    python -m provenance.measure --set photos [--count 120] [--size 512|768|1024|768x512] [--seed 0]
+    python -m provenance.measure --set noise [--count 60]
     python -m provenance.measure --raw-bits 48,64,96,128 [--count 50]
     add --library to run blind-watermark itself instead of the vectorised dwt_svd
 
-Synthesises varied test images (gradients, noise textures, shapes, text, photo-like mixtures),
-embeds a random job reference in each and reads it back after each attack. Prints a Markdown
-summary (the figures in docs/provenance.md come from this script). With --raw-bits it instead
-embeds random bit strings of each length (no CRC) and counts exact recoveries: how much the
-watermark could carry.
+Image sets (--set): "synthetic" synthesises varied test images (gradients, noise textures, shapes,
+text, photo-like mixtures); "photos" cuts images from real photographs that scikit-image and
+matplotlib ship inside their wheels (see PHOTO_SOURCES; no download); "noise" is white noise of
+several kinds, the watermark's known weak spot. Each image gets a random job reference, which is
+read back after each attack. Prints a Markdown summary (the figures in docs/provenance.md come from
+this script). With --raw-bits it instead embeds random bit strings of each length (no CRC) and
+counts exact recoveries: how much the watermark could carry.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import io
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
@@ -116,6 +122,176 @@ SYNTHS: dict[str, Synth] = {
 }
 
 
+Size = tuple[int, int]  # (width, height)
+
+
+@dataclass(frozen=True)
+class PhotoSource:
+    """A real photograph (or micrograph) shipped inside a package's wheel: no download at run time."""
+
+    name: str
+    package: str  # an importable package; its directory is found without importing it
+    path: str  # inside the package's directory
+    licence: str
+    grey: bool = False  # a one-channel image, measured as RGB with R = G = B
+
+
+# The bundled images of scikit-image 0.26 (skimage/data, the ones it ships without pooch) and
+# matplotlib's sample data; licences as their docstrings and origins state them.
+PHOTO_SOURCES: tuple[PhotoSource, ...] = (
+    PhotoSource("astronaut", "skimage", "data/astronaut.png", "public domain (NASA)"),
+    PhotoSource("chelsea", "skimage", "data/chelsea.png", "CC0 (Stefan van der Walt)"),
+    PhotoSource("coffee", "skimage", "data/coffee.png", "CC0 (Rachel Michetti)"),
+    PhotoSource("rocket", "skimage", "data/rocket.jpg", "public domain (SpaceX)"),
+    PhotoSource("hubble", "skimage", "data/hubble_deep_field.jpg", "public domain (NASA)"),
+    PhotoSource("retina", "skimage", "data/retina.jpg", "CC0 (Mikael Häggström)"),
+    PhotoSource("ihc", "skimage", "data/ihc.png", "no known copyright restrictions (CMMI)"),
+    PhotoSource(
+        "grace_hopper",
+        "matplotlib",
+        "mpl-data/sample_data/grace_hopper.jpg",
+        "public domain (US Navy portrait)",
+    ),
+    PhotoSource("camera", "skimage", "data/camera.png", "CC0 (Lav Varshney)", grey=True),
+    PhotoSource(
+        "coins", "skimage", "data/coins.png", "no known copyright restrictions (Brooklyn Museum)", grey=True
+    ),
+    PhotoSource("brick", "skimage", "data/brick.png", "CC0 (CC0Textures)", grey=True),
+    PhotoSource("grass", "skimage", "data/grass.png", "CC0 (linolafett)", grey=True),
+    PhotoSource("gravel", "skimage", "data/gravel.png", "CC0 (CC0Textures)", grey=True),
+    PhotoSource(
+        "clock", "skimage", "data/clock_motion.png", "public domain (Stefan van der Walt)", grey=True
+    ),
+    PhotoSource("cell", "skimage", "data/cell.png", "CC0 (Paul Müller)", grey=True),
+)
+MAX_UPSCALE = 2.0  # a source is used for an output size only if its largest crop needs no more
+MIN_CROP = 0.4  # crops span 40% to 100% of the largest crop of the output's aspect ratio
+
+
+def _package_file(package: str, path: str) -> Path | None:
+    """A file inside an installed package's directory, found without importing the package."""
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    candidate = Path(next(iter(spec.submodule_search_locations))) / path
+    return candidate if candidate.is_file() else None
+
+
+def available_photos() -> dict[PhotoSource, Path]:
+    """The photo sources installed here (scikit-image and matplotlib are optional)."""
+    found = {source: _package_file(source.package, source.path) for source in PHOTO_SOURCES}
+    return {source: path for source, path in found.items() if path is not None}
+
+
+class PhotosUnavailable(RuntimeError):
+    """No photo source is installed: `pip install scikit-image matplotlib`."""
+
+
+def photo(rng: np.random.Generator, source: Image.Image, size: Size) -> tuple[Image.Image, str]:
+    """A random crop of a photograph, mirrored half the time, resized (Lanczos) to `size`.
+
+    The crop has the output's aspect ratio and spans MIN_CROP to 100% of the largest such crop (never
+    less than needed to keep upscaling within MAX_UPSCALE), at a random position.
+    """
+    width, height = size
+    fit = min(source.width / width, source.height / height)  # scale of the largest crop
+    lowest = min(fit, max(MIN_CROP * fit, 1 / MAX_UPSCALE))
+    scale = float(rng.uniform(lowest, fit))
+    crop_w, crop_h = min(source.width, round(width * scale)), min(source.height, round(height * scale))
+    x = int(rng.integers(0, source.width - crop_w + 1))
+    y = int(rng.integers(0, source.height - crop_h + 1))
+    image = source.crop((x, y, x + crop_w, y + crop_h))
+    mirrored = bool(rng.random() < 0.5)
+    if mirrored:
+        image = image.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    image = image.resize(size, Image.Resampling.LANCZOS)
+    return image, f"{crop_w}x{crop_h}+{x}+{y}{' mirrored' if mirrored else ''}"
+
+
+Sample = tuple[str, Image.Image, str]  # (kind, image, how it was made)
+
+
+def photo_set(
+    count: int, size: Size, rng: np.random.Generator, sources: Collection[str] | None = None
+) -> Iterator[Sample]:
+    """`count` images cut from the installed photo sources in turn: (source name, image, crop).
+
+    `sources` limits it to those names. Raises PhotosUnavailable (on the first item) when no source
+    is installed or none is large enough.
+    """
+    installed = {
+        source: path
+        for source, path in available_photos().items()
+        if sources is None or source.name in sources
+    }
+    usable = []
+    for source, path in installed.items():
+        with Image.open(path) as opened:
+            picture = opened.convert("RGB")
+        if min(picture.width / size[0], picture.height / size[1]) * MAX_UPSCALE >= 1:
+            usable.append((source, picture))
+    if not usable:
+        raise PhotosUnavailable(
+            "no photo source large enough is installed for this size (pip install scikit-image matplotlib)"
+            if installed
+            else "no photo source is installed (pip install scikit-image matplotlib)"
+        )
+    for index in range(count):
+        source, picture = usable[index % len(usable)]
+        image, crop = photo(rng, picture, size)
+        yield source.name, image, crop
+
+
+def synthetic_set(count: int, size: Size, rng: np.random.Generator) -> Iterator[Sample]:
+    """`count` synthesised square images, the kinds of SYNTHS in turn."""
+    if size[0] != size[1]:
+        raise ValueError("the synthetic set is square only")
+    kinds = list(SYNTHS)
+    for index in range(count):
+        kind = kinds[index % len(kinds)]
+        yield kind, SYNTHS[kind](rng, size[0]), ""
+
+
+def noise_set(count: int, size: Size, rng: np.random.Generator) -> Iterator[Sample]:
+    """`count` white-noise images, the kinds of NOISE_KINDS in turn."""
+    for index in range(count):
+        kind = NOISE_KINDS[index % len(NOISE_KINDS)]
+        yield kind, _noise(rng, size, kind), ""
+
+
+IMAGE_SETS: dict[str, Callable[[int, Size, np.random.Generator], Iterator[Sample]]] = {
+    "synthetic": synthetic_set,
+    "photos": photo_set,
+    "noise": noise_set,
+}
+
+
+def _noise(rng: np.random.Generator, size: Size, kind: str) -> Image.Image:
+    width, height = size
+    pixels: np.ndarray
+    if kind == "uniform colour":
+        pixels = rng.integers(0, 256, (height, width, 3))
+    elif kind == "uniform grey":
+        pixels = np.repeat(rng.integers(0, 256, (height, width, 1)), 3, axis=2)
+    else:  # "gaussian σ=N": colour noise around a random mean colour
+        sigma = float(kind.split("=")[1])
+        pixels = rng.uniform(60, 196, 3) + rng.normal(0, sigma, (height, width, 3))
+    return Image.fromarray(np.clip(np.rint(pixels), 0, 255).astype(np.uint8), "RGB")
+
+
+NOISE_KINDS = (
+    "uniform colour",
+    "uniform grey",
+    "gaussian σ=5",
+    "gaussian σ=15",
+    "gaussian σ=30",
+    "gaussian σ=60",
+)
+
+
 def psnr(a: Image.Image, b: Image.Image) -> float:
     """Peak signal-to-noise ratio in dB (inf for identical images)."""
     mse = float(np.mean((np.asarray(a, float) - np.asarray(b, float)) ** 2))
@@ -128,9 +304,27 @@ def jpeg(image: Image.Image, quality: int = 80) -> Image.Image:
     return Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
 
 
+def webp(image: Image.Image, quality: int = 80) -> Image.Image:
+    buffer = io.BytesIO()
+    image.save(buffer, "WEBP", quality=quality)
+    return Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
+
+
 def resized_back(image: Image.Image, scale: float = 0.75) -> Image.Image:
     small = image.resize((round(image.width * scale), round(image.height * scale)), Image.Resampling.LANCZOS)
     return small.resize(image.size, Image.Resampling.LANCZOS)
+
+
+# The attacks, in table order: the goal's three first, then three for information.
+ATTACKS: dict[str, Callable[[Image.Image], Image.Image]] = {
+    "clean": lambda image: image,
+    "JPEG q80": jpeg,
+    "resize 75% and back": resized_back,
+    "JPEG q85": lambda image: jpeg(image, 85),
+    "JPEG q70": lambda image: jpeg(image, 70),
+    "WebP q80": webp,
+}
+GOAL_ATTACKS = ("clean", "JPEG q80", "resize 75% and back")
 
 
 @dataclass
@@ -138,13 +332,24 @@ class Row:
     kind: str
     psnr: float
     embed_s: float
-    clean: bool
-    jpeg80: bool
-    resize75: bool
-    unmarked_false_positive: bool
+    reads: dict[str, bool] = field(default_factory=dict)  # attack -> the exact reference read back
+    unmarked_false_positive: bool = False
+    description: str = ""
+
+    @property
+    def clean(self) -> bool:
+        return self.reads["clean"]
+
+    @property
+    def jpeg80(self) -> bool:
+        return self.reads["JPEG q80"]
+
+    @property
+    def resize75(self) -> bool:
+        return self.reads["resize 75% and back"]
 
 
-def measure_one(kind: str, image: Image.Image, reference: int) -> Row:
+def measure_one(kind: str, image: Image.Image, reference: int, description: str = "") -> Row:
     start = time.perf_counter()
     marked = watermark.embed(image, reference)
     embed_s = time.perf_counter() - start
@@ -157,34 +362,41 @@ def measure_one(kind: str, image: Image.Image, reference: int) -> Row:
         kind=kind,
         psnr=psnr(image, marked),
         embed_s=embed_s,
-        clean=ok(marked),
-        jpeg80=ok(jpeg(marked)),
-        resize75=ok(resized_back(marked)),
+        reads={name: ok(attack(marked)) for name, attack in ATTACKS.items()},
         unmarked_false_positive=watermark.extract(image) is not None,
+        description=description,
     )
 
 
-def _share(rows: list[Row], field: str) -> str:
-    hits = sum(bool(getattr(r, field)) for r in rows)
-    return f"{hits}/{len(rows)} ({100 * hits / len(rows):.1f}%)"
+def _share(hits: int, total: int) -> str:
+    return f"{hits}/{total} ({100 * hits / total:.1f}%)"
 
 
-def summary(rows: list[Row]) -> str:
-    """A Markdown table per image kind and overall."""
+def summary(rows: list[Row], subtotals: dict[str, set[str]] | None = None) -> str:
+    """A Markdown table per image kind (in order of appearance), per subtotal group, and overall."""
+    extra = [name for name in ATTACKS if name not in GOAL_ATTACKS]
     lines = [
         "| images | n | clean | JPEG q80 | resize 75% and back | PSNR min / median dB | embed s (median) "
-        "| false reads on unmarked |",
-        "|---|---|---|---|---|---|---|---|",
+        "| false reads on unmarked | " + " | ".join(extra) + " |",
+        "|---|---|---|---|---|---|---|---|" + "---|" * len(extra),
     ]
-    groups = {kind: [r for r in rows if r.kind == kind] for kind in SYNTHS} | {"all": rows}
+    kinds = list(dict.fromkeys(r.kind for r in rows))
+    groups = {kind: [r for r in rows if r.kind == kind] for kind in kinds}
+    for name, members in (subtotals or {}).items():
+        groups[name] = [r for r in rows if r.kind in members]
+    groups["all"] = rows
     for kind, group in groups.items():
         if not group:
             continue
         psnrs = [r.psnr for r in group]
+        reads = {name: _share(sum(r.reads[name] for r in group), len(group)) for name in ATTACKS}
+        false_reads = _share(sum(r.unmarked_false_positive for r in group), len(group))
         lines.append(
-            f"| {kind} | {len(group)} | {_share(group, 'clean')} | {_share(group, 'jpeg80')} "
-            f"| {_share(group, 'resize75')} | {min(psnrs):.1f} / {float(np.median(psnrs)):.1f} "
-            f"| {float(np.median([r.embed_s for r in group])):.2f} | {_share(group, 'unmarked_false_positive')} |"
+            f"| {kind} | {len(group)} | {reads['clean']} | {reads['JPEG q80']} "
+            f"| {reads['resize 75% and back']} | {min(psnrs):.1f} / {float(np.median(psnrs)):.1f} "
+            f"| {float(np.median([r.embed_s for r in group])):.2f} | {false_reads} | "
+            + " | ".join(reads[name] for name in extra)
+            + " |"
         )
     return "\n".join(lines)
 
@@ -220,43 +432,68 @@ def capacity(lengths: list[int], count: int, size: int, seed: int) -> str:
     return "\n".join(lines)
 
 
+def _size(text: str) -> Size:
+    width, _, height = text.partition("x")
+    return int(width), int(height or width)
+
+
+def measure_set(name: str, count: int, size: Size, seed: int) -> list[Row]:
+    """Embed a random reference in each image of a set and read it back after each attack."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for kind, image, description in IMAGE_SETS[name](count, size, rng):
+        reference = int(rng.integers(0, 2**watermark.REFERENCE_BITS))
+        rows.append(measure_one(kind, image, reference, description))
+    return rows
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--set", choices=list(IMAGE_SETS), default="synthetic", dest="image_set")
     parser.add_argument("--count", type=int, default=120)
-    parser.add_argument("--size", type=int, default=512)
+    parser.add_argument("--size", type=_size, default=(512, 512), help="512, or WIDTHxHEIGHT")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--library", action="store_true", help="use blind-watermark itself, not dwt_svd")
     parser.add_argument("--below-minimum", action="store_true", help="also mark images under MIN_SIDE")
+    parser.add_argument(
+        "--no-luma-fallback", action="store_true", help="read as blind-watermark does: all channels only"
+    )
     parser.add_argument("--raw-bits", help="comma-separated payload lengths to test instead, e.g. 48,64,96")
     args = parser.parse_args(argv)
+    width, height = args.size
     if args.library:
         watermark.IMPLEMENTATION = (bwm_library.embed, bwm_library.extract)
+    if args.no_luma_fallback:
+        watermark.LUMA_FALLBACK = False
     if args.below_minimum:
         watermark.MIN_SIDE = 16  # measurement only: how the watermark fares below the production minimum
+    started = time.perf_counter()
     if args.raw_bits:
-        started = time.perf_counter()
-        table = capacity([int(n) for n in args.raw_bits.split(",")], args.count, args.size, args.seed)
+        table = capacity([int(n) for n in args.raw_bits.split(",")], args.count, width, args.seed)
         print(
-            f"{args.count} images at {args.size}x{args.size}, seed {args.seed}, "
-            f"{time.perf_counter() - started:.0f} s in all\n"
+            f"{args.count} images at {width}x{width}, seed {args.seed}, {time.perf_counter() - started:.0f} s in all\n"
         )
         print(table)
         return
-    rng = np.random.default_rng(args.seed)
-    kinds = list(SYNTHS)
-    rows = []
-    started = time.perf_counter()
-    for index in range(args.count):
-        kind = kinds[index % len(kinds)]
-        image = SYNTHS[kind](rng, args.size)
-        rows.append(measure_one(kind, image, int(rng.integers(0, 2**watermark.REFERENCE_BITS))))
+    try:
+        rows = measure_set(args.image_set, args.count, args.size, args.seed)
+    except PhotosUnavailable as error:
+        raise SystemExit(f"--set photos: {error}") from None
     print(
-        f"{args.count} images at {args.size}x{args.size}, seed {args.seed}, "
+        f"{args.image_set}: {args.count} images at {width}x{height}, seed {args.seed}, "
         f"{time.perf_counter() - started:.0f} s in all\n"
     )
-    print(summary(rows))
-    failures = [f"{i}:{r.kind}" for i, r in enumerate(rows) if not (r.clean and r.jpeg80 and r.resize75)]
-    print("\nimages with a failed read:", ", ".join(failures) or "none")
+    subtotals = None
+    if args.image_set == "photos":
+        grey = {source.name for source in PHOTO_SOURCES if source.grey}
+        subtotals = {"colour photos": {source.name for source in PHOTO_SOURCES} - grey, "grey photos": grey}
+    print(summary(rows, subtotals))
+    failures = [
+        f"{i}:{r.kind}{' ' + r.description if r.description else ''} ({', '.join(a for a, ok in r.reads.items() if not ok)})"
+        for i, r in enumerate(rows)
+        if not all(r.reads.values())
+    ]
+    print("\nimages with a failed read (any attack):", "; ".join(failures) or "none")
 
 
 if __name__ == "__main__":
