@@ -3,13 +3,15 @@
     python -m provenance.measure [--count 120] [--size 512] [--seed 0]
     python -m provenance.measure --set photos [--count 120] [--size 512|768|1024|768x512] [--seed 0]
     python -m provenance.measure --set noise [--count 60]
+    python -m provenance.measure --set folder --folder DIR [--count 100]   (e.g. unmarked model outputs)
     python -m provenance.measure --raw-bits 48,64,96,128 [--count 50]
     add --library to run blind-watermark itself instead of the vectorised dwt_svd
 
 Image sets (--set): "synthetic" synthesises varied test images (gradients, noise textures, shapes,
 text, photo-like mixtures); "photos" cuts images from real photographs that scikit-image and
 matplotlib ship inside their wheels (see PHOTO_SOURCES; no download); "noise" is white noise of
-several kinds, the watermark's known weak spot. Each image gets a random job reference, which is
+several kinds, the watermark's known weak spot; "folder" reads the images of a folder at their own
+sizes (outputs of a real model, saved before stamping). Each image gets a random job reference, which is
 read back after each attack. Prints a Markdown summary (the figures in docs/provenance.md come from
 this script). With --raw-bits it instead embeds random bit strings of each length (no CRC) and
 counts exact recoveries: how much the watermark could carry.
@@ -262,10 +264,30 @@ def noise_set(count: int, size: Size, rng: np.random.Generator) -> Iterator[Samp
         yield kind, _noise(rng, size, kind), ""
 
 
+FOLDER: Path | None = None  # --folder, for the "folder" set
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
+
+
+def folder_set(count: int, size: Size, rng: np.random.Generator) -> Iterator[Sample]:
+    """The first `count` images (by name) of FOLDER, at their own sizes: e.g. unmarked model outputs.
+
+    `size` is ignored; the kind of each row is the image's size. Images already carrying an Atelier
+    watermark would show up as false reads on "unmarked", so give it outputs saved before stamping.
+    """
+    if FOLDER is None:
+        raise ValueError("the folder set needs --folder")
+    files = sorted(f for f in FOLDER.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)[:count]
+    for file in files:
+        with Image.open(file) as opened:
+            image = opened.convert("RGB")
+        yield f"{image.width}x{image.height}", image, file.name
+
+
 IMAGE_SETS: dict[str, Callable[[int, Size, np.random.Generator], Iterator[Sample]]] = {
     "synthetic": synthetic_set,
     "photos": photo_set,
     "noise": noise_set,
+    "folder": folder_set,
 }
 
 
@@ -453,6 +475,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--count", type=int, default=120)
     parser.add_argument("--size", type=_size, default=(512, 512), help="512, or WIDTHxHEIGHT")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--folder", type=Path, help="the images of --set folder (e.g. unmarked model outputs)"
+    )
     parser.add_argument("--library", action="store_true", help="use blind-watermark itself, not dwt_svd")
     parser.add_argument("--below-minimum", action="store_true", help="also mark images under MIN_SIDE")
     parser.add_argument(
@@ -463,6 +488,8 @@ def main(argv: list[str] | None = None) -> None:
     width, height = args.size
     if args.library:
         watermark.IMPLEMENTATION = (bwm_library.embed, bwm_library.extract)
+    global FOLDER
+    FOLDER = args.folder
     if args.no_luma_fallback:
         watermark.LUMA_FALLBACK = False
     if args.below_minimum:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from provenance import measure, watermark
+from tests.provenance.conftest import gradient_image, scene_image
 
 # Colour, dark (hubble: the case the luma read fixed) and grey (the lowest PSNR) sources.
 SOURCES = ("astronaut", "hubble", "coffee", "camera", "gravel")
@@ -56,3 +59,14 @@ def test_photo_crops_keep_the_aspect_and_are_reproducible() -> None:
 def test_photo_set_without_sources_says_so() -> None:
     with pytest.raises(measure.PhotosUnavailable, match="pip install"):
         next(measure.photo_set(1, (512, 512), np.random.default_rng(0), sources=["no such photo"]))
+
+
+def test_folder_set_reads_images_at_their_own_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The set a GPU worker uses for unmarked outputs of a real model."""
+    scene_image(512).save(tmp_path / "a.png")
+    gradient_image(512).resize((768, 512)).save(tmp_path / "b.jpg", quality=95)
+    (tmp_path / "notes.txt").write_text("not an image")
+    monkeypatch.setattr(measure, "FOLDER", tmp_path)
+    rows = measure.measure_set("folder", 10, (512, 512), seed=0)
+    assert [(row.kind, row.description) for row in rows] == [("512x512", "a.png"), ("768x512", "b.jpg")]
+    assert all(row.clean and row.jpeg80 and row.resize75 for row in rows)
