@@ -66,6 +66,14 @@ class ImagePreset(BaseModel):
     variant: str | None = None
 
 
+class BatchSettings(BaseModel):
+    """Queue-level batching on image workers: after taking a job, gather compatible queued jobs (same
+    preset, size, steps, guidance) and run them in one pipeline call. max_size 1 turns it off."""
+
+    max_size: int = Field(1, ge=1, le=64, description="jobs per batch, the received one included; 1 = off")
+    max_wait_ms: int = Field(0, ge=0, le=10_000, description="how long to wait for more compatible jobs")
+
+
 class MusicPreset(BaseModel):
     """Atelier's own symbolic music model: a folder with weights, tokenizer and card."""
 
@@ -151,6 +159,7 @@ class Settings(BaseSettings):
     default_music_preset: str = "atelier-folk"
     text_presets: dict[str, TextPreset] = Field(default_factory=dict)
     image_presets: dict[str, ImagePreset] = Field(default_factory=dict)
+    image_batch: BatchSettings = Field(default_factory=BatchSettings)
     music_presets: dict[str, MusicPreset] = Field(default_factory=dict)
 
     @field_validator("redis_url")

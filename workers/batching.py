@@ -1,0 +1,428 @@
+"""Queue-level batching for image workers: the job a task received, plus compatible queued jobs, in one
+pipeline call — with every per-job guarantee of `workers.runner.run_job` kept.
+
+How a batch forms (only when `image_batch.max_size` > 1; at 1 the task calls `run_job` as before):
+
+1. The task receives one message as always (prefetch 1, late ack). That job passes the usual checks
+   (already finished → republish, cancelled → cancelled result: both through `run_job`) and its lock is
+   taken; a held lock is `JobBusy` → retry, as for any job.
+2. The task *peeks* at the head of the image queue (LRANGE on kombu's Redis lists, nothing is removed)
+   for text-to-image jobs with the same preset, size, steps and guidance. For each one that has no
+   result, no cancel request and whose lock it can take, the job joins the batch. It keeps looking for
+   up to `max_wait_ms` until the batch holds `max_size` jobs.
+3. Every member gets its own started event (and attempt count), its own `WorkerContext` (throttled
+   progress, its own cancel key) and then `DiffusersImageBackend.run_batch` runs them: one pipeline call
+   per group of equal size/steps/guidance; a cancelled member comes back cancelled without stopping the
+   others (the step callback only interrupts the call when every member is cancelled); a member whose
+   input cannot be used (say an undecodable image-to-image attachment) comes back with its own error.
+   Should the batched call itself crash, each member is run again on its own, so one bad job never
+   fails the others.
+4. Each member's files are stored and its result is published and remembered (first writer wins), then
+   a gathered member's message is removed from the queue (LREM of its exact bytes). If another worker
+   took that message meanwhile, it finds the stored result and republishes it: idempotency by job id.
+
+Why messages are peeked, not taken: a gathered message stays in the broker until its job's result is
+stored. A worker killed mid-batch (crash, OOM, hard time limit) therefore loses nothing: the received
+message is requeued by Celery (late ack, `task_reject_on_worker_lost`), the gathered ones never left
+the queue, and every job's lock expires within `LOCK_TTL_S`, after which each runs again. Taking them
+with a second consumer in the pool child would park them in kombu's unacked set, to be restored only
+after the visibility timeout (an hour).
+
+Why not `celery-batches`: its 0.11 requires celery < 5.7 (we run 5.7); it hands the batch to the pool
+without the task's time limits; it acks late messages from the pool's success callback only, so a
+killed child leaves its messages unacked until the worker restarts (no `reject_on_worker_lost`); and it
+needs an unbounded prefetch, so one worker hoards queued jobs that an idle GPU worker could run.
+
+Time limits: the task's soft and hard limits cover the whole batch. At the soft limit the received job
+gets its TIMEOUT result; gathered jobs that have no result yet are released (their messages are still
+queued) and run again on their own, with their own full limit.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from celery import Task
+from celery.exceptions import SoftTimeLimitExceeded
+
+from config.settings import BatchSettings, Settings
+from workers import keys
+from workers.contract import (
+    ContractError,
+    ErrorCode,
+    ImageJob,
+    JobResult,
+    JobStatus,
+    StartedEvent,
+    parse_job,
+    utcnow,
+)
+from workers.log import job_context
+from workers.routing import queue_for, task_for
+from workers.runner import (
+    LOCK_TTL_S,
+    JobBusy,
+    Services,
+    WorkerContext,
+    _failure,
+    _finish,
+    run_job,
+    services,
+    worker_name,
+)
+
+log = logging.getLogger(__name__)
+
+SCAN_WINDOW = 100  # queued messages looked at per peek, from the head of the queue
+POLL_S = 0.01  # pause between peeks while waiting for more jobs
+# kombu's Redis transport keeps one list per priority step, named queue + sep + step (step 0: the bare name)
+PRIORITY_STEPS = (0, 3, 6, 9)
+PRIORITY_SEP = "\x06\x16"
+
+HEARTBEAT_S = LOCK_TTL_S / 3
+
+BatchKey = tuple[str, int, int, int, float]
+
+_REFRESH = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+def batch_key(job: ImageJob, settings: Settings) -> BatchKey | None:
+    """Jobs with equal keys can share a pipeline call: (preset, width, height, steps, guidance) with the
+    preset's defaults filled in. None when the preset is unknown (the job fails on its own)."""
+    name = job.preset or settings.default_image_preset
+    preset = settings.image_presets.get(name)
+    if preset is None:
+        return None
+    options = job.options
+    steps = options.steps if options.steps is not None else preset.default_steps
+    guidance = options.guidance if options.guidance is not None else preset.guidance
+    return (name, options.width, options.height, steps, float(guidance))
+
+
+def queue_lists(queue: str) -> list[str]:
+    """The Redis lists that hold a queue's messages, highest priority first."""
+    return [queue if step == 0 else f"{queue}{PRIORITY_SEP}{step}" for step in PRIORITY_STEPS]
+
+
+def message_payload(raw: bytes, task_name: str) -> dict[str, Any] | None:
+    """The job payload of a queued Celery message of `task_name`, or None for anything else (another
+    task, a message with an ETA or expiry such as a retry, a body that is not protocol-2 JSON)."""
+    try:
+        envelope = json.loads(raw)
+        headers = envelope.get("headers") or {}
+        if headers.get("task") != task_name or headers.get("eta") or headers.get("expires"):
+            return None
+        if envelope.get("content-type") != "application/json":
+            return None
+        body = envelope["body"]
+        if (envelope.get("properties") or {}).get("body_encoding") == "base64":
+            body = base64.b64decode(body)
+        args, _kwargs, _embed = json.loads(body)
+        payload = args[0]
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError, binascii.Error):
+        return None
+    return payload if isinstance(payload, dict) else None
+
+
+@dataclass(frozen=True)
+class QueuedJob:
+    """A job message seen in the queue and left there."""
+
+    job: ImageJob
+    list_key: str
+    raw: bytes
+
+
+def peek(client: Any, queue: str, task_name: str, window: int = SCAN_WINDOW) -> list[QueuedJob]:
+    """The image jobs among the next `window` messages of the queue, in the order they would be taken."""
+    found: list[QueuedJob] = []
+    for list_key in queue_lists(queue):
+        if window <= 0:
+            break
+        raws = client.lrange(list_key, -window, -1)  # kombu pushes left and pops right: the head is last
+        window -= len(raws)
+        for raw in reversed(raws):
+            payload = message_payload(raw, task_name)
+            if payload is None:
+                continue
+            try:
+                job = parse_job(payload)
+            except ContractError:
+                continue
+            if isinstance(job, ImageJob):
+                found.append(QueuedJob(job=job, list_key=list_key, raw=raw))
+    return found
+
+
+class BatchLocks:
+    """The locks of a batch's jobs (the same keys and owner format as `run_job` uses), kept alive from
+    one thread until released; a killed process's locks expire within LOCK_TTL_S."""
+
+    def __init__(self, client: Any, owner: str) -> None:
+        self.client = client
+        self.owner = owner
+        self.held: list[str] = []
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._refresh = client.register_script(_REFRESH)
+        self._release = client.register_script(_RELEASE)
+
+    def take(self, job_id: str) -> bool:
+        """Take a job's lock and count the attempt; False if another worker holds it."""
+        if not self.client.set(keys.lock_key(job_id), self.owner, nx=True, ex=LOCK_TTL_S):
+            return False
+        self.held.append(job_id)
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._beat, name="batch-heartbeat", daemon=True)
+            self._thread.start()
+        return True
+
+    def _beat(self) -> None:
+        while not self._stop.wait(HEARTBEAT_S):
+            for job_id in list(self.held):
+                try:
+                    self._refresh(keys=[keys.lock_key(job_id)], args=[self.owner, LOCK_TTL_S])
+                except Exception as error:  # redis errors vary; the next beat tries again
+                    log.warning("heartbeat for job %s failed: %s", job_id, error)
+
+    def release_all(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2)
+        for job_id in self.held:
+            self._release(keys=[keys.lock_key(job_id)], args=[self.owner])
+
+
+@dataclass(frozen=True)
+class Member:
+    """A job of the batch (its lock held); `queued` is its message when it was gathered."""
+
+    job: ImageJob
+    queued: QueuedJob | None = None
+
+
+def _claim(svc: Services, item: QueuedJob, locks: BatchLocks) -> Member | None:
+    """Take a gathered job's lock unless it is finished, cancelled or running elsewhere."""
+    job_id = item.job.id
+    if svc.redis.exists(keys.result_key(job_id), keys.cancel_key(job_id)):
+        return None  # its own delivery republishes the result or records the cancel
+    if not locks.take(job_id):
+        return None
+    return Member(job=item.job, queued=item)
+
+
+def gather(
+    svc: Services, lead: ImageJob, key: BatchKey, config: BatchSettings, locks: BatchLocks
+) -> list[Member]:
+    """Queued text-to-image jobs with the lead's key, locked for this batch (at most max_size - 1)."""
+    want = config.max_size - 1
+    deadline = time.monotonic() + config.max_wait_ms / 1000
+    members: list[Member] = []
+    seen_jobs = {lead.id}
+    seen_raw: set[bytes] = set()
+    queue, task_name = queue_for("image"), task_for("image")
+    while True:
+        for item in peek(svc.redis, queue, task_name):
+            if len(members) >= want:
+                break
+            if item.raw in seen_raw or item.job.id in seen_jobs:
+                continue
+            seen_raw.add(item.raw)
+            if item.job.options.init_artifact is not None or batch_key(item.job, svc.settings) != key:
+                continue
+            member = _claim(svc, item, locks)
+            if member is not None:
+                seen_jobs.add(item.job.id)
+                members.append(member)
+        remaining = deadline - time.monotonic()
+        if len(members) >= want or remaining <= 0:
+            return members
+        time.sleep(min(POLL_S, remaining))
+
+
+def run_image_batch(
+    payload: Any, config: BatchSettings, svc: Services | None = None
+) -> list[JobResult | None]:
+    """Run the received job, with compatible queued jobs when batching is on; returns every member's
+    published result (None where a gathered job was released to run on its own)."""
+    svc = svc or services()
+    if config.max_size <= 1:
+        return [run_job(payload, "image", svc)]
+    try:
+        job = parse_job(payload)
+    except ContractError:
+        return [run_job(payload, "image", svc)]
+    key = batch_key(job, svc.settings) if isinstance(job, ImageJob) else None
+    if (
+        not isinstance(job, ImageJob)
+        or key is None
+        or svc.redis.exists(keys.result_key(job.id), keys.cancel_key(job.id))
+    ):
+        return [run_job(payload, "image", svc)]  # the usual answer: republish, reject, cancel or fail
+
+    owner = worker_name()
+    locks = BatchLocks(svc.redis, owner)
+    try:
+        if not locks.take(job.id):
+            raise JobBusy(job.id)
+        members = [Member(job=job), *gather(svc, job, key, config, locks)]
+        return _run_members(members, svc, owner)
+    finally:
+        locks.release_all()
+
+
+def _run_members(members: list[Member], svc: Services, owner: str) -> list[JobResult | None]:
+    from models.base import GenerationError, GenerationOutput, JobCancelled
+    from models.registry import get_backend
+
+    size = len(members)
+    lead_id = members[0].job.id
+    if size > 1:
+        with job_context(lead_id):
+            log.info("running %d image jobs as one batch: %s", size, [m.job.id for m in members])
+    started = utcnow()
+    contexts: list[WorkerContext] = []
+    for member in members:
+        job_id = member.job.id
+        attempt = int(svc.redis.incr(keys.attempts_key(job_id)))
+        svc.redis.expire(keys.attempts_key(job_id), svc.settings.artifacts.redis_ttl_s)
+        svc.events.publish(StartedEvent(job_id=job_id, worker=owner, attempt=attempt, at=started))
+        contexts.append(WorkerContext(job_id=job_id, svc=svc))
+    results: list[JobResult | None] = [None] * size
+    began = time.perf_counter()
+    try:
+        outcomes: list[Any]
+        try:
+            backend = get_backend("image", members[0].job.preset, svc.settings)
+        except GenerationError as error:
+            outcomes = [error] * size
+        else:
+            outcomes = [None] * size
+            live = []
+            for i, ctx in enumerate(contexts):
+                if ctx.is_cancelled():
+                    outcomes[i] = JobCancelled(ctx.job_id)
+                else:
+                    live.append(i)
+            ran = _generate(backend, [members[i].job for i in live], [contexts[i] for i in live])
+            for i, outcome in zip(live, ran, strict=True):
+                outcomes[i] = outcome
+        seconds = round(time.perf_counter() - began, 3)
+        for i, (member, outcome) in enumerate(zip(members, outcomes, strict=True)):
+            with job_context(member.job.id):
+                if isinstance(outcome, GenerationOutput):
+                    result = _succeeded(svc, member, outcome, owner, started, seconds, size, lead_id)
+                elif isinstance(outcome, JobCancelled):
+                    result = _failure(member.job.id, ErrorCode.CANCELLED, "Cancelled while running.", started)
+                    log.info("job cancelled")
+                elif isinstance(outcome, GenerationError):
+                    result = _failure(member.job.id, outcome.code, outcome.message, started)
+                    log.info("job failed: %s (%s)", outcome.message, outcome.code)
+                else:
+                    result = _failure(
+                        member.job.id, ErrorCode.INTERNAL, "Something went wrong on the worker.", started
+                    )
+                results[i] = _finish(svc, result)
+                if member.queued is not None:  # its result is stored: the message has nothing left to do
+                    queued = member.queued  # redis-py sends bytes as they are; its stubs only say str
+                    svc.redis.lrem(queued.list_key, 1, queued.raw)  # type: ignore[arg-type]
+    except SoftTimeLimitExceeded:
+        limit = svc.settings.queue_limits("image").soft_time_limit
+        with job_context(lead_id):
+            log.warning("batch of %d hit the soft time limit; gathered jobs go back to the queue", size)
+            if results[0] is None:
+                message = f"It took longer than the {limit} s limit."
+                results[0] = _finish(svc, _failure(lead_id, ErrorCode.TIMEOUT, message, started))
+    return results
+
+
+def _succeeded(
+    svc: Services,
+    member: Member,
+    output: Any,
+    owner: str,
+    started: Any,
+    seconds: float,
+    size: int,
+    lead_id: str,
+) -> JobResult:
+    from models.base import GenerationError
+
+    job = member.job
+    try:
+        refs = tuple(svc.store.put(job.id, f.filename, f.content_type, f.kind, f.data) for f in output.files)
+    except GenerationError as error:
+        return _failure(job.id, error.code, error.message, started)
+    except Exception:
+        log.exception("storing the job's files failed")
+        return _failure(job.id, ErrorCode.INTERNAL, "Something went wrong on the worker.", started)
+    metadata = dict(output.metadata)
+    metadata.setdefault("seconds", seconds)
+    metadata["worker_batch"] = {"size": size, "received": lead_id}
+    log.info("job succeeded in %.2f s with %d files (worker batch of %d)", seconds, len(refs), size)
+    return JobResult(
+        job_id=job.id,
+        status=JobStatus.SUCCEEDED,
+        artifacts=refs,
+        metadata=metadata,
+        text=output.text,
+        worker=owner,
+        started_at=started,
+    )
+
+
+def _generate(backend: Any, jobs: Sequence[ImageJob], contexts: Sequence[WorkerContext]) -> list[Any]:
+    """Per job, its output or the error that ended it. One `run_batch` call; if that call itself
+    crashes with several jobs in it, each job runs again alone so that only a bad one fails."""
+    if not jobs:
+        return []
+    run_batch = getattr(backend, "run_batch", None)
+    if run_batch is not None:
+        try:
+            return list(run_batch(jobs, contexts))
+        except SoftTimeLimitExceeded:
+            raise
+        except Exception as error:
+            if len(jobs) == 1:
+                log.exception("job crashed")
+                return [error]
+            log.exception("a batch of %d crashed; running its jobs one at a time", len(jobs))
+    return [_generate_one(backend, job, ctx) for job, ctx in zip(jobs, contexts, strict=True)]
+
+
+def _generate_one(backend: Any, job: ImageJob, ctx: WorkerContext) -> Any:
+    from models.base import GenerationError, JobCancelled
+
+    try:
+        return backend.generate(job, ctx)
+    except (GenerationError, JobCancelled) as error:
+        return error
+    except SoftTimeLimitExceeded:
+        raise
+    except Exception as error:
+        with job_context(job.id):
+            log.exception("job crashed")
+        return error
+
+
+def run_batch_task(task: Task, payload: dict[str, Any], config: BatchSettings) -> None:
+    """What the image task does: like `run_task`, a job locked elsewhere comes back later."""
+    try:
+        run_image_batch(payload, config)
+    except JobBusy:
+        raise task.retry(countdown=LOCK_TTL_S, max_retries=None) from None
