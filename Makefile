@@ -18,7 +18,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make run   — start bot, workers and scheduler (Procfile) on embedded defaults"
 	@echo "make test  — lint, type-check and run the tests"
-	@echo "make bench — pipeline overhead vs raw Celery, text and music speed"
+	@echo "make bench — pipeline overhead vs raw Celery, image batching off vs on, text and music speed"
 
 # The virtual environment: pinned CPU torch first (a bare `torch` would pull a multi-GB CUDA build).
 $(STAMP): pyproject.toml
@@ -64,6 +64,7 @@ test: setup lint typecheck
 # Speed goals live here, never in timed tests. Each part prints its own table.
 bench: setup redis
 	$(PY) -m workers.bench                 # pipeline overhead vs raw Celery, side by side
+	$(PY) -m workers.bench_batch           # image jobs through a worker, batching off vs on (tiny pipeline, CPU)
 	$(PY) -m bot.bench                     # 50 interactions/s for 30 s: defer latency, bot memory
 	HF_HUB_OFFLINE=1 $(PY) -m models.text.bench --compare   # SmolLM2: load time, tokens/s, memory
 	$(PY) -m models.music.bench            # a 32-bar tune generated and rendered to OGG
