@@ -101,6 +101,7 @@ class AtelierBot(commands.Bot):
             block_ms=events.block_ms,
             claim_idle_ms=events.claim_idle_ms,
             concurrency=self.settings.event_handler_concurrency,
+            batch_handler=self._deliverer.handle_events,
         )
         self._background.append(asyncio.create_task(consumer.run(self._stop), name="event-consumer"))
         self._background.append(

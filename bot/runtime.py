@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 from celery import Celery
 
-from bot.db.engine import create_engine, make_sessionmaker, upgrade_database
+from bot.db.engine import upgrade_database
 from bot.db.repository import JobRepository
 from bot.pipeline.service import JobService
 from config.settings import Settings, get_settings
@@ -35,14 +35,15 @@ async def open_runtime(settings: Settings | None = None, *, migrate: bool = True
     settings = settings or get_settings()
     if migrate:
         await upgrade_database(settings.database_url)
-    engine = create_engine(settings.database_url)
-    repo = JobRepository(make_sessionmaker(engine))
-    client = aioredis.Redis.from_url(settings.redis_url)
+    repo = JobRepository.open(settings.database_url)
+    # Blocking pool: a burst of submissions waits for a free connection instead of failing at 100.
+    pool = aioredis.BlockingConnectionPool.from_url(settings.redis_url, max_connections=64, timeout=30)
+    client = aioredis.Redis.from_pool(pool)  # closes the pool with the client
     celery_app = create_app(settings)
     service = JobService(repo, celery_app, client, settings.artifacts.redis_ttl_s)
     try:
         yield Runtime(settings, repo, client, celery_app, service, make_store(settings))
     finally:
         await client.aclose()
-        await engine.dispose()
+        await repo.close()
         celery_app.close()

@@ -23,10 +23,11 @@ from pathlib import Path
 import psutil
 import redis
 
+from bot.db.repository import JobRecord
 from bot.runtime import Runtime, open_runtime
 from config.settings import get_settings, load_settings
-from workers.contract import JobStatus, TextJob
-from workers.events import EventConsumer
+from workers.contract import JobStatus, StartedEvent, TextJob
+from workers.events import AnyEvent, EventConsumer, event_job_id
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -88,13 +89,19 @@ async def _ours_round(rt: Runtime, n: int) -> dict[str, list[float] | float]:
     done: dict[str, asyncio.Future[float]] = {}
     started_at: dict[str, float] = {}
 
-    async def handle(event: object) -> None:
-        record = await rt.service.apply_event(event)  # type: ignore[arg-type]
-        job_id = getattr(event, "job_id", None)
-        if job_id and getattr(event, "type", "") == "started":
-            started_at[job_id] = event.at.timestamp()  # type: ignore[attr-defined]
+    def after(event: AnyEvent, record: JobRecord | None) -> None:
+        job_id = event_job_id(event)
+        if isinstance(event, StartedEvent):
+            started_at[job_id] = event.at.timestamp()
         if record is not None and record.id in done and not done[record.id].done():
             done[record.id].set_result(time.time())
+
+    async def handle(event: AnyEvent) -> None:
+        after(event, await rt.service.apply_event(event))
+
+    async def handle_batch(events: list[AnyEvent]) -> None:  # what the bot does: one transaction a batch
+        for event, record in zip(events, await rt.service.apply_events(events), strict=True):
+            after(event, record)
 
     events = rt.settings.events
     stop = asyncio.Event()
@@ -106,6 +113,7 @@ async def _ours_round(rt: Runtime, n: int) -> dict[str, list[float] | float]:
         handle,
         block_ms=50,
         concurrency=rt.settings.event_handler_concurrency,
+        batch_handler=handle_batch,
     )
     task = asyncio.create_task(consumer.run(stop))
 

@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 AnyEvent = StartedEvent | ProgressEvent | ResultEvent
 Handler = Callable[[AnyEvent], Awaitable[None]]
+BatchHandler = Callable[[list[AnyEvent]], Awaitable[None]]
 
 
 class EventPublisher:
@@ -48,7 +49,12 @@ def _decode(fields: dict[Any, Any]) -> AnyEvent | None:
 
 
 class EventConsumer:
-    """Reads the stream through a consumer group and hands each event to an async handler."""
+    """Reads the stream through a consumer group and hands each event to an async handler.
+
+    With a `batch_handler`, each batch read goes to it whole, in stream order (the bot records a
+    batch in one database transaction); if it raises, the batch is handled again event by event
+    through `handler`, so one bad event holds back only its own job.
+    """
 
     def __init__(
         self,
@@ -62,12 +68,14 @@ class EventConsumer:
         claim_idle_ms: int = 60_000,
         batch: int = 50,
         concurrency: int = 1,
+        batch_handler: BatchHandler | None = None,
     ) -> None:
         self.client = client
         self.stream = stream
         self.group = group
         self.consumer = consumer
         self.handler = handler
+        self.batch_handler = batch_handler
         self.block_ms = block_ms
         self.claim_idle_ms = claim_idle_ms
         self.batch = batch
@@ -83,6 +91,20 @@ class EventConsumer:
                 raise
 
     async def _handle(self, entries: list[tuple[Any, dict[Any, Any]]]) -> int:
+        """Handle a batch (whole, through the batch handler, or else per job); ack what succeeded."""
+        if self.batch_handler is not None:
+            decoded = [(entry_id, _decode(fields)) for entry_id, fields in entries]
+            try:
+                await self.batch_handler([event for _, event in decoded if event is not None])
+            except Exception:
+                log.exception("batch handler failed; handling the batch event by event")
+            else:
+                await self.client.xack(self.stream, self.group, *(entry_id for entry_id, _ in decoded))
+                self.handled += len(decoded)
+                return len(decoded)
+        return await self._handle_per_job(entries)
+
+    async def _handle_per_job(self, entries: list[tuple[Any, dict[Any, Any]]]) -> int:
         """Handle a batch: each job's events in order, up to `concurrency` jobs at once; ack what succeeded.
 
         When a handler fails, that event and the later events of the same job stay pending (they are

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,12 +33,13 @@ from workers.contract import (
     utcnow,
 )
 from workers.events import EventPublisher
+from workers.jobstate import LOCK_TTL_S, Heartbeats, JobState, Start
 from workers.log import job_context
 
 log = logging.getLogger(__name__)
 
-LOCK_TTL_S = 15
-HEARTBEAT_S = 5
+__all__ = ["LOCK_TTL_S", "JobBusy", "Services", "WorkerContext", "run_job", "services"]
+
 PROGRESS_INTERVAL_S = 0.5
 CANCEL_POLL_S = 0.2
 
@@ -56,12 +56,21 @@ class Services:
     redis: redis.Redis
     store: ArtifactStore
     events: EventPublisher
+    state: JobState
+    heartbeats: Heartbeats
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
         client = redis.Redis.from_url(settings.redis_url)
-        publisher = EventPublisher(client, settings.events.stream, settings.events.maxlen)
-        return cls(settings=settings, redis=client, store=make_store(settings), events=publisher)
+        events = settings.events
+        return cls(
+            settings=settings,
+            redis=client,
+            store=make_store(settings),
+            events=EventPublisher(client, events.stream, events.maxlen),
+            state=JobState(client, events.stream, events.maxlen, settings.artifacts.redis_ttl_s),
+            heartbeats=Heartbeats(client),
+        )
 
 
 _services: Services | None = None
@@ -139,52 +148,13 @@ class WorkerContext:
             ) from None
 
 
-class Heartbeat:
-    """Keeps the job's lock alive while it runs; a killed worker's lock expires in LOCK_TTL_S."""
-
-    def __init__(self, client: redis.Redis, job_id: str, owner: str) -> None:
-        self.client = client
-        self.key = keys.lock_key(job_id)
-        self.owner = owner
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{job_id[:8]}", daemon=True)
-
-    def acquire(self) -> bool:
-        if self.client.set(self.key, self.owner, nx=True, ex=LOCK_TTL_S):
-            self._thread.start()
-            return True
-        return False
-
-    def _beat(self) -> None:
-        while not self._stop.wait(HEARTBEAT_S):
-            try:
-                self.client.set(self.key, self.owner, xx=True, ex=LOCK_TTL_S)
-            except redis.RedisError as error:
-                log.warning("heartbeat failed: %s", error)
-
-    def release(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=2)
-        if self.client.get(self.key) == self.owner.encode():
-            self.client.delete(self.key)
-
-
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _finish(svc: Services, result: JobResult) -> JobResult:
+def _finish(svc: Services, result: JobResult, owner: str | None = None) -> JobResult:
     """Remember the result (first writer wins) and publish it; a late duplicate republishes the first."""
-    ttl = svc.settings.artifacts.redis_ttl_s
-    stored = svc.redis.set(keys.result_key(result.job_id), result.model_dump_json(), nx=True, ex=ttl)
-    if not stored:
-        existing = svc.redis.get(keys.result_key(result.job_id))
-        if existing is not None:
-            result = JobResult.model_validate_json(existing)
-    svc.events.publish(ResultEvent(result=result))
-    svc.redis.delete(keys.enqueued_key(result.job_id))
-    return result
+    return svc.state.finish(result, owner)
 
 
 def _failure(job_id: str, code: ErrorCode, message: str, started: datetime | None) -> JobResult:
@@ -207,38 +177,38 @@ def run_job(payload: Any, modality: str, svc: Services | None = None) -> JobResu
         return None
 
     with job_context(job.id):
-        existing = svc.redis.get(keys.result_key(job.id))
-        if existing is not None:
-            log.info("job already finished; republishing its result")
-            result = JobResult.model_validate_json(existing)
-            svc.events.publish(ResultEvent(result=result))
-            return result
         if job.modality != modality:
             message = f"a {job.modality} job arrived on the {modality} queue"
             return _finish(svc, _failure(job.id, ErrorCode.INVALID_INPUT, message, None))
-        if svc.redis.exists(keys.cancel_key(job.id)):
-            return _finish(svc, _failure(job.id, ErrorCode.CANCELLED, "Cancelled before it started.", None))
-
         owner = worker_name()
-        heartbeat = Heartbeat(svc.redis, job.id, owner)
-        if not heartbeat.acquire():
+        begun = svc.state.begin(job.id, owner)
+        if begun.state is Start.DONE and begun.stored is not None:
+            log.info("job already finished; republishing its result")
+            svc.events.publish(ResultEvent(result=begun.stored))
+            return begun.stored
+        if begun.state is Start.CANCELLED:
+            return _finish(svc, _failure(job.id, ErrorCode.CANCELLED, "Cancelled before it started.", None))
+        if begun.state is Start.BUSY:
             raise JobBusy(job.id)
+        svc.heartbeats.hold(job.id, owner)
+        result: JobResult | None = None
         try:
-            return _run_locked(job, svc, owner)
+            result = _run_locked(job, svc, owner, begun.attempt)  # its finish releases the lock
+            return result
         finally:
-            heartbeat.release()
+            svc.heartbeats.drop(job.id)
+            if result is None:  # an error escaped before the result was stored
+                svc.state.release(job.id, owner)
 
 
-def _run_locked(job: Any, svc: Services, owner: str) -> JobResult:
+def _run_locked(job: Any, svc: Services, owner: str, attempt: int) -> JobResult:
     from models.base import GenerationError, JobCancelled
     from models.registry import get_backend
 
-    attempt = int(svc.redis.incr(keys.attempts_key(job.id)))
-    svc.redis.expire(keys.attempts_key(job.id), svc.settings.artifacts.redis_ttl_s)
     started = utcnow()
     svc.events.publish(StartedEvent(job_id=job.id, worker=owner, attempt=attempt, at=started))
     log.info("job started (attempt %d)", attempt)
-    ctx = WorkerContext(job_id=job.id, svc=svc)
+    ctx = WorkerContext(job_id=job.id, svc=svc, _last_cancel_check=time.monotonic())  # begin just checked
     began = time.perf_counter()
     try:
         backend = get_backend(job.modality, job.preset, svc.settings)
@@ -270,4 +240,4 @@ def _run_locked(job: Any, svc: Services, owner: str) -> JobResult:
     except Exception:
         log.exception("job crashed")
         result = _failure(job.id, ErrorCode.INTERNAL, "Something went wrong on the worker.", started)
-    return _finish(svc, result)
+    return _finish(svc, result, owner)

@@ -13,7 +13,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -30,18 +30,26 @@ def create_engine(url: str, **engine_options: Any) -> AsyncEngine:
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        database = parsed.database
-        if database and database != ":memory:" and not database.startswith("file:"):
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        sqlite_file(parsed)
         connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_S, **engine_options.pop("connect_args", {})}
         engine = create_async_engine(url, connect_args=connect_args, **engine_options)
-        event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
+        event.listen(engine.sync_engine, "connect", configure_sqlite_connection)
         return engine
     engine_options.setdefault("pool_pre_ping", True)
     return create_async_engine(url, **engine_options)
 
 
-def _configure_sqlite_connection(dbapi_connection: Any, connection_record: Any) -> None:
+def sqlite_file(url: URL) -> Path | None:
+    """The file of a SQLite URL, its folder created; None for in-memory databases."""
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    path = Path(database).expanduser()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def configure_sqlite_connection(dbapi_connection: Any, connection_record: Any) -> None:
     """Per-connection SQLite settings: readers never block the writer, and foreign keys hold."""
     cursor = dbapi_connection.cursor()
     try:

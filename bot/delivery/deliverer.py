@@ -55,7 +55,14 @@ class Deliverer:
 
     async def handle_event(self, event: AnyEvent) -> None:
         """Record the event; then edit progress (throttled) or deliver a newly recorded result."""
-        record = await self.runtime.service.apply_event(event)
+        self._after(event, await self.runtime.service.apply_event(event))
+
+    async def handle_events(self, events: list[AnyEvent]) -> None:
+        """Record a batch of events in one transaction, then act on each as `handle_event` does."""
+        for event, record in zip(events, await self.runtime.service.apply_events(events), strict=True):
+            self._after(event, record)
+
+    def _after(self, event: AnyEvent, record: JobRecord | None) -> None:
         if isinstance(event, ProgressEvent):
             self.progress(event.progress.job_id, event.progress.preview_text)
         elif isinstance(event, StartedEvent):

@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as aioredis
 from celery import Celery
 
-from bot.db.repository import CancelOutcome, JobRecord, JobRepository
+from bot.db.repository import CancelOutcome, JobRecord, JobRepository, Op
 from workers import keys
 from workers.contract import ImageJob, MusicJob, ProgressEvent, ResultEvent, StartedEvent, TextJob
-from workers.events import AnyEvent
+from workers.events import AnyEvent, event_job_id
 from workers.routing import queue_for, task_for
 
 log = logging.getLogger(__name__)
@@ -45,9 +46,8 @@ class JobService:
 
     async def submit(self, job: AnyJob, delivery_target: dict[str, Any] | None = None) -> Receipt:
         """Store the job, then queue it; if the broker is down it stays queued for the reconciler."""
-        await self.repo.create(job, delivery_target)
+        _, position = await self.repo.create_ranked(job, delivery_target)
         enqueued = await self.enqueue(job)
-        position = await self.repo.queue_position(job.id)
         return Receipt(job_id=job.id, queue_position=position, enqueued=enqueued)
 
     async def enqueue(self, job: AnyJob) -> bool:
@@ -76,11 +76,30 @@ class JobService:
 
     async def apply_event(self, event: AnyEvent) -> JobRecord | None:
         """Record a worker event; returns the job when a result was newly recorded (deliver it)."""
-        if isinstance(event, StartedEvent):
-            await self.repo.mark_running(event.job_id, event.worker, event.at, event.attempt)
-        elif isinstance(event, ProgressEvent):
-            item = event.progress
-            await self.repo.record_progress(item.job_id, item.fraction, item.message)
-        elif isinstance(event, ResultEvent) and await self.repo.record_result(event.result):
-            return await self.repo.get(event.result.job_id)
-        return None
+        return (await self.apply_events([event]))[0]
+
+    async def apply_events(self, events: Sequence[AnyEvent]) -> list[JobRecord | None]:
+        """Record a batch of events, in order, in one transaction (all or nothing); per event as apply_event.
+
+        A progress event followed in the same batch by another event of its job is not written: the
+        later one supersedes it.
+        """
+        last_index = {event_job_id(event): i for i, event in enumerate(events)}
+        ops: list[Op[Any]] = []
+        for i, event in enumerate(events):
+            if isinstance(event, StartedEvent):
+                ops.append(self.repo.mark_running_op(event.job_id, event.worker, event.at, event.attempt))
+            elif isinstance(event, ProgressEvent) and last_index[event.progress.job_id] == i:
+                item = event.progress
+                ops.append(self.repo.record_progress_op(item.job_id, item.fraction, item.message))
+            elif isinstance(event, ResultEvent):
+                ops.append(self.repo.record_result_op(event.result))
+            else:
+                ops.append(_nothing)
+        done = await self.repo.run_all(ops) if ops else []
+        return [record if isinstance(record, JobRecord) else None for record in done]
+
+
+def _nothing(connection: object) -> None:
+    """The unit of work for an event that needs no write (a superseded progress event)."""
+    return None

@@ -168,3 +168,57 @@ async def test_one_jobs_failure_holds_back_only_that_jobs_later_events(
     pending = await client.xpending(settings.events.stream, settings.events.group)
     assert pending["pending"] == 0
     await client.aclose()
+
+
+async def test_a_batch_goes_to_the_batch_handler_whole_and_in_stream_order(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    batches: list[list[tuple[str, str]]] = []
+
+    async def per_event(event: AnyEvent) -> None:
+        raise AssertionError("the batch handler took the batch")
+
+    async def whole(events: list[AnyEvent]) -> None:
+        batches.append([(event_job_id(e), e.type) for e in events])
+
+    client = aioredis.Redis.from_url(settings.redis_url)
+    consumer = _consumer(settings, client, per_event)
+    consumer.batch_handler = whole
+    await consumer.ensure_group()
+    publisher = _publisher(settings, redis_client)
+    publisher.publish(StartedEvent(job_id=JOB, worker="w"))
+    redis_client.xadd(settings.events.stream, {"event": "not json"})
+    publisher.publish(ProgressEvent(progress=Progress(job_id=JOB, fraction=0.5)))
+    assert await consumer.poll_once() == 3  # the malformed entry is acknowledged and dropped
+    assert batches == [[(JOB, "started"), (JOB, "progress")]]
+    pending = await client.xpending(settings.events.stream, settings.events.group)
+    assert pending["pending"] == 0
+    await client.aclose()
+
+
+async def test_a_failing_batch_is_handled_again_event_by_event(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    other = "e" * 32
+    seen: list[tuple[str, str]] = []
+
+    async def whole(events: list[AnyEvent]) -> None:
+        raise RuntimeError("one event in the batch is bad")
+
+    async def per_event(event: AnyEvent) -> None:
+        if event_job_id(event) == JOB:
+            raise RuntimeError("this job's event is the bad one")
+        seen.append((event_job_id(event), event.type))
+
+    client = aioredis.Redis.from_url(settings.redis_url)
+    consumer = _consumer(settings, client, per_event)
+    consumer.batch_handler = whole
+    await consumer.ensure_group()
+    publisher = _publisher(settings, redis_client)
+    publisher.publish(StartedEvent(job_id=JOB, worker="w"))
+    publisher.publish(StartedEvent(job_id=other, worker="w"))
+    assert await consumer.poll_once() == 1
+    assert seen == [(other, "started")]
+    pending = await client.xpending(settings.events.stream, settings.events.group)
+    assert pending["pending"] == 1  # the bad job's event waits for a retry
+    await client.aclose()

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.db.engine import create_engine, make_sessionmaker, upgrade_database
+from bot.db.engine import create_engine, upgrade_database
 from bot.db.repository import JobRepository
 
 
@@ -26,5 +26,10 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
-def repository(engine: AsyncEngine) -> JobRepository:
-    return JobRepository(make_sessionmaker(engine))
+async def repository(engine: AsyncEngine, database_url: str) -> AsyncIterator[JobRepository]:
+    """A repository on the migrated database."""
+    repository = JobRepository.open(database_url)
+    try:
+        yield repository
+    finally:
+        await repository.close()

@@ -7,9 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.db.engine import create_engine, make_sessionmaker
 from bot.db.repository import (
     CancelOutcome,
     JobAlreadyExistsError,
@@ -170,6 +168,18 @@ async def test_queue_position_breaks_ties_by_id(repository: JobRepository) -> No
     assert [await repository.queue_position(job_id) for job_id in ids] == [1, 2, 3]
 
 
+async def test_create_ranked_stores_the_job_and_returns_its_position_in_one_go(
+    repository: JobRepository,
+) -> None:
+    first, first_position = await repository.create_ranked(music_job(created_at=T0))
+    second, second_position = await repository.create_ranked(music_job(created_at=T0 + timedelta(seconds=1)))
+    _, other_position = await repository.create_ranked(image_job(created_at=T0 + timedelta(seconds=2)))
+    assert (first_position, second_position, other_position) == (1, 2, 1)
+    assert await get(repository, second.id) == second
+    with pytest.raises(JobAlreadyExistsError):
+        await repository.create_ranked(music_job(id=first.id))
+
+
 # --- running and progress -------------------------------------------------------------------------
 
 
@@ -289,8 +299,39 @@ async def test_concurrent_duplicate_results_store_artifacts_once(repository: Job
     record = await repository.create(music_job())
     result = succeeded(record.id, artifact("a"), artifact("b"))
     outcomes = await asyncio.gather(*(repository.record_result(result) for _ in range(8)))
-    assert sorted(outcomes) == [False] * 7 + [True]
+    assert sorted(outcome is not None for outcome in outcomes) == [False] * 7 + [True]
     assert (await get(repository, record.id)).artifacts == result.artifacts
+
+
+async def test_record_result_returns_the_finished_job_as_stored(repository: JobRepository) -> None:
+    record = await repository.create(music_job())
+    assert await repository.mark_running(record.id, "gpu-1", T0, 1)
+    returned = await repository.record_result(succeeded(record.id, artifact("a"), worker="gpu-1"))
+    assert returned is not None and returned.status is JobStatus.SUCCEEDED
+    assert returned == await get(repository, record.id)
+
+
+async def test_writes_in_one_transaction_commit_together_or_not_at_all(repository: JobRepository) -> None:
+    record = await repository.create(music_job())
+    running, progressed, finished = await repository.run_all(
+        [
+            repository.mark_running_op(record.id, "gpu-1", T0, 1),
+            repository.record_progress_op(record.id, 0.5, "half"),
+            repository.record_result_op(succeeded(record.id, artifact("a"))),
+        ]
+    )
+    assert running and progressed and finished is not None
+    stored = await get(repository, record.id)
+    assert (stored.status, stored.worker, len(stored.artifacts)) == (JobStatus.SUCCEEDED, "gpu-1", 1)
+
+    other = await repository.create(music_job())
+
+    def fail_half_way(connection: object) -> None:
+        raise RuntimeError("the batch failed half-way")
+
+    with pytest.raises(RuntimeError):
+        await repository.run_all([repository.mark_running_op(other.id, "gpu-2", T0, 1), fail_half_way])
+    assert (await get(repository, other.id)).status is JobStatus.QUEUED
 
 
 # --- cancel ------------------------------------------------------------------------------------------
@@ -356,10 +397,9 @@ async def test_claim_delivery_wins_once_and_keeps_the_outcome(repository: JobRep
 async def test_twenty_concurrent_claims_have_exactly_one_winner(
     repository: JobRepository, database_url: str
 ) -> None:
-    """Two engines (say the bot and the CLI) race to deliver the same jobs; one claim wins each."""
-    other_engine: AsyncEngine = create_engine(database_url)
+    """Two repositories (say the bot and the CLI) race to deliver the same jobs; one claim wins each."""
+    other = JobRepository.open(database_url)
     try:
-        other = JobRepository(make_sessionmaker(other_engine))
         for _ in range(3):
             done = await finished_job(repository)
             claims = [(repository if n % 2 else other).claim_delivery(done.id) for n in range(20)]
@@ -367,7 +407,7 @@ async def test_twenty_concurrent_claims_have_exactly_one_winner(
             assert outcomes.count(True) == 1
             assert outcomes.count(False) == 19
     finally:
-        await other_engine.dispose()
+        await other.close()
 
 
 async def test_undelivered_finished_lists_what_the_bot_must_still_deliver(
