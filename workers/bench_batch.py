@@ -22,6 +22,7 @@ import shutil
 import statistics
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -140,9 +141,9 @@ def main(n: int, rounds: int, max_size: int, max_wait_ms: int, preset: str | Non
                 },
             )
             workers[name] = WorkerProcess(env, queue_for("image"), tmp / f"worker-{name}.log")
-            workers[name].start(timeout=120)
-        for side in sides.values():  # warm: the model loads in the pool child on its first job
-            _round(side, _jobs(1, preset_name, size, -1), timeout=600)
+        with ThreadPoolExecutor(2) as pool:  # both start and warm at once (the model loads in the child)
+            list(pool.map(lambda w: w.start(timeout=120), workers.values()))
+            list(pool.map(lambda side: _round(side, _jobs(1, preset_name, size, -1), 600), sides.values()))
         measured: dict[str, list[dict[str, Any]]] = {"off": [], "on": []}
         for r in range(rounds):
             for name, side in sides.items():
