@@ -311,6 +311,11 @@ def _run_members(members: list[Member], svc: Services, owner: str) -> list[JobRe
             backend = get_backend("image", members[0].job.preset, svc.settings)
         except GenerationError as error:
             outcomes = [error] * size
+        except SoftTimeLimitExceeded:
+            raise
+        except Exception as error:  # a crash while loading: every member gets INTERNAL, as run_job does
+            log.exception("loading the image backend failed")
+            outcomes = [error] * size
         else:
             outcomes = [None] * size
             live = []

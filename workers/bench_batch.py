@@ -190,9 +190,9 @@ def _report(
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--jobs", type=int, default=12, help="jobs queued at once per round and side")
+    parser.add_argument("--jobs", type=int, default=8, help="jobs queued at once per round and side")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--max-size", type=int, default=8, help="image_batch.max_size of the 'on' side")
+    parser.add_argument("--max-size", type=int, default=4, help="image_batch.max_size of the 'on' side")
     parser.add_argument("--max-wait-ms", type=int, default=50, help="image_batch.max_wait_ms of both sides")
     parser.add_argument(
         "--preset", default=None, help="a configured image preset (default: the tiny CPU one)"
