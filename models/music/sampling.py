@@ -79,7 +79,9 @@ def sample(
     gen = torch.Generator().manual_seed(params.seed)
     n_voices = 4 if style == "chorale" else 1
     ranges = CHORALE_RANGES if n_voices == 4 else None
-    grammar = BarGrammar(vocab, bar_steps(meter), n_voices, prime_bars + bars, ranges)
+    grammar = BarGrammar(
+        vocab, bar_steps(meter), n_voices, prime_bars + bars, ranges, follow_rests=n_voices > 1
+    )
     ids = prefix_ids(vocab, style, mode, meter) + list(prime or [])
     for token in ids[4:]:
         grammar.update(token)

@@ -105,3 +105,36 @@ def test_chorale_voices_stay_in_their_ranges(lean: LeanGPT2, vocab: Vocab) -> No
     )
     for voice, (lo, hi) in zip(decode(sampled.ids, vocab).voices, CHORALE_RANGES, strict=True):
         assert all(lo <= n.pitch <= hi for n in voice if n.pitch is not None)
+
+
+def test_chorale_lower_voices_rest_exactly_where_the_soprano_rests(lean: LeanGPT2, vocab: Vocab) -> None:
+    for seed in range(3):
+        sampled = sample(
+            lean,
+            vocab,
+            style="chorale",
+            mode="major",
+            meter="3/4",
+            bars=6,
+            params=SamplingParams(temperature=2.0, top_p=1.0, seed=seed),
+        )
+        voices = decode(sampled.ids, vocab).voices
+
+        def resting(voice: list) -> list[bool]:
+            return [n.pitch is None for n in voice for _ in range(n.duration)]
+
+        soprano = resting(voices[0])
+        assert all(resting(voice) == soprano for voice in voices[1:])
+
+
+def test_follow_rests_grammar_masks(vocab: Vocab) -> None:
+    grammar = BarGrammar(vocab, bar_len=48, n_voices=4, total_bars=1, follow_rests=True)
+    for token in (vocab.bar, vocab.voice_ids[0], vocab.event_id(None, 12), vocab.event_id(72, 36)):
+        grammar.update(token)
+    grammar.update(vocab.voice_ids[1])
+    allowed = grammar.allowed()  # the soprano rests for 12 steps: only rests of at most 12
+    assert allowed[vocab.event_id(None, 12)] and allowed[vocab.event_id(None, 6)]
+    assert not allowed[vocab.event_id(None, 24)] and not allowed[vocab.event_id(60, 12)]
+    grammar.update(vocab.event_id(None, 12))
+    allowed = grammar.allowed()  # then it sounds: notes only
+    assert allowed[vocab.event_id(60, 36)] and not allowed[vocab.event_id(None, 12)]

@@ -64,3 +64,14 @@ def test_metric_definitions() -> None:
     assert polyphony([(0, 24, 60), (0, 24, 64), (0, 24, 67)]) == 3.0
     assert groove_consistency(scale, 96) == 1.0
     assert math.isclose(overlap([1, 2, 3, 4], [1, 2, 3, 4]), 1.0, rel_tol=1e-6)
+
+
+def test_real_pieces_are_cropped_to_whole_bars(vocab: Vocab) -> None:
+    from models.music.evaluate import count_bars, crop_bars
+
+    ids = examples_for_training(vocab)[0].ids  # 9 bars: the pickup bar and 8 more
+    assert count_bars(ids, vocab) == 9
+    cropped = crop_bars(ids, vocab, 4)
+    assert count_bars(cropped, vocab) == 4 and cropped[-1] == vocab.eos
+    assert cropped[:-1] == ids[: len(cropped) - 1] and ids[len(cropped) - 1] == vocab.bar
+    assert crop_bars(ids, vocab, 32) == ids
