@@ -3,12 +3,13 @@ pipeline call — with every per-job guarantee of `workers.runner.run_job` kept.
 
 How a batch forms (only when `image_batch.max_size` > 1; at 1 the task calls `run_job` as before):
 
-1. The task receives one message as always (prefetch 1, late ack). That job passes the usual checks
-   (already finished → republish, cancelled → cancelled result: both through `run_job`) and its lock is
-   taken; a held lock is `JobBusy` → retry, as for any job.
+1. The task receives one message as always (prefetch 1, late ack). `JobState.begin` checks that job and
+   takes its lock in one step; anything but "run" (already finished → republish, cancelled → cancelled
+   result, locked elsewhere → `JobBusy` → retry) is answered by `run_job`, as for any job.
 2. The task *peeks* at the head of the image queue (LRANGE on kombu's Redis lists, nothing is removed)
-   for text-to-image jobs with the same preset, size, steps and guidance. For each one that has no
-   result, no cancel request and whose lock it can take, the job joins the batch. It keeps looking for
+   for text-to-image jobs with the same preset, size, steps and guidance. Each one that `begin` lets run
+   (no result, no cancel request, lock free) joins the batch, its lock kept alive by the process's
+   heartbeat thread. It keeps looking for
    up to `max_wait_ms` until the batch holds `max_size` jobs.
 3. Every member gets its own started event (and attempt count), its own `WorkerContext` (throttled
    progress, its own cancel key) and then `DiffusersImageBackend.run_batch` runs them: one pipeline call
@@ -44,7 +45,6 @@ import base64
 import binascii
 import json
 import logging
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -54,7 +54,6 @@ from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
 
 from config.settings import BatchSettings, Settings
-from workers import keys
 from workers.contract import (
     ContractError,
     ErrorCode,
@@ -65,6 +64,7 @@ from workers.contract import (
     parse_job,
     utcnow,
 )
+from workers.jobstate import Start
 from workers.log import job_context
 from workers.routing import queue_for, task_for
 from workers.runner import (
@@ -87,18 +87,7 @@ POLL_S = 0.01  # pause between peeks while waiting for more jobs
 PRIORITY_STEPS = (0, 3, 6, 9)
 PRIORITY_SEP = "\x06\x16"
 
-HEARTBEAT_S = LOCK_TTL_S / 3
-
 BatchKey = tuple[str, int, int, int, float]
-
-_REFRESH = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('EXPIRE', KEYS[1], ARGV[2]) end
-return 0
-"""
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
 
 
 def batch_key(job: ImageJob, settings: Settings) -> BatchKey | None:
@@ -169,66 +158,27 @@ def peek(client: Any, queue: str, task_name: str, window: int = SCAN_WINDOW) -> 
     return found
 
 
-class BatchLocks:
-    """The locks of a batch's jobs (the same keys and owner format as `run_job` uses), kept alive from
-    one thread until released; a killed process's locks expire within LOCK_TTL_S."""
-
-    def __init__(self, client: Any, owner: str) -> None:
-        self.client = client
-        self.owner = owner
-        self.held: list[str] = []
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._refresh = client.register_script(_REFRESH)
-        self._release = client.register_script(_RELEASE)
-
-    def take(self, job_id: str) -> bool:
-        """Take a job's lock and count the attempt; False if another worker holds it."""
-        if not self.client.set(keys.lock_key(job_id), self.owner, nx=True, ex=LOCK_TTL_S):
-            return False
-        self.held.append(job_id)
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._beat, name="batch-heartbeat", daemon=True)
-            self._thread.start()
-        return True
-
-    def _beat(self) -> None:
-        while not self._stop.wait(HEARTBEAT_S):
-            for job_id in list(self.held):
-                try:
-                    self._refresh(keys=[keys.lock_key(job_id)], args=[self.owner, LOCK_TTL_S])
-                except Exception as error:  # redis errors vary; the next beat tries again
-                    log.warning("heartbeat for job %s failed: %s", job_id, error)
-
-    def release_all(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=2)
-        for job_id in self.held:
-            self._release(keys=[keys.lock_key(job_id)], args=[self.owner])
-
-
 @dataclass(frozen=True)
 class Member:
-    """A job of the batch (its lock held); `queued` is its message when it was gathered."""
+    """A job of the batch, its lock held (taken by `JobState.begin`, kept alive by the process's
+    heartbeat thread); `queued` is its message when it was gathered."""
 
     job: ImageJob
+    attempt: int
     queued: QueuedJob | None = None
 
 
-def _claim(svc: Services, item: QueuedJob, locks: BatchLocks) -> Member | None:
-    """Take a gathered job's lock unless it is finished, cancelled or running elsewhere."""
-    job_id = item.job.id
-    if svc.redis.exists(keys.result_key(job_id), keys.cancel_key(job_id)):
-        return None  # its own delivery republishes the result or records the cancel
-    if not locks.take(job_id):
+def _claim(svc: Services, item: QueuedJob, owner: str) -> Member | None:
+    """Take a gathered job unless it is finished, cancelled or running elsewhere (its own delivery
+    then republishes the result, records the cancel or waits for the lock, as for any job)."""
+    begun = svc.state.begin(item.job.id, owner)
+    if begun.state is not Start.RUN:
         return None
-    return Member(job=item.job, queued=item)
+    svc.heartbeats.hold(item.job.id, owner)
+    return Member(job=item.job, attempt=begun.attempt, queued=item)
 
 
-def gather(
-    svc: Services, lead: ImageJob, key: BatchKey, config: BatchSettings, locks: BatchLocks
-) -> list[Member]:
+def gather(svc: Services, lead: ImageJob, key: BatchKey, config: BatchSettings, owner: str) -> list[Member]:
     """Queued text-to-image jobs with the lead's key, locked for this batch (at most max_size - 1)."""
     want = config.max_size - 1
     deadline = time.monotonic() + config.max_wait_ms / 1000
@@ -245,7 +195,7 @@ def gather(
             seen_raw.add(item.raw)
             if item.job.options.init_artifact is not None or batch_key(item.job, svc.settings) != key:
                 continue
-            member = _claim(svc, item, locks)
+            member = _claim(svc, item, owner)
             if member is not None:
                 seen_jobs.add(item.job.id)
                 members.append(member)
@@ -268,25 +218,28 @@ def run_image_batch(
     except ContractError:
         return [run_job(payload, "image", svc)]
     key = batch_key(job, svc.settings) if isinstance(job, ImageJob) else None
-    if (
-        not isinstance(job, ImageJob)
-        or key is None
-        or svc.redis.exists(keys.result_key(job.id), keys.cancel_key(job.id))
-    ):
-        return [run_job(payload, "image", svc)]  # the usual answer: republish, reject, cancel or fail
-
+    if not isinstance(job, ImageJob) or key is None:
+        return [run_job(payload, "image", svc)]  # the usual answer: rejected, or failed on its own
     owner = worker_name()
-    locks = BatchLocks(svc.redis, owner)
+    begun = svc.state.begin(job.id, owner)
+    if begun.state is not Start.RUN:
+        return [run_job(payload, "image", svc)]  # republish, cancelled result, or JobBusy → retry
+    svc.heartbeats.hold(job.id, owner)
+    members = [Member(job=job, attempt=begun.attempt)]
+    finished: set[str] = set()
     try:
-        if not locks.take(job.id):
-            raise JobBusy(job.id)
-        members = [Member(job=job), *gather(svc, job, key, config, locks)]
-        return _run_members(members, svc, owner)
+        members += gather(svc, job, key, config, owner)
+        return _run_members(members, svc, owner, finished)
     finally:
-        locks.release_all()
+        for member in members:
+            svc.heartbeats.drop(member.job.id)
+            if member.job.id not in finished:  # no result stored (an error escaped, or released)
+                svc.state.release(member.job.id, owner)
 
 
-def _run_members(members: list[Member], svc: Services, owner: str) -> list[JobResult | None]:
+def _run_members(
+    members: list[Member], svc: Services, owner: str, finished: set[str]
+) -> list[JobResult | None]:
     from models.base import GenerationError, GenerationOutput, JobCancelled
     from models.registry import get_backend
 
@@ -299,9 +252,7 @@ def _run_members(members: list[Member], svc: Services, owner: str) -> list[JobRe
     contexts: list[WorkerContext] = []
     for member in members:
         job_id = member.job.id
-        attempt = int(svc.redis.incr(keys.attempts_key(job_id)))
-        svc.redis.expire(keys.attempts_key(job_id), svc.settings.artifacts.redis_ttl_s)
-        svc.events.publish(StartedEvent(job_id=job_id, worker=owner, attempt=attempt, at=started))
+        svc.events.publish(StartedEvent(job_id=job_id, worker=owner, attempt=member.attempt, at=started))
         contexts.append(WorkerContext(job_id=job_id, svc=svc))
     results: list[JobResult | None] = [None] * size
     began = time.perf_counter()
@@ -342,7 +293,8 @@ def _run_members(members: list[Member], svc: Services, owner: str) -> list[JobRe
                     result = _failure(
                         member.job.id, ErrorCode.INTERNAL, "Something went wrong on the worker.", started
                     )
-                results[i] = _finish(svc, result)
+                results[i] = _finish(svc, result, owner)  # stores, publishes, releases the lock
+                finished.add(member.job.id)
                 if member.queued is not None:  # its result is stored: the message has nothing left to do
                     queued = member.queued  # redis-py sends bytes as they are; its stubs only say str
                     svc.redis.lrem(queued.list_key, 1, queued.raw)  # type: ignore[arg-type]
@@ -352,7 +304,8 @@ def _run_members(members: list[Member], svc: Services, owner: str) -> list[JobRe
             log.warning("batch of %d hit the soft time limit; gathered jobs go back to the queue", size)
             if results[0] is None:
                 message = f"It took longer than the {limit} s limit."
-                results[0] = _finish(svc, _failure(lead_id, ErrorCode.TIMEOUT, message, started))
+                results[0] = _finish(svc, _failure(lead_id, ErrorCode.TIMEOUT, message, started), owner)
+                finished.add(lead_id)
     return results
 
 
