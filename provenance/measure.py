@@ -274,8 +274,8 @@ def folder_set(count: int, size: Size, rng: np.random.Generator) -> Iterator[Sam
     `size` is ignored; the kind of each row is the image's size. Images already carrying an Atelier
     watermark would show up as false reads on "unmarked", so give it outputs saved before stamping.
     """
-    if FOLDER is None:
-        raise ValueError("the folder set needs --folder")
+    if FOLDER is None or not FOLDER.is_dir():
+        raise ValueError(f"the folder set needs --folder with an existing folder, not {FOLDER}")
     files = sorted(f for f in FOLDER.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)[:count]
     for file in files:
         with Image.open(file) as opened:
@@ -504,8 +504,8 @@ def main(argv: list[str] | None = None) -> None:
         return
     try:
         rows = measure_set(args.image_set, args.count, args.size, args.seed)
-    except PhotosUnavailable as error:
-        raise SystemExit(f"--set photos: {error}") from None
+    except (PhotosUnavailable, ValueError) as error:
+        raise SystemExit(f"--set {args.image_set}: {error}") from None
     print(
         f"{args.image_set}: {args.count} images at {width}x{height}, seed {args.seed}, "
         f"{time.perf_counter() - started:.0f} s in all\n"
