@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from provenance import measure, watermark
 from tests.provenance.conftest import gradient_image, scene_image
@@ -70,3 +71,28 @@ def test_folder_set_reads_images_at_their_own_size(tmp_path: Path, monkeypatch: 
     rows = measure.measure_set("folder", 10, (512, 512), seed=0)
     assert [(row.kind, row.description) for row in rows] == [("512x512", "a.png"), ("768x512", "b.jpg")]
     assert all(row.clean and row.jpeg80 and row.resize75 for row in rows)
+
+
+def test_library_and_atelier_read_each_other_on_a_dark_photo() -> None:
+    """The luma fallback changes only Atelier's reader: the library still reads Atelier's mark, and
+    Atelier reads the library's mark on a Hubble crop after JPEG q80, where the library's own
+    three-channel read fails."""
+    if "hubble" not in _installed():
+        pytest.skip("scikit-image's bundled hubble_deep_field.jpg is not installed: pip install scikit-image")
+    from provenance import bwm_library
+
+    _, image, _ = next(measure.photo_set(1, (512, 512), np.random.default_rng(0), sources=["hubble"]))
+    bits = watermark.encode_payload(0x3F2A9C1E)
+    keys = (watermark._PASSWORD_IMG, watermark._PASSWORD_WM)
+    ours = watermark.embed(image, 0x3F2A9C1E)
+    assert np.array_equal(bwm_library.extract(watermark._to_bgr(ours), 48, *keys) >= 0.5, bits)
+    theirs = bwm_library.embed(watermark._to_bgr(image), bits, *keys)
+    theirs_jpeg = measure.jpeg(
+        Image.fromarray(np.clip(np.rint(theirs[:, :, ::-1]), 0, 255).astype(np.uint8), "RGB")
+    )
+    assert (
+        watermark.decode_payload(bwm_library.extract(watermark._to_bgr(theirs_jpeg), 48, *keys) >= 0.5)
+        is None
+    )
+    read = watermark.extract(theirs_jpeg)
+    assert read is not None and read.hex == "3f2a9c1e"
