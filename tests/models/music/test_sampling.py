@@ -138,3 +138,29 @@ def test_follow_rests_grammar_masks(vocab: Vocab) -> None:
     grammar.update(vocab.event_id(None, 12))
     allowed = grammar.allowed()  # then it sounds: notes only
     assert allowed[vocab.event_id(60, 36)] and not allowed[vocab.event_id(None, 12)]
+
+
+def test_chorale_voices_never_cross(lean: LeanGPT2, vocab: Vocab) -> None:
+    sampled = sample(
+        lean,
+        vocab,
+        style="chorale",
+        mode="minor",
+        meter="4/4",
+        bars=6,
+        params=SamplingParams(temperature=2.0, top_p=1.0, seed=3),
+    )
+    voices = decode(sampled.ids, vocab).voices
+    grids = [[n.pitch for n in voice for _ in range(n.duration)] for voice in voices]
+    for upper, lower in zip(grids, grids[1:], strict=False):
+        assert all(lo is None or lo <= up for up, lo in zip(upper, lower, strict=True))
+
+
+def test_unison_mask_marks_the_upper_voices_pitch(vocab: Vocab) -> None:
+    grammar = BarGrammar(vocab, bar_len=48, n_voices=4, total_bars=1, follow_rests=True, no_crossing=True)
+    for token in (vocab.bar, vocab.voice_ids[0], vocab.event_id(72, 48), vocab.voice_ids[1]):
+        grammar.update(token)
+    unisons = grammar.unisons()
+    assert unisons is not None and unisons[vocab.event_id(72, 12)] and not unisons[vocab.event_id(71, 12)]
+    allowed = grammar.allowed()
+    assert allowed[vocab.event_id(72, 12)] and not allowed[vocab.event_id(74, 12)]
