@@ -178,17 +178,19 @@ def _claim(svc: Services, item: QueuedJob, owner: str) -> Member | None:
     return Member(job=item.job, attempt=begun.attempt, queued=item)
 
 
-def gather(svc: Services, lead: ImageJob, key: BatchKey, config: BatchSettings, owner: str) -> list[Member]:
-    """Queued text-to-image jobs with the lead's key, locked for this batch (at most max_size - 1)."""
-    want = config.max_size - 1
+def gather(
+    svc: Services, members: list[Member], key: BatchKey, config: BatchSettings, owner: str
+) -> list[Member]:
+    """Add queued text-to-image jobs with the key of the batch's first member, locked for this batch,
+    until it holds max_size jobs or max_wait_ms have passed. Members are added to `members` as they are
+    locked, so a caller's cleanup releases them even if gathering is interrupted."""
     deadline = time.monotonic() + config.max_wait_ms / 1000
-    members: list[Member] = []
-    seen_jobs = {lead.id}
+    seen_jobs = {m.job.id for m in members}
     seen_raw: set[bytes] = set()
     queue, task_name = queue_for("image"), task_for("image")
     while True:
         for item in peek(svc.redis, queue, task_name):
-            if len(members) >= want:
+            if len(members) >= config.max_size:
                 break
             if item.raw in seen_raw or item.job.id in seen_jobs:
                 continue
@@ -200,7 +202,7 @@ def gather(svc: Services, lead: ImageJob, key: BatchKey, config: BatchSettings, 
                 seen_jobs.add(item.job.id)
                 members.append(member)
         remaining = deadline - time.monotonic()
-        if len(members) >= want or remaining <= 0:
+        if len(members) >= config.max_size or remaining <= 0:
             return members
         time.sleep(min(POLL_S, remaining))
 
@@ -228,7 +230,7 @@ def run_image_batch(
     members = [Member(job=job, attempt=begun.attempt)]
     finished: set[str] = set()
     try:
-        members += gather(svc, job, key, config, owner)
+        gather(svc, members, key, config, owner)
         return _run_members(members, svc, owner, finished)
     finally:
         for member in members:

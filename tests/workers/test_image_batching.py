@@ -14,12 +14,12 @@ import pytest
 import redis
 from PIL import Image
 
-from config.settings import ImagePreset, Settings, load_settings
+from config.settings import BatchSettings, ImagePreset, Settings, load_settings
 from tests.models.image.tiny import build_pipeline
 from workers import keys
 from workers.app import create_app
 from workers.artifacts import make_store
-from workers.batching import batch_key, message_payload, peek, queue_lists
+from workers.batching import Member, batch_key, gather, message_payload, peek, queue_lists
 from workers.contract import (
     ErrorCode,
     ImageJob,
@@ -32,6 +32,7 @@ from workers.contract import (
     parse_event,
 )
 from workers.routing import queue_for, task_for
+from workers.runner import Services
 
 StartWorker = Callable[..., Any]
 QUEUE = queue_for("image")
@@ -175,6 +176,36 @@ def test_batch_key_fills_in_the_preset_defaults(tiny_dir: Path) -> None:
     assert batch_key(job(steps=3), settings) != batch_key(job(), settings)
     assert batch_key(job(height=96), settings) != batch_key(job(), settings)
     assert batch_key(ImageJob(preset="nope", options={"prompt": "x"}), settings) is None
+
+
+def test_gather_locks_compatible_free_jobs_and_leaves_the_rest(
+    settings: Settings, redis_client: redis.Redis, tiny_dir: Path
+) -> None:
+    settings = settings.model_copy(
+        update={"default_image_preset": "tiny", "image_presets": {"tiny": tiny_preset(tiny_dir)}}
+    )
+    svc = Services.from_settings(settings)
+    lead, first, second = job(seed=0), job(seed=1), job(seed=5)
+    cancelled, busy, taller = job(seed=2), job(seed=3), job(seed=4, height=96)
+    from_photo = job(seed=6, init_artifact="inputs/0/photo.png")
+    enqueue(settings, first, cancelled, busy, taller, from_photo, second)
+    redis_client.set(keys.cancel_key(cancelled.id), "1")
+    redis_client.set(keys.lock_key(busy.id), "another-worker")
+    key = batch_key(lead, settings)
+    assert key is not None
+    members = [Member(job=lead, attempt=1)]
+    try:
+        gather(svc, members, key, BatchSettings(max_size=2, max_wait_ms=0), "me")
+        assert [m.job.id for m in members] == [lead.id, first.id]  # max_size counts the received job
+        gather(svc, members, key, BatchSettings(max_size=8, max_wait_ms=0), "me")
+        assert [m.job.id for m in members] == [lead.id, first.id, second.id]
+    finally:
+        for member in members:
+            svc.heartbeats.drop(member.job.id)
+    assert redis_client.get(keys.lock_key(second.id)) == b"me"
+    assert redis_client.get(keys.lock_key(busy.id)) == b"another-worker"
+    assert redis_client.get(keys.lock_key(cancelled.id)) is None
+    assert redis_client.llen(QUEUE) == 6  # gathering takes locks, never messages
 
 
 # ---- a real worker ------------------------------------------------------------------------------
