@@ -4,6 +4,9 @@ here and loaded through a preset, jobs queued through Celery as the bot queues t
 from __future__ import annotations
 
 import io
+import os
+import signal
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 import redis
+from celery.exceptions import SoftTimeLimitExceeded
 from PIL import Image
 
 from config.settings import BatchSettings, ImagePreset, Settings, load_settings
@@ -19,7 +23,7 @@ from tests.models.image.tiny import build_pipeline
 from workers import keys
 from workers.app import create_app
 from workers.artifacts import make_store
-from workers.batching import Member, batch_key, gather, message_payload, peek, queue_lists
+from workers.batching import Member, batch_key, gather, message_payload, peek, queue_lists, run_image_batch
 from workers.contract import (
     ErrorCode,
     ImageJob,
@@ -206,6 +210,49 @@ def test_gather_locks_compatible_free_jobs_and_leaves_the_rest(
     assert redis_client.get(keys.lock_key(busy.id)) == b"another-worker"
     assert redis_client.get(keys.lock_key(cancelled.id)) is None
     assert redis_client.llen(QUEUE) == 6  # gathering takes locks, never messages
+
+
+def test_at_the_soft_time_limit_the_received_job_times_out_and_gathered_ones_go_back(
+    settings: Settings, redis_client: redis.Redis, tiny_dir: Path
+) -> None:
+    """In this process, with the signal a Celery pool child gets at its soft limit (SIGUSR1 raising
+    SoftTimeLimitExceeded), sent while the batched call is denoising."""
+    from models.registry import clear_cache
+
+    settings = settings.model_copy(
+        update={"default_image_preset": "tiny", "image_presets": {"tiny": tiny_preset(tiny_dir)}}
+    )
+    svc = Services.from_settings(settings)
+    lead, second, third = (job(p, seed=i, steps=8) for i, p in enumerate(["one", "two", "three"]))
+    enqueue(settings, second, third)
+    config = BatchSettings(max_size=4, max_wait_ms=0)
+
+    def soft_limit(signum: int, frame: object) -> None:
+        raise SoftTimeLimitExceeded()
+
+    def send_when_denoising() -> None:
+        wait_event(redis_client, settings, ProgressEvent, lead.id)
+        os.kill(os.getpid(), signal.SIGUSR1)
+
+    previous = signal.signal(signal.SIGUSR1, soft_limit)
+    clear_cache()
+    try:
+        threading.Thread(target=send_when_denoising, daemon=True).start()
+        results = run_image_batch(lead.model_dump(mode="json"), config, svc)
+        assert results[0] is not None and results[0].error_code is ErrorCode.TIMEOUT
+        assert results[1:] == [None, None]  # released, not failed: they did not get their own limit
+        for item in (second, third):
+            assert redis_client.get(keys.result_key(item.id)) is None
+            assert redis_client.get(keys.lock_key(item.id)) is None
+        assert redis_client.llen(QUEUE) == 2  # their messages are still queued
+
+        again = run_image_batch(second.model_dump(mode="json"), config, svc)  # the next delivery
+        assert [r.status if r else None for r in again] == [JobStatus.SUCCEEDED] * 2
+        assert [int(redis_client.get(keys.attempts_key(j.id)) or 0) for j in (second, third)] == [2, 2]
+        assert redis_client.llen(QUEUE) == 1  # the gathered one's message went with its result
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+        clear_cache()
 
 
 # ---- a real worker ------------------------------------------------------------------------------
