@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+import redis
 import redis.asyncio as aioredis
 from celery import Celery
 
@@ -40,10 +42,13 @@ async def open_runtime(settings: Settings | None = None, *, migrate: bool = True
     pool = aioredis.BlockingConnectionPool.from_url(settings.redis_url, max_connections=64, timeout=30)
     client = aioredis.Redis.from_pool(pool)  # closes the pool with the client
     celery_app = create_app(settings)
-    service = JobService(repo, celery_app, client, settings.artifacts.redis_ttl_s)
+    marker_client = redis.Redis.from_url(settings.redis_url)
+    service = JobService(repo, celery_app, client, settings.artifacts.redis_ttl_s, marker_client)
     try:
         yield Runtime(settings, repo, client, celery_app, service, make_store(settings))
     finally:
+        await asyncio.to_thread(service.close)
+        marker_client.close()
         await client.aclose()
         await repo.close()
         celery_app.close()

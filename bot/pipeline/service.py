@@ -9,9 +9,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+import redis
 import redis.asyncio as aioredis
 from celery import Celery
 
@@ -38,11 +40,22 @@ class Receipt:
 class JobService:
     """Submit, cancel and track jobs."""
 
-    def __init__(self, repo: JobRepository, celery_app: Celery, redis_client: aioredis.Redis, ttl_s: int):
+    def __init__(
+        self,
+        repo: JobRepository,
+        celery_app: Celery,
+        redis_client: aioredis.Redis,
+        ttl_s: int,
+        marker_client: redis.Redis | None = None,
+    ) -> None:
         self.repo = repo
         self.celery = celery_app
         self.redis = redis_client
         self.ttl_s = ttl_s
+        self._marker_client = marker_client
+        # One thread sends every message, in order, over one warm broker connection (Celery is
+        # blocking); a pool of threads made sends contend for the GIL under bursts.
+        self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="atelier-send")
 
     async def submit(self, job: AnyJob, delivery_target: dict[str, Any] | None = None) -> Receipt:
         """Store the job, then queue it; if the broker is down it stays queued for the reconciler."""
@@ -52,20 +65,28 @@ class JobService:
 
     async def enqueue(self, job: AnyJob) -> bool:
         """Send the job's message (task id = job id); False if the broker could not be reached."""
-        payload = job.model_dump(mode="json")
         try:
-            await asyncio.to_thread(
-                self.celery.send_task,
-                task_for(job.modality),
-                args=[payload],
-                task_id=job.id,
-                queue=queue_for(job.modality),
-            )
-            await self.redis.set(keys.enqueued_key(job.id), "1", ex=self.ttl_s)
+            await asyncio.get_running_loop().run_in_executor(self._sender, self._send, job)
         except Exception as error:  # the broker's errors vary by transport
             log.warning("could not enqueue job %s: %s; the reconciler will retry", job.id, error)
             return False
         return True
+
+    def _send(self, job: AnyJob) -> None:
+        """Put the message on the broker, then mark it enqueued (the mark dies with the queue)."""
+        self.celery.send_task(
+            task_for(job.modality),
+            args=[job.model_dump(mode="json")],
+            task_id=job.id,
+            queue=queue_for(job.modality),
+        )
+        if self._marker_client is None:
+            self._marker_client = redis.Redis.from_url(self.celery.conf.broker_url)
+        self._marker_client.set(keys.enqueued_key(job.id), "1", ex=self.ttl_s)
+
+    def close(self) -> None:
+        """Stop the sender thread once queued sends are done."""
+        self._sender.shutdown(wait=True)
 
     async def cancel(self, job_id: str) -> CancelOutcome:
         """Cancel a queued job at once, or ask the worker to stop a running one."""
