@@ -91,6 +91,7 @@ train-music: $(STAMP)
 
 measure-watermark: setup
 	nice -n 10 $(PY) -m provenance.measure --count 150 --size 512
+	nice -n 10 $(PY) -m provenance.measure --set photos --count 150 --size 512 --seed 0
 
 clean:
 	rm -rf $(VENV) var out .pytest_cache .mypy_cache .ruff_cache
