@@ -5,13 +5,14 @@ each warmed with one job (the model loads in the pool child). Each round queues 
 text-to-image jobs at once on one side and waits for every result; rounds alternate between the sides
 so that noise from a shared machine hits both alike. Reported per side: jobs/s (median over rounds),
 latency from queueing to the stored result (median over all jobs) and pipeline calls per round (from
-each result's `timings.batch_size`, not from timing).
+each result's `timings.batch_size`, not from timing); and the median on/off ratio of adjacent rounds,
+which a load that drifts during the run skews least.
 
 By default the model is the tests' tiny diffusers pipeline on the CPU (built in a temporary folder),
 which measures the worker's side of batching, not a GPU's. On a GPU worker, name a configured preset
 whose weights are on the machine, e.g.:
 
-    python -m workers.bench_batch --preset sd-turbo --jobs 32 --max-size 8 --rounds 3
+    python -m workers.bench_batch --preset sd-turbo --jobs 32 --max-size 8 --rounds 5
 """
 
 from __future__ import annotations
@@ -186,12 +187,19 @@ def _report(
     ]
     for label, off, on, fmt in rows:
         print(f"{label:34}" + fmt.format(off, on) + f"{on / off:8.2f}")
+    paired = statistics.median(
+        on["throughput"] / off["throughput"] for off, on in zip(measured["off"], measured["on"], strict=True)
+    )
+    print(f"{'throughput ratio of paired rounds (median)':62}{paired:8.2f}")
+    for side in ("off", "on"):
+        each = ", ".join(f"{m['throughput']:.2f}" for m in measured[side])
+        print(f"  jobs/s per round, batching {side}: {each}")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=8, help="jobs queued at once per round and side")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--max-size", type=int, default=4, help="image_batch.max_size of the 'on' side")
     parser.add_argument("--max-wait-ms", type=int, default=50, help="image_batch.max_wait_ms of both sides")
     parser.add_argument(
