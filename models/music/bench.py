@@ -42,22 +42,20 @@ def main() -> None:
         decode.append(composition.sampled.seconds)
         speeds.append(composition.sampled.tokens_per_second)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(
-        json.dumps(
-            {
-                "style": args.style,
-                "bars": args.bars,
-                "runs": args.runs,
-                "threads": args.threads,
-                "median_total_s": round(statistics.median(totals), 3),
-                "max_total_s": round(max(totals), 3),
-                "median_decode_s": round(statistics.median(decode), 3),
-                "median_tokens_per_s": round(statistics.median(speeds), 1),
-                "peak_rss_mb": round(peak_mb, 1),
-            },
-            indent=2,
-        )
-    )
+    figures = {
+        "style": args.style,
+        "bars": args.bars,
+        "runs": args.runs,
+        "threads": args.threads,
+        "median_total_s": round(statistics.median(totals), 3),
+        "max_total_s": round(max(totals), 3),
+        "median_decode_s": round(statistics.median(decode), 3),
+        "median_tokens_per_s": round(statistics.median(speeds), 1),
+        "peak_rss_mb": round(peak_mb, 1),
+    }
+    print(json.dumps(figures, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
 
 
 if __name__ == "__main__":
