@@ -13,12 +13,13 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 import redis
 
 from workers import keys
-from workers.contract import JobResult, ResultEvent
+from workers.contract import JobResult, ResultEvent, StartedEvent
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +33,12 @@ if redis.call('EXISTS', KEYS[2]) == 1 then return {'cancelled', ''} end
 if not redis.call('SET', KEYS[3], ARGV[1], 'NX', 'EX', ARGV[2]) then return {'busy', ''} end
 local attempt = redis.call('INCR', KEYS[4])
 redis.call('EXPIRE', KEYS[4], ARGV[3])
+if ARGV[4] ~= '' then
+  redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[6], '*', 'event', ARGV[4] .. attempt .. ARGV[5])
+end
 return {'run', tostring(attempt)}
 """
+_ATTEMPT_PLACEHOLDER = 987654321  # stands for the attempt number in a started event's JSON
 
 _FINISH = """
 local result = ARGV[1]
@@ -89,15 +94,23 @@ class JobState:
         self._finish = client.register_script(_FINISH)
         self._release = client.register_script(_RELEASE)
 
-    def begin(self, job_id: str, owner: str) -> Begun:
-        """Check, lock and count the attempt in one step."""
+    def begin(self, job_id: str, owner: str, started_at: datetime | None = None) -> Begun:
+        """Check, lock and count the attempt in one step; with `started_at`, also publish the started event."""
         keys_ = [
             keys.result_key(job_id),
             keys.cancel_key(job_id),
             keys.lock_key(job_id),
             keys.attempts_key(job_id),
+            self.stream,
         ]
-        state, value = self._begin(keys=keys_, args=[owner, LOCK_TTL_S, self.ttl_s])
+        head = tail = ""
+        if started_at is not None:
+            event = StartedEvent(job_id=job_id, worker=owner, attempt=_ATTEMPT_PLACEHOLDER, at=started_at)
+            head, found, tail = event.model_dump_json().partition(str(_ATTEMPT_PLACEHOLDER))
+            if not found:
+                raise RuntimeError("the started event does not contain its attempt number")
+        args: list[str | int] = [owner, LOCK_TTL_S, self.ttl_s, head, tail, self.maxlen]
+        state, value = self._begin(keys=keys_, args=args)
         found = Start(state.decode() if isinstance(state, bytes) else state)
         if found is Start.RUN:
             return Begun(found, attempt=int(value))

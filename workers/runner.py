@@ -28,7 +28,6 @@ from workers.contract import (
     Progress,
     ProgressEvent,
     ResultEvent,
-    StartedEvent,
     parse_job,
     utcnow,
 )
@@ -181,7 +180,8 @@ def run_job(payload: Any, modality: str, svc: Services | None = None) -> JobResu
             message = f"a {job.modality} job arrived on the {modality} queue"
             return _finish(svc, _failure(job.id, ErrorCode.INVALID_INPUT, message, None))
         owner = worker_name()
-        begun = svc.state.begin(job.id, owner)
+        started = utcnow()
+        begun = svc.state.begin(job.id, owner, started_at=started)  # publishes the started event
         if begun.state is Start.DONE and begun.stored is not None:
             log.info("job already finished; republishing its result")
             svc.events.publish(ResultEvent(result=begun.stored))
@@ -193,7 +193,7 @@ def run_job(payload: Any, modality: str, svc: Services | None = None) -> JobResu
         svc.heartbeats.hold(job.id, owner)
         result: JobResult | None = None
         try:
-            result = _run_locked(job, svc, owner, begun.attempt)  # its finish releases the lock
+            result = _run_locked(job, svc, owner, begun.attempt, started)  # its finish releases the lock
             return result
         finally:
             svc.heartbeats.drop(job.id)
@@ -201,12 +201,10 @@ def run_job(payload: Any, modality: str, svc: Services | None = None) -> JobResu
                 svc.state.release(job.id, owner)
 
 
-def _run_locked(job: Any, svc: Services, owner: str, attempt: int) -> JobResult:
+def _run_locked(job: Any, svc: Services, owner: str, attempt: int, started: datetime) -> JobResult:
     from models.base import GenerationError, JobCancelled
     from models.registry import get_backend
 
-    started = utcnow()
-    svc.events.publish(StartedEvent(job_id=job.id, worker=owner, attempt=attempt, at=started))
     log.info("job started (attempt %d)", attempt)
     ctx = WorkerContext(job_id=job.id, svc=svc, _last_cancel_check=time.monotonic())  # begin just checked
     began = time.perf_counter()

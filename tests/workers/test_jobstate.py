@@ -8,7 +8,16 @@ import redis
 
 from config.settings import Settings
 from workers import keys
-from workers.contract import ErrorCode, JobResult, JobStatus, ResultEvent, new_job_id, parse_event
+from workers.contract import (
+    ErrorCode,
+    JobResult,
+    JobStatus,
+    ResultEvent,
+    StartedEvent,
+    new_job_id,
+    parse_event,
+    utcnow,
+)
 from workers.jobstate import LOCK_TTL_S, Heartbeats, JobState, Start
 
 
@@ -95,3 +104,21 @@ def test_heartbeats_keep_held_locks_alive_and_only_their_own(
     assert redis_client.ttl(keys.lock_key(theirs)) <= 1
     heartbeats.drop(ours)
     assert heartbeats.held() == {theirs: "worker-a"}
+
+
+def test_begin_can_publish_the_started_event_with_the_attempt_it_counted(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    state = _state(settings, redis_client)
+    job_id = new_job_id()
+    at = utcnow()
+    assert state.begin(job_id, "worker-a", started_at=at).attempt == 1
+    state.release(job_id, "worker-a")
+    assert state.begin(job_id, "worker-b", started_at=at).attempt == 2
+    assert state.begin(job_id, "worker-c", started_at=at).state is Start.BUSY  # publishes nothing
+    entries: list[tuple[bytes, dict[bytes, bytes]]] = redis_client.xrange(settings.events.stream)  # type: ignore[assignment]
+    events = [parse_event(fields[b"event"]) for _, fields in entries]
+    assert events == [
+        StartedEvent(job_id=job_id, worker="worker-a", attempt=1, at=at),
+        StartedEvent(job_id=job_id, worker="worker-b", attempt=2, at=at),
+    ]
