@@ -38,6 +38,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -270,6 +271,7 @@ def _record_result_statement(with_worker: bool, with_started: bool, succeeded: b
 
 
 _INSERT_ARTIFACTS = insert(ARTIFACTS)
+_RELAXED_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
 _CLAIM_DELIVERY = (
     update(JOBS)
     .where(_WHERE_JOB, JOBS.c.status.in_(FINISHED_STATUSES), JOBS.c.delivered_at.is_(None))
@@ -303,6 +305,13 @@ class JobRepository:
     async def run_all(self, ops: Sequence[Op[Any]]) -> list[Any]:
         """Run units of work in order in one transaction: all of them commit, or none."""
         return await self._db.write(lambda connection: [op(connection) for op in ops])
+
+    @staticmethod
+    def relaxed_commit_op(connection: Connection) -> None:
+        """Let this transaction commit without waiting for its WAL flush (PostgreSQL; SQLite's WAL
+        mode with synchronous=NORMAL already does so). Only for writes that a later write supersedes."""
+        if connection.dialect.name == "postgresql":
+            connection.execute(_RELAXED_COMMIT)
 
     # --- create ---------------------------------------------------------------------------------
 

@@ -103,10 +103,14 @@ class JobService:
         """Record a batch of events, in order, in one transaction (all or nothing); per event as apply_event.
 
         A progress event followed in the same batch by another event of its job is not written: the
-        later one supersedes it.
+        later one supersedes it. A batch without results commits without waiting for the disk
+        (`relaxed_commit_op`): losing a start or progress update in a database crash costs nothing,
+        since the job's result overwrites both, while a result is always flushed before it is acked.
         """
         last_index = {event_job_id(event): i for i, event in enumerate(events)}
         ops: list[Op[Any]] = []
+        if not any(isinstance(event, ResultEvent) for event in events):
+            ops.append(self.repo.relaxed_commit_op)
         for i, event in enumerate(events):
             if isinstance(event, StartedEvent):
                 ops.append(self.repo.mark_running_op(event.job_id, event.worker, event.at, event.attempt))
@@ -118,7 +122,9 @@ class JobService:
             else:
                 ops.append(_nothing)
         done = await self.repo.run_all(ops) if ops else []
-        return [record if isinstance(record, JobRecord) else None for record in done]
+        return [
+            record if isinstance(record, JobRecord) else None for record in done[len(done) - len(events) :]
+        ]
 
 
 def _nothing(connection: object) -> None:

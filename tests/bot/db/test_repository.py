@@ -518,3 +518,11 @@ async def test_fail_finishes_an_active_job_with_a_result(repository: JobReposito
     assert not await repository.fail(record.id, ErrorCode.INTERNAL, "again")
     assert await get(repository, record.id) == failed
     assert not await repository.fail(new_job_id(), ErrorCode.INTERNAL, "nobody")
+
+
+async def test_a_relaxed_commit_still_commits(repository: JobRepository) -> None:
+    record = await repository.create(music_job())
+    await repository.run_all(
+        [repository.relaxed_commit_op, repository.mark_running_op(record.id, "gpu-1", T0, 1)]
+    )
+    assert (await get(repository, record.id)).status is JobStatus.RUNNING
