@@ -8,6 +8,7 @@ result is cached as safetensors under `<model_cache_dir>/text/<preset>-<hash>`, 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import importlib.util
 import json
@@ -16,6 +17,7 @@ import os
 import shutil
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -158,6 +160,18 @@ def _remove_stale_temps(final: Path) -> None:
                 shutil.rmtree(leftover, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def _conversion_lock(folder: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the cache folder: workers that start together convert once, not each."""
+    folder.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # closing releases the lock
+
+
 def convert_gguf(name: str, source: ModelSource, final: Path) -> None:
     """Dequantize a GGUF model once and save it (safetensors) at `final`, atomically."""
     assert source.gguf_file
@@ -209,8 +223,10 @@ def load_model(name: str, preset: TextPreset, cache_root: Path, quantize: str | 
         cache_dir = cache_dir_for(cache_root, name, source)
         cache = "hit"
         if not (cache_dir / CACHE_MARKER).is_file():
-            convert_gguf(name, source, cache_dir)
-            cache = "converted"
+            with _conversion_lock(cache_dir.parent):
+                if not (cache_dir / CACHE_MARKER).is_file():  # nobody converted it while we waited
+                    convert_gguf(name, source, cache_dir)
+                    cache = "converted"
         model, tokenizer = _from_pretrained(name, str(cache_dir), _torch_dtype(preset.dtype))
     else:
         model, tokenizer = _from_pretrained(name, source.location, _torch_dtype(preset.dtype))

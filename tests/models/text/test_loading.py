@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -112,3 +113,21 @@ def test_stale_temp_folders_are_cleared_and_the_hash_follows_the_file(
 
     (gguf_package / GGUF).write_bytes(b"GGUF" + bytes(128))  # a new release of the packaged model
     assert cache_dir_for(settings.model_cache_dir, "fake", resolve_source("fake", preset())) != final
+
+
+def test_workers_starting_together_convert_once(
+    gguf_package: Path, conversions: list[str], settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    slow = loading.convert_gguf
+
+    def convert_slowly(*args: Any) -> None:
+        time.sleep(0.3)  # long enough for the other worker to find no cache and wait for the lock
+        slow(*args)
+
+    monkeypatch.setattr(loading, "convert_gguf", convert_slowly)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        loaded = list(
+            pool.map(lambda _: TransformersTextBackend.from_preset("fake", preset(), settings), range(2))
+        )
+    assert len(conversions) == 1
+    assert sorted(backend.loaded.cache for backend in loaded) == ["converted", "hit"]
