@@ -202,6 +202,17 @@ def convert_gguf(name: str, source: ModelSource, final: Path) -> None:
     log.info("converted %s in %.1f s", source.label, time.perf_counter() - started)
 
 
+def ensure_converted(name: str, source: ModelSource, cache_dir: Path) -> Literal["hit", "converted"]:
+    """Convert the GGUF model into `cache_dir` unless it is there; workers starting together convert once."""
+    if (cache_dir / CACHE_MARKER).is_file():
+        return "hit"
+    with _conversion_lock(cache_dir.parent):
+        if (cache_dir / CACHE_MARKER).is_file():  # another worker converted it while this one waited
+            return "hit"
+        convert_gguf(name, source, cache_dir)
+        return "converted"
+
+
 def preset_quantize(preset: TextPreset) -> str:
     """The preset's `quantize` setting ("none" or "int8"); "none" where settings have no such field."""
     return str(getattr(preset, "quantize", None) or "none")
@@ -221,12 +232,7 @@ def load_model(name: str, preset: TextPreset, cache_root: Path, quantize: str | 
     cache_dir: Path | None = None
     if source.gguf_file:
         cache_dir = cache_dir_for(cache_root, name, source)
-        cache = "hit"
-        if not (cache_dir / CACHE_MARKER).is_file():
-            with _conversion_lock(cache_dir.parent):
-                if not (cache_dir / CACHE_MARKER).is_file():  # nobody converted it while we waited
-                    convert_gguf(name, source, cache_dir)
-                    cache = "converted"
+        cache = ensure_converted(name, source, cache_dir)
         model, tokenizer = _from_pretrained(name, str(cache_dir), _torch_dtype(preset.dtype))
     else:
         model, tokenizer = _from_pretrained(name, source.location, _torch_dtype(preset.dtype))

@@ -116,18 +116,24 @@ def test_stale_temp_folders_are_cleared_and_the_hash_follows_the_file(
 
 
 def test_workers_starting_together_convert_once(
-    gguf_package: Path, conversions: list[str], settings: Settings, monkeypatch: pytest.MonkeyPatch
+    gguf_package: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    slow = loading.convert_gguf
+    """Two workers find no cache at once: one converts, the other waits for it and uses its cache.
 
-    def convert_slowly(*args: Any) -> None:
+    (Threads stand in for the worker processes; the conversion itself is faked, since transformers'
+    loading is not thread-safe and real workers are separate processes.)"""
+    converted: list[str] = []
+
+    def convert_slowly(name: str, source: loading.ModelSource, final: Path) -> None:
         time.sleep(0.3)  # long enough for the other worker to find no cache and wait for the lock
-        slow(*args)
+        final.mkdir(parents=True)
+        (final / CACHE_MARKER).write_text("{}")
+        converted.append(name)
 
     monkeypatch.setattr(loading, "convert_gguf", convert_slowly)
+    source = resolve_source("fake", preset())
+    cache = tmp_path / "text" / "fake-cache"
     with ThreadPoolExecutor(max_workers=2) as pool:
-        loaded = list(
-            pool.map(lambda _: TransformersTextBackend.from_preset("fake", preset(), settings), range(2))
-        )
-    assert len(conversions) == 1
-    assert sorted(backend.loaded.cache for backend in loaded) == ["converted", "hit"]
+        outcomes = list(pool.map(lambda _: loading.ensure_converted("fake", source, cache), range(2)))
+    assert converted == ["fake"]
+    assert sorted(outcomes) == ["converted", "hit"]
