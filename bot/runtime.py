@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -43,11 +42,17 @@ async def open_runtime(settings: Settings | None = None, *, migrate: bool = True
     client = aioredis.Redis.from_pool(pool)  # closes the pool with the client
     celery_app = create_app(settings)
     marker_client = redis.Redis.from_url(settings.redis_url)
-    service = JobService(repo, celery_app, client, settings.artifacts.redis_ttl_s, marker_client)
+    service = JobService(
+        repo,
+        celery_app,
+        client,
+        settings.artifacts.redis_ttl_s,
+        marker_client,
+    )
     try:
         yield Runtime(settings, repo, client, celery_app, service, make_store(settings))
     finally:
-        await asyncio.to_thread(service.close)
+        await service.close()
         marker_client.close()
         await client.aclose()
         await repo.close()

@@ -13,19 +13,15 @@ Writing the SQL once, as ordinary functions, keeps the two paths identical.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import queue
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine, event
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.batch_thread import BatchThread, Outcome
 from bot.db.engine import SQLITE_BUSY_TIMEOUT_S, configure_sqlite_connection, create_engine, sqlite_file
 
 T = TypeVar("T")
@@ -59,92 +55,41 @@ class ThreadDatabase:
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
         )
         event.listen(self.engine, "connect", configure_sqlite_connection)
-        self.max_group = max_group
-        self.groups = 0
-        self.units = 0
-        self._queue: queue.SimpleQueue[_Unit[Any] | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._serve, name="atelier-db", daemon=True)
-        self._thread.start()
+        self._thread: BatchThread[Work[Any]] = BatchThread(
+            "atelier-db", self._run_group, max_batch=max_group, on_stop=self.engine.dispose
+        )
+
+    @property
+    def groups(self) -> int:
+        """Transactions run so far (a group of one or more units)."""
+        return self._thread.batches
+
+    @property
+    def units(self) -> int:
+        return self._thread.items
 
     async def write(self, work: Work[T]) -> T:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[T] = loop.create_future()
-        self._queue.put(_Unit(work, future, loop))
-        return await future
+        result: T = await self._thread.submit(work)
+        return result
 
-    def _serve(self) -> None:
-        while True:
-            first = self._queue.get()
-            if first is None:
-                self.engine.dispose()
-                return
-            group = [first]
-            stop = False
-            while len(group) < self.max_group:
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is None:
-                    stop = True
-                    break
-                group.append(item)
-            self._run_group(group)
-            if stop:
-                self.engine.dispose()
-                return
-
-    def _run_group(self, group: list[_Unit[Any]]) -> None:
-        self.groups += 1
-        self.units += len(group)
+    def _run_group(self, group: list[Work[Any]]) -> list[Outcome]:
         if len(group) > 1:
             try:
                 with self.engine.begin() as connection:
-                    results = [unit.work(connection) for unit in group]
+                    return [(True, work(connection)) for work in group]
             except Exception:
                 pass  # someone's unit failed: run each alone below, so only that one fails
-            else:
-                _settle(group, [(True, result) for result in results])
-                return
-        outcomes: list[tuple[bool, Any]] = []
-        for unit in group:
+        outcomes: list[Outcome] = []
+        for work in group:
             try:
                 with self.engine.begin() as connection:
-                    outcomes.append((True, unit.work(connection)))
+                    outcomes.append((True, work(connection)))
             except Exception as error:
                 outcomes.append((False, error))
-        _settle(group, outcomes)
+        return outcomes
 
     async def close(self) -> None:
-        self._queue.put(None)
-        await asyncio.to_thread(self._thread.join)
-
-
-@dataclass(frozen=True)
-class _Unit(Generic[T]):
-    work: Work[T]
-    future: asyncio.Future[T]
-    loop: asyncio.AbstractEventLoop
-
-
-def _settle(group: list[_Unit[Any]], outcomes: list[tuple[bool, Any]]) -> None:
-    """Hand each unit's result or error to its waiting coroutine (one wake-up per event loop)."""
-    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], bool, Any]]] = {}
-    for unit, (ok, value) in zip(group, outcomes, strict=True):
-        by_loop.setdefault(unit.loop, []).append((unit.future, ok, value))
-    for loop, items in by_loop.items():
-        with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting any more
-            loop.call_soon_threadsafe(_resolve, items)
-
-
-def _resolve(items: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
-    for future, ok, value in items:
-        if future.done():  # the caller was cancelled
-            continue
-        if ok:
-            future.set_result(value)
-        else:
-            future.set_exception(value)
+        await self._thread.close()
 
 
 class AsyncDatabase:

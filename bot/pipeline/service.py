@@ -6,10 +6,8 @@ send runs in a thread (it blocks), and every worker event is applied idempotentl
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,10 +16,10 @@ import redis.asyncio as aioredis
 from celery import Celery
 
 from bot.db.repository import CancelOutcome, JobRecord, JobRepository, Op
+from bot.pipeline.sender import BrokerSender
 from workers import keys
 from workers.contract import ImageJob, MusicJob, ProgressEvent, ResultEvent, StartedEvent, TextJob
 from workers.events import AnyEvent, event_job_id
-from workers.routing import queue_for, task_for
 
 log = logging.getLogger(__name__)
 
@@ -46,16 +44,13 @@ class JobService:
         celery_app: Celery,
         redis_client: aioredis.Redis,
         ttl_s: int,
-        marker_client: redis.Redis | None = None,
+        marker_client: redis.Redis,
     ) -> None:
         self.repo = repo
         self.celery = celery_app
         self.redis = redis_client
         self.ttl_s = ttl_s
-        self._marker_client = marker_client
-        # One thread sends every message, in order, over one warm broker connection (Celery is
-        # blocking); a pool of threads made sends contend for the GIL under bursts.
-        self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="atelier-send")
+        self.sender = BrokerSender(celery_app, marker_client, ttl_s)
 
     async def submit(self, job: AnyJob, delivery_target: dict[str, Any] | None = None) -> Receipt:
         """Store the job, then queue it; if the broker is down it stays queued for the reconciler."""
@@ -66,27 +61,15 @@ class JobService:
     async def enqueue(self, job: AnyJob) -> bool:
         """Send the job's message (task id = job id); False if the broker could not be reached."""
         try:
-            await asyncio.get_running_loop().run_in_executor(self._sender, self._send, job)
+            await self.sender.send(job)
         except Exception as error:  # the broker's errors vary by transport
             log.warning("could not enqueue job %s: %s; the reconciler will retry", job.id, error)
             return False
         return True
 
-    def _send(self, job: AnyJob) -> None:
-        """Put the message on the broker, then mark it enqueued (the mark dies with the queue)."""
-        self.celery.send_task(
-            task_for(job.modality),
-            args=[job.model_dump(mode="json")],
-            task_id=job.id,
-            queue=queue_for(job.modality),
-        )
-        if self._marker_client is None:
-            self._marker_client = redis.Redis.from_url(self.celery.conf.broker_url)
-        self._marker_client.set(keys.enqueued_key(job.id), "1", ex=self.ttl_s)
-
-    def close(self) -> None:
-        """Stop the sender thread once queued sends are done."""
-        self._sender.shutdown(wait=True)
+    async def close(self) -> None:
+        """Send what is queued, then stop the sender."""
+        await self.sender.close()
 
     async def cancel(self, job_id: str) -> CancelOutcome:
         """Cancel a queued job at once, or ask the worker to stop a running one."""
@@ -107,6 +90,8 @@ class JobService:
         (`relaxed_commit_op`): losing a start or progress update in a database crash costs nothing,
         since the job's result overwrites both, while a result is always flushed before it is acked.
         """
+        if not events:
+            return []
         last_index = {event_job_id(event): i for i, event in enumerate(events)}
         ops: list[Op[Any]] = []
         if not any(isinstance(event, ResultEvent) for event in events):
@@ -121,7 +106,7 @@ class JobService:
                 ops.append(self.repo.record_result_op(event.result))
             else:
                 ops.append(_nothing)
-        done = await self.repo.run_all(ops) if ops else []
+        done = await self.repo.run_all(ops)
         return [
             record if isinstance(record, JobRecord) else None for record in done[len(done) - len(events) :]
         ]
