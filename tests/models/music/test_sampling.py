@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -152,7 +153,7 @@ def test_chorale_voices_never_cross(lean: LeanGPT2, vocab: Vocab) -> None:
     )
     voices = decode(sampled.ids, vocab).voices
     grids = [[n.pitch for n in voice for _ in range(n.duration)] for voice in voices]
-    for upper, lower in zip(grids, grids[1:], strict=False):
+    for upper, lower in itertools.pairwise(grids):
         assert all(lo is None or lo <= up for up, lo in zip(upper, lower, strict=True))
 
 
