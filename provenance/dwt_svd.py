@@ -73,13 +73,49 @@ def capacity(height: int, width: int) -> int:
     return (((height + 1) // 2) // BLOCK) * (((width + 1) // 2) // BLOCK)
 
 
-def embed(bgr: np.ndarray, bits: np.ndarray, password_img: int, password_wm: int) -> np.ndarray:
-    """The BGR image (uint8 or float) with `bits` embedded, as float BGR clipped to 0..255."""
+def flat_share(bgr: np.ndarray, password_img: int, channels: tuple[int, ...] = (1, 2)) -> float:
+    """The share of 4x4 low-band blocks whose largest singular value lies below D1 / 4 in every one
+    of `channels` (default: the two chroma channels).
+
+    D1 / 4 is the quantiser's lowest level: a block below it holds (nearly) nothing for the mark to
+    ride on, so marking it adds the whole mark as new signal, from (0, 0) to (9 or 27, 5 or 15), about
+    twice the average cost of a block whose singular values fall anywhere in their cells. On a grey
+    image (R = G = B) every chroma block is flat (its singular values are about 4 and 0).
+    """
+    yuv, _ = _planes(bgr)
+    flat: np.ndarray | None = None
+    order: np.ndarray | None = None
+    for channel in channels:
+        ca, _details = pywt.dwt2(yuv[:, :, channel], "haar")
+        blocks, _shape = _to_blocks(ca)
+        if order is None:
+            order = _shuffle_order(password_img, len(blocks))
+        largest = np.linalg.svd(_shuffled_dct(blocks, order), compute_uv=False)[:, 0]
+        below = largest < D1 / 4
+        flat = below if flat is None else flat & below
+    return float(np.mean(flat)) if flat is not None else 0.0
+
+
+def embed(
+    bgr: np.ndarray,
+    bits: np.ndarray,
+    password_img: int,
+    password_wm: int,
+    channels: tuple[int, ...] = (0, 1, 2),
+) -> np.ndarray:
+    """The BGR image (uint8 or float) with `bits` embedded, as float BGR clipped to 0..255.
+
+    The library marks all three YUV channels (the default); `channels=(0,)` marks the luma channel
+    alone and leaves the chroma planes as they are (read back by `extract(..., channels=(0,))`).
+    """
     yuv, (height, width) = _planes(bgr)
     payload = np.asarray(bits, dtype=bool)[_bit_order(password_wm, len(bits))]
     planes = []
     order: np.ndarray | None = None
     for channel in range(3):
+        if channel not in channels:
+            planes.append(yuv[:, :, channel])
+            continue
         ca, details = pywt.dwt2(yuv[:, :, channel], "haar")
         blocks, (rows, cols) = _to_blocks(ca)
         if len(payload) >= len(blocks):

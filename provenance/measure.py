@@ -357,6 +357,7 @@ class Row:
     reads: dict[str, bool] = field(default_factory=dict)  # attack -> the exact reference read back
     unmarked_false_positive: bool = False
     description: str = ""
+    luma_only: bool = False  # marked in the luma channel alone (a neutral image)
 
     @property
     def clean(self) -> bool:
@@ -375,6 +376,7 @@ def measure_one(kind: str, image: Image.Image, reference: int, description: str 
     start = time.perf_counter()
     marked = watermark.embed(image, reference)
     embed_s = time.perf_counter() - start
+    luma_only = watermark.luma_only(image)
 
     def ok(candidate: Image.Image) -> bool:
         read = watermark.extract(candidate)
@@ -387,6 +389,7 @@ def measure_one(kind: str, image: Image.Image, reference: int, description: str 
         reads={name: ok(attack(marked)) for name, attack in ATTACKS.items()},
         unmarked_false_positive=watermark.extract(image) is not None,
         description=description,
+        luma_only=luma_only,
     )
 
 
@@ -399,8 +402,8 @@ def summary(rows: list[Row], subtotals: dict[str, set[str]] | None = None) -> st
     extra = [name for name in ATTACKS if name not in GOAL_ATTACKS]
     lines = [
         "| images | n | clean | JPEG q80 | resize 75% and back | PSNR min / median dB | embed s (median) "
-        "| false reads on unmarked | " + " | ".join(extra) + " |",
-        "|---|---|---|---|---|---|---|---|" + "---|" * len(extra),
+        "| false reads on unmarked | " + " | ".join(extra) + " | luma-only marks |",
+        "|---|---|---|---|---|---|---|---|" + "---|" * (len(extra) + 1),
     ]
     kinds = list(dict.fromkeys(r.kind for r in rows))
     groups = {kind: [r for r in rows if r.kind == kind] for kind in kinds}
@@ -418,7 +421,7 @@ def summary(rows: list[Row], subtotals: dict[str, set[str]] | None = None) -> st
             f"| {reads['resize 75% and back']} | {min(psnrs):.1f} / {float(np.median(psnrs)):.1f} "
             f"| {float(np.median([r.embed_s for r in group])):.2f} | {false_reads} | "
             + " | ".join(reads[name] for name in extra)
-            + " |"
+            + f" | {sum(r.luma_only for r in group)} |"
         )
     return "\n".join(lines)
 
@@ -438,12 +441,13 @@ def capacity(lengths: list[int], count: int, size: int, seed: int) -> str:
         for image in images:
             bits = rng.integers(0, 2, length).astype(bool)
             marked = watermark.embed_bits(image, bits)
+            read = watermark.extract_soft_luma if watermark.luma_only(image) else watermark.extract_soft
             for name, attacked in (
                 ("clean", marked),
                 ("jpeg", jpeg(marked)),
                 ("resize", resized_back(marked)),
             ):
-                errors = int(np.sum((watermark.extract_soft(attacked, length) >= 0.5) != bits))
+                errors = int(np.sum((read(attacked, length) >= 0.5) != bits))
                 hits[name] += errors == 0
                 if name in worst:
                     worst[name] = max(worst[name], errors)
@@ -481,7 +485,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--library", action="store_true", help="use blind-watermark itself, not dwt_svd")
     parser.add_argument("--below-minimum", action="store_true", help="also mark images under MIN_SIDE")
     parser.add_argument(
-        "--no-luma-fallback", action="store_true", help="read as blind-watermark does: all channels only"
+        "--no-luma-fallback",
+        action="store_true",
+        help="read as blind-watermark does: all channels only (and so mark all channels, grey images too)",
+    )
+    parser.add_argument(
+        "--no-luma-only", action="store_true", help="mark grey images in all channels too (as before)"
     )
     parser.add_argument("--raw-bits", help="comma-separated payload lengths to test instead, e.g. 48,64,96")
     args = parser.parse_args(argv)
@@ -492,6 +501,8 @@ def main(argv: list[str] | None = None) -> None:
     FOLDER = args.folder
     if args.no_luma_fallback:
         watermark.LUMA_FALLBACK = False
+    if args.no_luma_only or args.library:
+        watermark.LUMA_ONLY_WHEN_NEUTRAL = False
     if args.below_minimum:
         watermark.MIN_SIDE = 16  # measurement only: how the watermark fares below the production minimum
     started = time.perf_counter()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -49,3 +50,24 @@ def test_too_many_bits() -> None:
     with pytest.raises(ValueError, match="blocks"):
         dwt_svd.embed(np.zeros((32, 32, 3), np.uint8), np.ones(64, bool), *KEYS)
     assert dwt_svd.capacity(32, 32) == 16
+
+
+def test_luma_only_embed_leaves_the_chroma_alone() -> None:
+    image = scene_image(256)
+    bits = watermark.encode_payload(0x5EED1234)
+    marked = dwt_svd.embed(bgr(image), bits, *KEYS, channels=(0,))
+    yuv = cv2.cvtColor(bgr(image).astype(np.float32), cv2.COLOR_BGR2YUV)
+    yuv_marked = cv2.cvtColor(marked.astype(np.float32), cv2.COLOR_BGR2YUV)
+    unclipped = (marked > 0).all(axis=2) & (marked < 255).all(axis=2)
+    # Chroma as before, to OpenCV's YUV round trip (its coefficients are rounded) and the clipping.
+    assert np.allclose(yuv_marked[unclipped][:, 1:], yuv[unclipped][:, 1:], atol=0.05)
+    assert not np.allclose(yuv_marked[..., 0], yuv[..., 0], atol=1)
+    assert np.array_equal(dwt_svd.extract(marked, 48, *KEYS, channels=(0,)) >= 0.5, bits)
+
+
+def test_flat_share() -> None:
+    """Grey: every chroma block is flat (singular values about 4 and 0); colour: almost none."""
+    grey = np.repeat(np.asarray(scene_image(256).convert("L"))[..., None], 3, axis=2)
+    assert dwt_svd.flat_share(grey, KEYS[0]) == 1.0
+    assert dwt_svd.flat_share(bgr(scene_image(256)), KEYS[0]) < 0.1
+    assert dwt_svd.flat_share(grey, KEYS[0], channels=(0,)) < 0.5  # its luma is not flat

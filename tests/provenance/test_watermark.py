@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from provenance import watermark
+from provenance import dwt_svd, watermark
+from provenance.measure import jpeg, psnr, resized_back, webp
 from tests.provenance.conftest import gradient_image, scene_image
 
 
@@ -97,3 +98,86 @@ def test_luma_read_recovers_marks_whose_chroma_jpeg_erased(monkeypatch: pytest.M
     assert watermark.extract(dark_image()) is None  # unmarked: no false read by either path
     monkeypatch.setattr(watermark, "LUMA_FALLBACK", False)
     assert watermark.extract(attacked) is None
+
+
+def grey(image: Image.Image) -> Image.Image:
+    """The image in neutral grey, as RGB with R = G = B."""
+    return image.convert("L").convert("RGB")
+
+
+def flat_grey_image(size: int = 512) -> Image.Image:
+    """A nearly flat grey image: a faint vignette and fine grain, like an overcast sky or a wall."""
+    rng = np.random.default_rng(11)
+    y, x = np.mgrid[0:size, 0:size] / size
+    shade = 150 - 30 * ((x - 0.5) ** 2 + (y - 0.5) ** 2) + rng.normal(0, 1.0, (size, size))
+    return Image.fromarray(np.repeat(np.clip(np.rint(shade), 0, 255).astype(np.uint8)[..., None], 3, 2))
+
+
+@pytest.mark.parametrize("make", [lambda: grey(scene_image()), flat_grey_image])
+def test_grey_images_get_a_luma_only_mark(make: object) -> None:
+    """A grey image's chroma channels are flat: a chroma mark would be coloured noise costing about
+    7 dB, and JPEG keeps none of it. The luma mark alone keeps the image grey and ≥ 35 dB, and is read
+    back exactly after JPEG q80 and a 75% resize."""
+    image = make()  # type: ignore[operator]
+    assert watermark.luma_only(image)
+    marked = watermark.embed(image, 0x3F2A9C1E)
+    pixels = np.asarray(marked)
+    assert np.array_equal(pixels[..., 0], pixels[..., 1]) and np.array_equal(pixels[..., 1], pixels[..., 2])
+    assert psnr(image, marked) >= 40
+    for attack in (lambda i: i, jpeg, resized_back, lambda i: jpeg(i, 70), webp):
+        read = watermark.extract(attack(marked))
+        assert read is not None and read.hex == "3f2a9c1e"
+    assert watermark.extract(image) is None
+
+
+def test_grey_mark_costs_less_than_the_three_channel_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    image = flat_grey_image()
+    luma = psnr(image, watermark.embed(image, 0x3F2A9C1E))
+    monkeypatch.setattr(watermark, "LUMA_ONLY_WHEN_NEUTRAL", False)
+    assert not watermark.luma_only(image)
+    full = psnr(image, watermark.embed(image, 0x3F2A9C1E))
+    assert full < 35.5 and luma > full + 5
+
+
+@pytest.mark.parametrize("make", [gradient_image, scene_image])
+def test_colour_images_keep_the_three_channel_mark(make: object) -> None:
+    """Colour images are marked exactly as before (and as blind-watermark marks them)."""
+    image = make()  # type: ignore[operator]
+    assert not watermark.luma_only(image)
+    keys = (watermark._PASSWORD_IMG, watermark._PASSWORD_WM)
+    three = dwt_svd.embed(watermark._to_bgr(image), watermark.encode_payload(0x3F2A9C1E), *keys)
+    expected = np.clip(np.rint(three[:, :, ::-1]), 0, 255).astype(np.uint8)
+    assert np.array_equal(np.asarray(watermark.embed(image, 0x3F2A9C1E)), expected)
+
+
+def test_a_tinted_image_is_not_neutral() -> None:
+    """Sepia: chroma proportional to brightness, never flat at neutral, so all three channels."""
+    shade = np.asarray(grey(scene_image()), float) / 255
+    sepia = np.clip(shade * np.array([255, 220, 170]), 0, 255).astype(np.uint8)
+    assert not watermark.luma_only(Image.fromarray(sepia, "RGB"))
+
+
+def test_no_luma_only_mark_without_the_luma_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the luma read nothing would read a luma-only mark, so none is made."""
+    image = flat_grey_image()
+    monkeypatch.setattr(watermark, "LUMA_FALLBACK", False)
+    assert not watermark.luma_only(image)
+    read = watermark.extract(watermark.embed(image, 0x3F2A9C1E))
+    assert read is not None and read.hex == "3f2a9c1e"
+
+
+def test_library_does_not_read_a_grey_luma_only_mark() -> None:
+    """The trade-off: blind-watermark's reader averages all three channels, and on a grey image the
+    unmarked chroma channels vote 0 for every bit, so it cannot read Atelier's luma-only mark. Atelier
+    still reads the library's own three-channel mark on a grey image, after JPEG q80 too."""
+    from provenance import bwm_library
+
+    image, keys = flat_grey_image(), (watermark._PASSWORD_IMG, watermark._PASSWORD_WM)
+    bits = watermark.encode_payload(0x3F2A9C1E)
+    ours = watermark._to_bgr(watermark.embed(image, 0x3F2A9C1E))
+    assert watermark.decode_payload(bwm_library.extract(ours, 48, *keys) >= 0.5) is None
+    theirs = bwm_library.embed(watermark._to_bgr(image), bits, *keys)
+    theirs_image = Image.fromarray(np.clip(np.rint(theirs[:, :, ::-1]), 0, 255).astype(np.uint8), "RGB")
+    for candidate in (theirs_image, jpeg(theirs_image)):
+        read = watermark.extract(candidate)
+        assert read is not None and read.hex == "3f2a9c1e"
