@@ -374,9 +374,8 @@ class Row:
 
 def measure_one(kind: str, image: Image.Image, reference: int, description: str = "") -> Row:
     start = time.perf_counter()
-    marked = watermark.embed(image, reference)
+    marked, luma_only = watermark.mark(image, watermark.encode_payload(reference))
     embed_s = time.perf_counter() - start
-    luma_only = watermark.luma_only(image)
 
     def ok(candidate: Image.Image) -> bool:
         read = watermark.extract(candidate)
@@ -440,8 +439,8 @@ def capacity(lengths: list[int], count: int, size: int, seed: int) -> str:
         worst = {"jpeg": 0, "resize": 0}
         for image in images:
             bits = rng.integers(0, 2, length).astype(bool)
-            marked = watermark.embed_bits(image, bits)
-            read = watermark.extract_soft_luma if watermark.luma_only(image) else watermark.extract_soft
+            marked, luma_only = watermark.mark(image, bits)
+            read = watermark.extract_soft_luma if luma_only else watermark.extract_soft
             for name, attacked in (
                 ("clean", marked),
                 ("jpeg", jpeg(marked)),

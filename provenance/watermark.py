@@ -16,8 +16,10 @@ PSNR instead of 34 to 35), which only Atelier's luma read reads (LUMA_ONLY_WHEN_
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import io
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from PIL import Image
@@ -38,7 +40,8 @@ LUMA_FALLBACK = True
 # WebP do not keep anyway. At least this share of the 4x4 low-band blocks must be flat in both chroma
 # channels (dwt_svd.flat_share): measured 1.0 on every grey photo, at most 0.31 on colour ones.
 # Such marks are read by the luma read only, so never made when LUMA_FALLBACK is off; blind-watermark's
-# own reader (three channels) does not read them.
+# own reader (three channels) does not read them. `mark` keeps the three-channel mark where the luma
+# mark alone does not survive the goal's attacks (full-range grey white noise loses it in a resize).
 LUMA_ONLY_WHEN_NEUTRAL = True
 NEUTRAL_SHARE = 0.5
 _PASSWORD_IMG = 0xA7E1
@@ -102,29 +105,57 @@ def _to_bgr(image: Image.Image) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(image.convert("RGB"))[:, :, ::-1])
 
 
-def luma_only(image: Image.Image) -> bool:
-    """Whether `embed` marks this image in the luma channel alone: a neutral (grey) image, see
-    LUMA_ONLY_WHEN_NEUTRAL. Always False when the luma read (LUMA_FALLBACK) is off."""
+def is_neutral(image: Image.Image) -> bool:
+    """Whether this is a neutral (grey) image, which `embed` tries to mark in the luma channel alone
+    (see LUMA_ONLY_WHEN_NEUTRAL). Always False when the luma read (LUMA_FALLBACK) is off."""
     if not (LUMA_ONLY_WHEN_NEUTRAL and LUMA_FALLBACK):
         return False
     return dwt_svd.flat_share(_to_bgr(image), _PASSWORD_IMG) >= NEUTRAL_SHARE
 
 
-def embed_bits(image: Image.Image, bits: np.ndarray) -> Image.Image:
-    """A copy of `image` (RGB) carrying raw bits (no error detection); ValueError if it is too small.
+def _rgb(bgr: np.ndarray) -> Image.Image:
+    return Image.fromarray(np.clip(np.rint(bgr[:, :, ::-1]), 0, 255).astype(np.uint8), "RGB")
 
-    Neutral images (`luma_only`) are marked in the luma channel alone, always through `dwt_svd`;
-    the others in all three YUV channels through IMPLEMENTATION, as blind-watermark does.
+
+def _goal_attacks(image: Image.Image) -> Iterator[Image.Image]:
+    """The attacks the watermark is built for: JPEG quality 80, and a resize to 75% and back."""
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=80)
+    yield Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
+    small = (round(image.width * 0.75), round(image.height * 0.75))
+    yield image.resize(small, Image.Resampling.LANCZOS).resize(image.size, Image.Resampling.LANCZOS)
+
+
+class Marked(NamedTuple):
+    image: Image.Image
+    luma_only: bool  # marked in the luma channel alone
+
+
+def mark(image: Image.Image, bits: np.ndarray) -> Marked:
+    """`image` (RGB) carrying raw bits, and whether the mark is in the luma channel alone.
+
+    A neutral image (`is_neutral`) is marked in the luma channel alone, through `dwt_svd`, if that
+    mark survives the goal's attacks (JPEG q80, the 75% resize) on this image; every other image,
+    and a neutral one whose luma cannot carry the mark (full-range grey white noise), in all three
+    YUV channels through IMPLEMENTATION, as blind-watermark marks them.
     """
     if not can_hold(*image.size):
         raise ValueError(f"images under {MIN_SIDE}x{MIN_SIDE} pixels cannot carry the watermark")
     bgr, payload = _to_bgr(image), np.asarray(bits, dtype=bool)
-    if luma_only(image):
-        out = dwt_svd.embed(bgr, payload, _PASSWORD_IMG, _PASSWORD_WM, channels=(0,))
-    else:
-        out = IMPLEMENTATION[0](bgr, payload, _PASSWORD_IMG, _PASSWORD_WM)
-    rgb = np.clip(np.rint(out[:, :, ::-1]), 0, 255).astype(np.uint8)
-    return Image.fromarray(rgb, "RGB")
+    if is_neutral(image):
+        luma = _rgb(dwt_svd.embed(bgr, payload, _PASSWORD_IMG, _PASSWORD_WM, channels=(0,)))
+        if all(
+            np.array_equal(extract_soft_luma(attacked, len(payload)) >= 0.5, payload)
+            for attacked in _goal_attacks(luma)
+        ):
+            return Marked(luma, True)
+    return Marked(_rgb(IMPLEMENTATION[0](bgr, payload, _PASSWORD_IMG, _PASSWORD_WM)), False)
+
+
+def embed_bits(image: Image.Image, bits: np.ndarray) -> Image.Image:
+    """A copy of `image` (RGB) carrying raw bits (no error detection); ValueError if it is too small.
+    Neutral images get a luma-only mark where it survives (`mark`)."""
+    return mark(image, bits).image
 
 
 def extract_soft(image: Image.Image, count: int) -> np.ndarray:

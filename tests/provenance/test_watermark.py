@@ -119,8 +119,10 @@ def test_grey_images_get_a_luma_only_mark(make: object) -> None:
     7 dB, and JPEG keeps none of it. The luma mark alone keeps the image grey and ≥ 35 dB, and is read
     back exactly after JPEG q80 and a 75% resize."""
     image = make()  # type: ignore[operator]
-    assert watermark.luma_only(image)
-    marked = watermark.embed(image, 0x3F2A9C1E)
+    assert watermark.is_neutral(image)
+    marked, luma_only = watermark.mark(image, watermark.encode_payload(0x3F2A9C1E))
+    assert luma_only
+    assert np.array_equal(np.asarray(marked), np.asarray(watermark.embed(image, 0x3F2A9C1E)))
     pixels = np.asarray(marked)
     assert np.array_equal(pixels[..., 0], pixels[..., 1]) and np.array_equal(pixels[..., 1], pixels[..., 2])
     assert psnr(image, marked) >= 40
@@ -134,7 +136,7 @@ def test_grey_mark_costs_less_than_the_three_channel_one(monkeypatch: pytest.Mon
     image = flat_grey_image()
     luma = psnr(image, watermark.embed(image, 0x3F2A9C1E))
     monkeypatch.setattr(watermark, "LUMA_ONLY_WHEN_NEUTRAL", False)
-    assert not watermark.luma_only(image)
+    assert not watermark.is_neutral(image)
     full = psnr(image, watermark.embed(image, 0x3F2A9C1E))
     assert full < 35.5 and luma > full + 5
 
@@ -143,7 +145,7 @@ def test_grey_mark_costs_less_than_the_three_channel_one(monkeypatch: pytest.Mon
 def test_colour_images_keep_the_three_channel_mark(make: object) -> None:
     """Colour images are marked exactly as before (and as blind-watermark marks them)."""
     image = make()  # type: ignore[operator]
-    assert not watermark.luma_only(image)
+    assert not watermark.is_neutral(image)
     keys = (watermark._PASSWORD_IMG, watermark._PASSWORD_WM)
     three = dwt_svd.embed(watermark._to_bgr(image), watermark.encode_payload(0x3F2A9C1E), *keys)
     expected = np.clip(np.rint(three[:, :, ::-1]), 0, 255).astype(np.uint8)
@@ -154,14 +156,14 @@ def test_a_tinted_image_is_not_neutral() -> None:
     """Sepia: chroma proportional to brightness, never flat at neutral, so all three channels."""
     shade = np.asarray(grey(scene_image()), float) / 255
     sepia = np.clip(shade * np.array([255, 220, 170]), 0, 255).astype(np.uint8)
-    assert not watermark.luma_only(Image.fromarray(sepia, "RGB"))
+    assert not watermark.is_neutral(Image.fromarray(sepia, "RGB"))
 
 
 def test_no_luma_only_mark_without_the_luma_read(monkeypatch: pytest.MonkeyPatch) -> None:
     """Without the luma read nothing would read a luma-only mark, so none is made."""
     image = flat_grey_image()
     monkeypatch.setattr(watermark, "LUMA_FALLBACK", False)
-    assert not watermark.luma_only(image)
+    assert not watermark.is_neutral(image)
     read = watermark.extract(watermark.embed(image, 0x3F2A9C1E))
     assert read is not None and read.hex == "3f2a9c1e"
 
@@ -181,3 +183,15 @@ def test_library_does_not_read_a_grey_luma_only_mark() -> None:
     for candidate in (theirs_image, jpeg(theirs_image)):
         read = watermark.extract(candidate)
         assert read is not None and read.hex == "3f2a9c1e"
+
+
+def test_grey_white_noise_keeps_the_three_channel_mark() -> None:
+    """Full-range grey white noise is neutral, but a resize to 75% erases the luma mark there (the
+    chroma mark, a change of flat blocks' means, survives it): `mark` checks and keeps all three."""
+    rng = np.random.default_rng(2)
+    noise = Image.fromarray(np.repeat(rng.integers(0, 256, (256, 256, 1), dtype=np.uint8), 3, axis=2))
+    assert watermark.is_neutral(noise)
+    marked, luma_only = watermark.mark(noise, watermark.encode_payload(0x3F2A9C1E))
+    assert not luma_only
+    read = watermark.extract(resized_back(marked))
+    assert read is not None and read.hex == "3f2a9c1e"
