@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from types import SimpleNamespace
 from typing import Any, TypeVar
@@ -60,6 +60,8 @@ from workers.contract import (
 )
 
 ACTIVE_STATUSES = frozenset({JobStatus.QUEUED, JobStatus.RUNNING})
+DELIVERY_LEASE_S = 300.0
+"""How long a delivery claim holds: longer than any send (uploads included) should take."""
 
 
 class JobNotFoundError(LookupError):
@@ -108,6 +110,7 @@ class JobRecord(BaseModel):
     started_at: datetime | None
     finished_at: datetime | None
     delivered_at: datetime | None
+    delivery_claimed_at: datetime | None = None
     cancel_requested_at: datetime | None
     updated_at: datetime
 
@@ -152,6 +155,7 @@ class JobRecord(BaseModel):
             started_at=row.started_at,
             finished_at=row.finished_at,
             delivered_at=row.delivered_at,
+            delivery_claimed_at=getattr(row, "delivery_claimed_at", None),
             cancel_requested_at=row.cancel_requested_at,
             updated_at=row.updated_at,
         )
@@ -353,6 +357,7 @@ class JobRepository:
             "started_at": None,
             "finished_at": None,
             "delivered_at": None,
+            "delivery_claimed_at": None,
             "cancel_requested_at": None,
             "updated_at": utcnow(),
         }
@@ -430,9 +435,19 @@ class JobRepository:
         )
         return await self._fetch(statement)
 
-    async def undelivered_finished(self, limit: int = 50, target_kind: str | None = None) -> list[JobRecord]:
-        """Finished jobs not yet delivered, oldest first (only those for `target_kind`, if given)."""
-        statement = select(JOBS).where(JOBS.c.status.in_(FINISHED_STATUSES), JOBS.c.delivered_at.is_(None))
+    async def undelivered_finished(
+        self, limit: int = 50, target_kind: str | None = None, lease_s: float = DELIVERY_LEASE_S
+    ) -> list[JobRecord]:
+        """Finished jobs not yet delivered and not being sent, oldest first (only for `target_kind`, if given).
+
+        A job whose delivery claim is older than `lease_s` counts as not being sent: its sender died.
+        """
+        expired = utcnow() - timedelta(seconds=lease_s)
+        statement = select(JOBS).where(
+            JOBS.c.status.in_(FINISHED_STATUSES),
+            JOBS.c.delivered_at.is_(None),
+            or_(JOBS.c.delivery_claimed_at.is_(None), JOBS.c.delivery_claimed_at < expired),
+        )
         if target_kind is not None:
             statement = statement.where(JOBS.c.delivery_target["kind"].as_string() == target_kind)
         return await self._fetch(statement.order_by(JOBS.c.finished_at, JOBS.c.id).limit(limit))
@@ -552,6 +567,50 @@ class JobRepository:
     async def claim_delivery(self, job_id: str) -> bool:
         """Atomically mark a finished job delivered; True only for the one caller that wins."""
         return await self.run(_update_one(_CLAIM_DELIVERY, {"job_id": job_id, "p_now": utcnow()}))
+
+    async def begin_delivery(self, job_id: str, lease_s: float = DELIVERY_LEASE_S) -> bool:
+        """Claim a finished, undelivered job for sending; True only for the one caller that wins.
+
+        The claim is a lease: if this process dies before `finish_delivery` or `abandon_delivery`,
+        the job is undelivered again once `lease_s` has passed, and another attempt sends it.
+        """
+        now = utcnow()
+        statement = (
+            _update_job(job_id)
+            .where(
+                JOBS.c.status.in_(FINISHED_STATUSES),
+                JOBS.c.delivered_at.is_(None),
+                or_(
+                    JOBS.c.delivery_claimed_at.is_(None),
+                    JOBS.c.delivery_claimed_at < now - timedelta(seconds=lease_s),
+                ),
+            )
+            .values(delivery_claimed_at=now, updated_at=now)
+        )
+        return await self.run(_update_one(statement))
+
+    async def finish_delivery(self, job_id: str) -> bool:
+        """The claimed job's result was sent: mark it delivered; False if it was not claimed."""
+        now = utcnow()
+        statement = (
+            _update_job(job_id)
+            .where(
+                JOBS.c.status.in_(FINISHED_STATUSES),
+                JOBS.c.delivered_at.is_(None),
+                JOBS.c.delivery_claimed_at.is_not(None),
+            )
+            .values(status=JobStatus.DELIVERED, delivered_at=now, delivery_claimed_at=None, updated_at=now)
+        )
+        return await self.run(_update_one(statement))
+
+    async def abandon_delivery(self, job_id: str) -> bool:
+        """Sending failed: drop the claim so the job is retried at once; False if it was not claimed."""
+        statement = (
+            _update_job(job_id)
+            .where(JOBS.c.delivered_at.is_(None), JOBS.c.delivery_claimed_at.is_not(None))
+            .values(delivery_claimed_at=None, updated_at=utcnow())
+        )
+        return await self.run(_update_one(statement))
 
     async def release_delivery(self, job_id: str, outcome: JobStatus) -> bool:
         """Undo a claim whose delivery failed, so it is retried later; False if it was not claimed."""

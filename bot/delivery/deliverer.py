@@ -2,9 +2,12 @@
 
 Delivery order: edit the interaction's reply through its webhook token; when the token has expired
 (older than 15 minutes, or Discord answers 401 / 50027) post in the channel mentioning the member.
-The job is claimed (`claim_delivery`, an atomic compare-and-set) before anything is sent, so two bot
-processes can never both deliver it; a delivery that fails is released again and retried later
-(periodically, and at the next start).
+The job is claimed (`begin_delivery`, an atomic compare-and-set) before anything is sent, so two bot
+processes can never both deliver it; a delivery that fails is abandoned and retried later
+(periodically, and at the next start). The claim is a lease: if the bot dies while sending, the job
+is sent again once the lease has expired. Editing the reply again is harmless, and a channel post
+carries a nonce made from the job id with `enforce_nonce`, so Discord answers a repeated post with
+the first one instead of posting twice.
 A per-job lock orders the queued reply, progress edits and the final message within this process.
 """
 
@@ -19,7 +22,7 @@ from typing import Any
 
 import discord
 
-from bot.db.repository import JobRecord
+from bot.db.repository import DELIVERY_LEASE_S, JobRecord
 from bot.delivery.render import Rendered, finished_message, progress_message
 from bot.delivery.target import DiscordTarget
 from bot.i18n import t
@@ -32,6 +35,12 @@ log = logging.getLogger(__name__)
 
 EXPIRED_CODES = {50027, 10015}  # invalid webhook token, unknown webhook
 MAX_TRIES_PER_PROCESS = 5
+NONCE_LENGTH = 25  # Discord's limit for a message nonce
+
+
+def delivery_nonce(job_id: str) -> str:
+    """The nonce of a job's channel post: the same on every try, unique per job in practice."""
+    return job_id[:NONCE_LENGTH]
 
 
 class Deliverer:
@@ -41,6 +50,7 @@ class Deliverer:
         self.client = client
         self.runtime = runtime
         self.progress_interval_s = progress_interval_s
+        self.lease_s = DELIVERY_LEASE_S  # how long another process's claim on a delivery is honoured
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._last_edit: dict[str, float] = {}
         self._finished: set[str] = set()
@@ -108,20 +118,21 @@ class Deliverer:
                 return False
             target = DiscordTarget.from_dict(fresh.delivery_target) or target
             outcome = fresh.outcome
-            if outcome is None or not await self.runtime.repo.claim_delivery(record.id):
+            if outcome is None or not await self.runtime.repo.begin_delivery(record.id, self.lease_s):
                 return False  # another bot process holds it
             self._tries[record.id] += 1
             try:
                 rendered = finished_message(
                     fresh, await self._contents(fresh), target.attachment_size_limit, target.locale
                 )
-                delivered = await self._send(target, rendered)
+                delivered = await self._send(target, rendered, record.id)
             except Exception:
                 log.exception("delivering job %s failed; it stays undelivered", record.id)
                 delivered = False
             if not delivered:
-                await self.runtime.repo.release_delivery(record.id, outcome)
+                await self.runtime.repo.abandon_delivery(record.id)
                 return False
+            await self.runtime.repo.finish_delivery(record.id)
         if delivered:
             self._forget(record.id)
         return delivered
@@ -129,7 +140,9 @@ class Deliverer:
     async def deliver_backlog(self) -> int:
         """Deliver finished jobs left undelivered (from before a restart, or failed tries)."""
         delivered = 0
-        for record in await self.runtime.repo.undelivered_finished(target_kind="discord"):
+        for record in await self.runtime.repo.undelivered_finished(
+            target_kind="discord", lease_s=self.lease_s
+        ):
             if self._tries[record.id] >= MAX_TRIES_PER_PROCESS:
                 continue
             if await self.deliver(record):
@@ -155,7 +168,7 @@ class Deliverer:
                 log.warning("artifact %s of job %s is gone: %s", artifact.key, record.id, error)
         return contents
 
-    async def _send(self, target: DiscordTarget, rendered: Rendered) -> bool:
+    async def _send(self, target: DiscordTarget, rendered: Rendered, job_id: str) -> bool:
         if target.token_alive():
             try:
                 await self._edit_original(target, rendered)
@@ -166,7 +179,7 @@ class Deliverer:
                     return False
                 log.info("interaction token expired; posting in the channel instead")
         try:
-            await self._post_in_channel(target, rendered)
+            await self._post_in_channel(target, rendered, job_id)
             return True
         except discord.HTTPException as error:
             log.warning("posting in channel %s failed (%s); will retry", target.channel_id, error.status)
@@ -185,7 +198,7 @@ class Deliverer:
             view=rendered.view,
         )
 
-    async def _post_in_channel(self, target: DiscordTarget, rendered: Rendered) -> None:
+    async def _post_in_channel(self, target: DiscordTarget, rendered: Rendered, job_id: str) -> None:
         channel = self.client.get_partial_messageable(target.channel_id, guild_id=target.guild_id)
         reference = (
             discord.MessageReference(
@@ -196,6 +209,9 @@ class Deliverer:
         )
         kwargs: dict[str, Any] = {"reference": reference} if reference else {}
         await channel.send(
+            # The same nonce for every try of a job: if a bot died after posting but before recording
+            # the delivery, Discord returns that post instead of making a second (enforce_nonce).
+            nonce=delivery_nonce(job_id),
             content=t("expired_mention", target.locale, mention=f"<@{target.user_id}>"),
             embed=rendered.embed,
             files=rendered.discord_files(),

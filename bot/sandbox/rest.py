@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from aiohttp import web
@@ -11,10 +12,12 @@ from bot.sandbox import interactions as ix
 from bot.sandbox.core import SandboxCore
 from bot.sandbox.messages import EPHEMERAL, LOADING
 from bot.sandbox.middleware import API_PREFIX, FILES, PAYLOAD, json_body
+from bot.sandbox.snowflake import snowflake_time_ms
 from bot.sandbox.store import StoredMessage, UploadedFile
 
 JSON = dict[str, Any]
 TRUE_VALUES = ("1", "true", "True")
+NONCE_WINDOW_S = 300
 
 
 class RestApi:
@@ -274,6 +277,9 @@ class RestApi:
         self._check_sizes(files)
         payload = json_body(request)
         _require_content(payload, files)
+        repeated = self._same_nonce(channel_id, payload)
+        if repeated is not None:  # enforce_nonce: Discord returns the earlier message, posts nothing
+            return h.json_response(repeated.data)
         reference = payload.get("message_reference")
         message = self.core.factory.create(
             channel_id=channel_id,
@@ -287,6 +293,23 @@ class RestApi:
             message.data["message_reference"] = reference
         await self.core.publish(message)
         return h.json_response(message.data)
+
+    def _same_nonce(self, channel_id: int, payload: JSON) -> StoredMessage | None:
+        """With `enforce_nonce`, the bot's message in this channel with the same nonce from the last
+        few minutes (Discord keeps nonces for "the past few minutes"; the sandbox uses 5)."""
+        nonce = payload.get("nonce")
+        if not payload.get("enforce_nonce") or nonce is None:
+            return None
+        horizon = time.time() - NONCE_WINDOW_S
+        for message in reversed(self.core.messages.in_channel(channel_id)):
+            data = message.data
+            if (
+                str(data.get("nonce")) == str(nonce)
+                and int(data["author"]["id"]) == self.core.world.bot_user_id
+                and snowflake_time_ms(message.id) / 1000 >= horizon
+            ):
+                return message
+        return None
 
     async def get_channel_message(self, request: web.Request) -> web.Response:
         return h.json_response(self._channel_message(request).data)

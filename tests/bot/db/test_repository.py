@@ -526,3 +526,29 @@ async def test_a_relaxed_commit_still_commits(repository: JobRepository) -> None
         [repository.relaxed_commit_op, repository.mark_running_op(record.id, "gpu-1", T0, 1)]
     )
     assert (await get(repository, record.id)).status is JobStatus.RUNNING
+
+
+async def test_a_delivery_lease_holds_once_and_lapses_if_the_sender_dies(repository: JobRepository) -> None:
+    done = await finished_job(repository)
+    assert await repository.begin_delivery(done.id)
+    assert not await repository.begin_delivery(done.id)  # another process is sending it
+    assert done.id not in [r.id for r in await repository.undelivered_finished()]
+
+    # The sender died without finishing: once the lease has run out the job is undelivered again.
+    assert done.id in [r.id for r in await repository.undelivered_finished(lease_s=0)]
+    assert await repository.begin_delivery(done.id, lease_s=0)
+    assert await repository.finish_delivery(done.id)
+    delivered = await get(repository, done.id)
+    assert delivered.status is JobStatus.DELIVERED and delivered.delivered_at is not None
+    assert delivered.outcome is JobStatus.SUCCEEDED
+    assert not await repository.begin_delivery(done.id, lease_s=0)
+    assert not await repository.finish_delivery(done.id)
+
+
+async def test_an_abandoned_delivery_is_retried_at_once(repository: JobRepository) -> None:
+    done = await finished_job(repository)
+    assert not await repository.finish_delivery(done.id)  # not claimed
+    assert await repository.begin_delivery(done.id)
+    assert await repository.abandon_delivery(done.id)
+    assert [r.id for r in await repository.undelivered_finished()] == [done.id]
+    assert await repository.begin_delivery(done.id)

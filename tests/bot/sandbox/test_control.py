@@ -90,3 +90,15 @@ async def test_faults_and_gateway_actions_over_http(
     await sandbox.wait_for_gateway("resume")
     status, requests = await call(http, "GET", base + "/requests")
     assert [r["status"] for r in requests if r["path"] == "/users/@me"][-2:] == [503, 200]
+
+
+async def test_a_repeated_post_with_enforce_nonce_returns_the_first_message(
+    sandbox: SandboxServer, art_bot: ArtBot
+) -> None:
+    channel = art_bot.get_partial_messageable(sandbox.channel_id, guild_id=sandbox.guild_id)
+    first = await channel.send("the result", nonce="job-4f2a")  # discord.py sets enforce_nonce
+    again = await channel.send("the result", nonce="job-4f2a")
+    other = await channel.send("another result", nonce="job-9c01")
+    assert again.id == first.id and other.id != first.id
+    contents = [m["content"] for m in sandbox.messages(sandbox.channel_id)]
+    assert contents.count("the result") == 1 and contents.count("another result") == 1

@@ -1,0 +1,65 @@
+"""A bot that claimed a delivery and died before sending it: the result is sent once the lease lapses."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from bot.runtime import open_runtime
+from tests.bot.e2e.conftest import BotControl, wait_for_job, wait_until
+from tests.bot.e2e.test_commands import custom_ids, final_reply, job_of
+from tests.services import WorkerProcess
+from workers.contract import JobStatus, ResultEvent, parse_event
+
+
+async def result_event(client: aioredis.Redis, stream: str, job_id: str) -> ResultEvent | None:
+    entries: Any = await client.xrange(stream)
+    for _, fields in entries:
+        event = parse_event(fields[b"event"])
+        if isinstance(event, ResultEvent) and event.result.job_id == job_id:
+            return event
+    return None
+
+
+async def test_a_claim_left_by_a_dead_bot_lapses_and_the_result_is_sent_once(
+    bot_control: BotControl, worker: WorkerProcess
+) -> None:
+    sandbox = bot_control.server
+    await bot_control.start()
+    handle = await sandbox.send_slash_command("write", {"prompt": "lanterns on the water", "length": 400})
+    queued = await sandbox.wait_for_message(
+        lambda m: int(m["id"]) == (handle.original_message_id or 0) and bool(custom_ids(m)), 10
+    )
+    job_id = job_of(queued)
+    await bot_control.stop()
+
+    settings = bot_control.settings
+    client = aioredis.Redis.from_url(settings.redis_url)
+    try:
+        event = await wait_until(lambda: result_event(client, settings.events.stream, job_id), 120)
+    finally:
+        await client.aclose()
+    async with open_runtime(settings) as rt:  # another bot process records the result, claims it, dies
+        assert await rt.service.apply_event(event) is not None
+        assert await rt.repo.begin_delivery(job_id)
+
+    bot = await bot_control.start()
+    await asyncio.sleep(2)
+    record = await bot.runtime.repo.get(job_id)
+    assert record is not None and record.status is JobStatus.SUCCEEDED  # the claim still holds
+    assert record.delivered_at is None
+
+    bot.deliverer.lease_s = 0.0  # the dead process's lease has run out
+    assert await bot.deliverer.deliver_backlog() == 1
+    final = await final_reply(sandbox, handle.original_message_id, 30)
+    delivered = await wait_for_job(bot, job_id, lambda r: r.status is JobStatus.DELIVERED, 10)
+    assert delivered.outcome is JobStatus.SUCCEEDED and final["attachments"]
+    assert await bot.deliverer.deliver_backlog() == 0
+    with_files = [
+        r
+        for r in sandbox.requests_to(f"PATCH /webhooks/*/{handle.token}/messages/*")
+        if r.files and r.status == 200
+    ]
+    assert len(with_files) == 1  # sent exactly once
