@@ -195,3 +195,23 @@ def test_grey_white_noise_keeps_the_three_channel_mark() -> None:
     assert not luma_only
     read = watermark.extract(resized_back(marked))
     assert read is not None and read.hex == "3f2a9c1e"
+
+
+def with_chroma_noise(image: Image.Image, sigma: float, seed: int = 4) -> Image.Image:
+    """The image with Gaussian noise of `sigma` levels added to its U and V channels (luma kept)."""
+    rng = np.random.default_rng(seed)
+    u, v = rng.normal(0, sigma, (2, image.height, image.width))
+    rgb = np.asarray(image, float) + np.stack([1.14 * v, -0.395 * u - 0.581 * v, 2.032 * u], axis=-1)
+    return Image.fromarray(np.clip(np.rint(rgb), 0, 255).astype(np.uint8), "RGB")
+
+
+@pytest.mark.parametrize(("sigma", "neutral"), [(1.0, True), (5.0, False)])
+def test_nearly_grey_images_stay_over_35_db(sigma: float, neutral: bool) -> None:
+    """Faint chroma noise (as a generated "black and white" image may have) is still neutral; stronger
+    chroma gives the three-channel mark something to ride on, and it stays over 35 dB."""
+    image = with_chroma_noise(flat_grey_image(), sigma)
+    marked, luma_only = watermark.mark(image, watermark.encode_payload(0x3F2A9C1E))
+    assert luma_only == neutral
+    assert psnr(image, marked) >= 35
+    read = watermark.extract(jpeg(marked))
+    assert read is not None and read.hex == "3f2a9c1e"
