@@ -6,6 +6,7 @@
     python -m provenance.measure --set folder --folder DIR [--count 100]   (e.g. unmarked model outputs)
     python -m provenance.measure --raw-bits 48,64,96,128 [--count 50]
     add --library to run blind-watermark itself instead of the vectorised dwt_svd
+    add --no-luma-only to mark grey images in all three channels as well (as before the luma-only marks)
 
 Image sets (--set): "synthetic" synthesises varied test images (gradients, noise textures, shapes,
 text, photo-like mixtures); "photos" cuts images from real photographs that scikit-image and
