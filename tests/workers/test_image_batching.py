@@ -54,7 +54,7 @@ def worker_env(folder: Path, max_size: int, max_wait_ms: int = 300) -> dict[str,
         "ATELIER_IMAGE_PRESETS__TINY__DEVICE": "cpu",
         "ATELIER_IMAGE_PRESETS__TINY__DTYPE": "float32",
         "ATELIER_IMAGE_PRESETS__TINY__DEFAULT_STEPS": "2",
-        "ATELIER_IMAGE_PRESETS__TINY__MAX_STEPS": "8",
+        "ATELIER_IMAGE_PRESETS__TINY__MAX_STEPS": "150",
         "ATELIER_IMAGE_PRESETS__TINY__SIZES": "[[64, 64], [64, 96]]",
         "ATELIER_IMAGE_BATCH__MAX_SIZE": str(max_size),
         "ATELIER_IMAGE_BATCH__MAX_WAIT_MS": str(max_wait_ms),
@@ -67,7 +67,7 @@ def tiny_preset(folder: Path) -> ImagePreset:
         device="cpu",
         dtype="float32",
         default_steps=2,
-        max_steps=8,
+        max_steps=150,
         sizes=[(64, 64), (64, 96)],
     )
 
@@ -314,7 +314,9 @@ def test_incompatible_jobs_still_run_just_not_together(
 def test_a_cancelled_job_does_not_cancel_the_rest_of_its_batch(
     settings: Settings, redis_client: redis.Redis, start_worker: StartWorker, tiny_dir: Path
 ) -> None:
-    jobs = [job("one", seed=1, steps=8), job("two", seed=2, steps=8), job("three", seed=3, steps=8)]
+    # Enough steps that the call is still denoising when the cancel is seen (the worker looks at most
+    # every 0.2 s): 8 steps could all finish in between on a fast machine, or a slow one under load.
+    jobs = [job("one", seed=1, steps=150), job("two", seed=2, steps=150), job("three", seed=3, steps=150)]
     enqueue(settings, *jobs)
     start_worker(settings, queues=QUEUE, **worker_env(tiny_dir, max_size=8))
     wait_event(redis_client, settings, ProgressEvent, jobs[1].id)  # the batched call is denoising
