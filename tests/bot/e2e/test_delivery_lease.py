@@ -9,7 +9,8 @@ import redis.asyncio as aioredis
 
 from bot.runtime import open_runtime
 from tests.bot.e2e.conftest import BotControl, wait_for_job, wait_until
-from tests.bot.e2e.test_commands import custom_ids, final_reply, job_of
+from tests.bot.e2e.test_commands import final_reply
+from tests.bot.e2e.test_restart import write_then_stop_the_bot
 from tests.services import WorkerProcess
 from workers.contract import JobStatus, ResultEvent, parse_event
 
@@ -27,13 +28,7 @@ async def test_a_claim_left_by_a_dead_bot_lapses_and_the_result_is_sent_once(
     bot_control: BotControl, worker: WorkerProcess
 ) -> None:
     sandbox = bot_control.server
-    await bot_control.start()
-    handle = await sandbox.send_slash_command("write", {"prompt": "lanterns on the water", "length": 400})
-    queued = await sandbox.wait_for_message(
-        lambda m: int(m["id"]) == (handle.original_message_id or 0) and bool(custom_ids(m)), 10
-    )
-    job_id = job_of(queued)
-    await bot_control.stop()
+    handle, job_id = await write_then_stop_the_bot(bot_control, "lanterns on the water")
 
     settings = bot_control.settings
     client = aioredis.Redis.from_url(settings.redis_url)

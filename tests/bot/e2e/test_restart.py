@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
+from bot.sandbox import InteractionHandle
 from tests.bot.e2e.conftest import BotControl, wait_for_job, wait_until
 from tests.bot.e2e.test_commands import custom_ids, final_reply, job_of
 from tests.conftest import _empty_database, _run_isolated
@@ -31,17 +32,23 @@ async def result_published(client: aioredis.Redis, stream: str, job_id: str) -> 
     )
 
 
+async def write_then_stop_the_bot(bot_control: BotControl, prompt: str) -> tuple[InteractionHandle, str]:
+    """Start the bot, ask /write for `prompt`, wait for the queued reply, stop the bot: (handle, job id)."""
+    sandbox = bot_control.server
+    await bot_control.start()
+    handle = await sandbox.send_slash_command("write", {"prompt": prompt, "length": 400})
+    queued = await sandbox.wait_for_message(
+        lambda m: int(m["id"]) == (handle.original_message_id or 0) and bool(custom_ids(m)), 10
+    )
+    await bot_control.stop()
+    return handle, job_of(queued)
+
+
 async def test_result_published_while_the_bot_is_down_is_delivered_once_after_restart(
     bot_control: BotControl, worker: WorkerProcess
 ) -> None:
     sandbox = bot_control.server
-    await bot_control.start()
-    handle = await sandbox.send_slash_command("write", {"prompt": "river runs cold", "length": 400})
-    queued = await sandbox.wait_for_message(
-        lambda m: int(m["id"]) == (handle.original_message_id or 0) and bool(custom_ids(m)), 10
-    )
-    job_id = job_of(queued)
-    await bot_control.stop()
+    handle, job_id = await write_then_stop_the_bot(bot_control, "river runs cold")
 
     settings = bot_control.settings
     client = aioredis.Redis.from_url(settings.redis_url)
