@@ -8,6 +8,8 @@ that. tests/provenance/test_dwt_svd.py checks the equivalence against the librar
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import cv2
 import numpy as np
 import pywt
@@ -82,18 +84,25 @@ def flat_share(bgr: np.ndarray, password_img: int, channels: tuple[int, ...] = (
     twice the average cost of a block whose singular values fall anywhere in their cells. On a grey
     image (R = G = B) every chroma block is flat (its singular values are about 4 and 0).
     """
-    yuv, _ = _planes(bgr)
     flat: np.ndarray | None = None
+    for s in _block_singular_values(bgr, password_img, channels):
+        below = s[:, 0] < D1 / 4
+        flat = below if flat is None else flat & below
+    return float(np.mean(flat)) if flat is not None else 0.0
+
+
+def _block_singular_values(
+    bgr: np.ndarray, password_img: int, channels: tuple[int, ...]
+) -> Iterator[np.ndarray]:
+    """Per channel, the singular values of each shuffled 4x4 DCT block of the low band, as read."""
+    yuv, _ = _planes(bgr)
     order: np.ndarray | None = None
     for channel in channels:
         ca, _details = pywt.dwt2(yuv[:, :, channel], "haar")
         blocks, _shape = _to_blocks(ca)
         if order is None:
             order = _shuffle_order(password_img, len(blocks))
-        largest = np.linalg.svd(_shuffled_dct(blocks, order), compute_uv=False)[:, 0]
-        below = largest < D1 / 4
-        flat = below if flat is None else flat & below
-    return float(np.mean(flat)) if flat is not None else 0.0
+        yield np.linalg.svd(_shuffled_dct(blocks, order), compute_uv=False)
 
 
 def embed(
@@ -152,16 +161,10 @@ def extract(
     The library averages the votes of all three YUV channels (the default); `channels=(0,)` reads
     the luma channel alone, which JPEG and WebP keep better than the chroma ones.
     """
-    yuv, _ = _planes(bgr)
-    votes = []
-    order: np.ndarray | None = None
-    for channel in channels:
-        ca, _details = pywt.dwt2(yuv[:, :, channel], "haar")
-        blocks, _shape = _to_blocks(ca)
-        if order is None:
-            order = _shuffle_order(password_img, len(blocks))
-        s = np.linalg.svd(_shuffled_dct(blocks, order), compute_uv=False)
-        votes.append(((s[:, 0] % D1 > D1 / 2) * 3 + (s[:, 1] % D2 > D2 / 2) * 1) / 4)
+    votes = [
+        ((s[:, 0] % D1 > D1 / 2) * 3 + (s[:, 1] % D2 > D2 / 2) * 1) / 4
+        for s in _block_singular_values(bgr, password_img, channels)
+    ]
     per_block = np.stack(votes)  # (channels, blocks)
     blocks_count = per_block.shape[1]
     if count >= blocks_count:
