@@ -59,7 +59,6 @@ from workers.contract import (
     ErrorCode,
     ImageJob,
     JobResult,
-    JobStatus,
     StartedEvent,
     parse_job,
     utcnow,
@@ -74,8 +73,10 @@ from workers.runner import (
     WorkerContext,
     _failure,
     _finish,
+    failure_for,
     run_job,
     services,
+    stored_result,
     worker_name,
 )
 
@@ -285,16 +286,8 @@ def _run_members(
             with job_context(member.job.id):
                 if isinstance(outcome, GenerationOutput):
                     result = _succeeded(svc, member, outcome, owner, started, seconds, size, lead_id)
-                elif isinstance(outcome, JobCancelled):
-                    result = _failure(member.job.id, ErrorCode.CANCELLED, "Cancelled while running.", started)
-                    log.info("job cancelled")
-                elif isinstance(outcome, GenerationError):
-                    result = _failure(member.job.id, outcome.code, outcome.message, started)
-                    log.info("job failed: %s (%s)", outcome.message, outcome.code)
                 else:
-                    result = _failure(
-                        member.job.id, ErrorCode.INTERNAL, "Something went wrong on the worker.", started
-                    )
+                    result = failure_for(member.job.id, outcome, started)
                 results[i] = _finish(svc, result, owner)  # stores, publishes, releases the lock
                 finished.add(member.job.id)
                 if member.queued is not None:  # its result is stored: the message has nothing left to do
@@ -325,25 +318,17 @@ def _succeeded(
 
     job = member.job
     try:
-        refs = tuple(svc.store.put(job.id, f.filename, f.content_type, f.kind, f.data) for f in output.files)
-    except GenerationError as error:
-        return _failure(job.id, error.code, error.message, started)
-    except Exception:
-        log.exception("storing the job's files failed")
-        return _failure(job.id, ErrorCode.INTERNAL, "Something went wrong on the worker.", started)
-    metadata = dict(output.metadata)
-    metadata.setdefault("seconds", seconds)
-    metadata["worker_batch"] = {"size": size, "received": lead_id}
-    log.info("job succeeded in %.2f s with %d files (worker batch of %d)", seconds, len(refs), size)
-    return JobResult(
-        job_id=job.id,
-        status=JobStatus.SUCCEEDED,
-        artifacts=refs,
-        metadata=metadata,
-        text=output.text,
-        worker=owner,
-        started_at=started,
+        result = stored_result(
+            svc, job.id, output, owner, started, seconds, worker_batch={"size": size, "received": lead_id}
+        )
+    except Exception as error:  # GenerationError keeps its code; anything else is INTERNAL
+        if not isinstance(error, GenerationError):
+            log.exception("storing the job's files failed")
+        return failure_for(job.id, error, started)
+    log.info(
+        "job succeeded in %.2f s with %d files (worker batch of %d)", seconds, len(result.artifacts), size
     )
+    return result
 
 
 def _generate(backend: Any, jobs: Sequence[ImageJob], contexts: Sequence[WorkerContext]) -> list[Any]:

@@ -37,7 +37,16 @@ from workers.log import job_context
 
 log = logging.getLogger(__name__)
 
-__all__ = ["LOCK_TTL_S", "JobBusy", "Services", "WorkerContext", "run_job", "services"]
+__all__ = [
+    "LOCK_TTL_S",
+    "JobBusy",
+    "Services",
+    "WorkerContext",
+    "failure_for",
+    "run_job",
+    "services",
+    "stored_result",
+]
 
 PROGRESS_INTERVAL_S = 0.5
 CANCEL_POLL_S = 0.2
@@ -201,6 +210,37 @@ def run_job(payload: Any, modality: str, svc: Services | None = None) -> JobResu
                 svc.state.release(job.id, owner)
 
 
+def stored_result(
+    svc: Services, job_id: str, output: Any, owner: str, started: datetime, seconds: float, **metadata: Any
+) -> JobResult:
+    """Store a finished job's files and build its succeeded result (raises what storing raises)."""
+    refs = tuple(svc.store.put(job_id, f.filename, f.content_type, f.kind, f.data) for f in output.files)
+    merged = {**output.metadata, **metadata}
+    merged.setdefault("seconds", seconds)
+    return JobResult(
+        job_id=job_id,
+        status=JobStatus.SUCCEEDED,
+        artifacts=refs,
+        metadata=merged,
+        text=output.text,
+        worker=owner,
+        started_at=started,
+    )
+
+
+def failure_for(job_id: str, error: BaseException, started: datetime | None) -> JobResult:
+    """The result of a job that a cancel, a generation error or a crash ended (crashes: log them first)."""
+    from models.base import GenerationError, JobCancelled
+
+    if isinstance(error, JobCancelled):
+        log.info("job cancelled")
+        return _failure(job_id, ErrorCode.CANCELLED, "Cancelled while running.", started)
+    if isinstance(error, GenerationError):
+        log.info("job failed: %s (%s)", error.message, error.code)
+        return _failure(job_id, error.code, error.message, started)
+    return _failure(job_id, ErrorCode.INTERNAL, "Something went wrong on the worker.", started)
+
+
 def _run_locked(job: Any, svc: Services, owner: str, attempt: int, started: datetime) -> JobResult:
     from models.base import GenerationError, JobCancelled
     from models.registry import get_backend
@@ -212,30 +252,15 @@ def _run_locked(job: Any, svc: Services, owner: str, attempt: int, started: date
         backend = get_backend(job.modality, job.preset, svc.settings)
         ctx.check_cancelled()
         output = backend.generate(job, ctx)
-        refs = tuple(svc.store.put(job.id, f.filename, f.content_type, f.kind, f.data) for f in output.files)
-        metadata = dict(output.metadata)
-        metadata.setdefault("seconds", round(time.perf_counter() - began, 3))
-        result = JobResult(
-            job_id=job.id,
-            status=JobStatus.SUCCEEDED,
-            artifacts=refs,
-            metadata=metadata,
-            text=output.text,
-            worker=owner,
-            started_at=started,
-        )
-        log.info("job succeeded in %.2f s with %d files", time.perf_counter() - began, len(refs))
-    except JobCancelled:
-        result = _failure(job.id, ErrorCode.CANCELLED, "Cancelled while running.", started)
-        log.info("job cancelled")
-    except GenerationError as error:
-        result = _failure(job.id, error.code, error.message, started)
-        log.info("job failed: %s (%s)", error.message, error.code)
+        result = stored_result(svc, job.id, output, owner, started, round(time.perf_counter() - began, 3))
+        log.info("job succeeded in %.2f s with %d files", time.perf_counter() - began, len(result.artifacts))
+    except (JobCancelled, GenerationError) as error:
+        result = failure_for(job.id, error, started)
     except SoftTimeLimitExceeded:
         limit = svc.settings.queue_limits(job.modality).soft_time_limit
         result = _failure(job.id, ErrorCode.TIMEOUT, f"It took longer than the {limit} s limit.", started)
         log.warning("job hit its soft time limit")
-    except Exception:
+    except Exception as error:
         log.exception("job crashed")
-        result = _failure(job.id, ErrorCode.INTERNAL, "Something went wrong on the worker.", started)
+        result = failure_for(job.id, error, started)
     return _finish(svc, result, owner)
