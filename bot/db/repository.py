@@ -155,7 +155,7 @@ class JobRecord(BaseModel):
             started_at=row.started_at,
             finished_at=row.finished_at,
             delivered_at=row.delivered_at,
-            delivery_claimed_at=getattr(row, "delivery_claimed_at", None),
+            delivery_claimed_at=row.delivery_claimed_at,
             cancel_requested_at=row.cancel_requested_at,
             updated_at=row.updated_at,
         )
