@@ -144,6 +144,16 @@ async def _ours_round(rt: Runtime, n: int) -> dict[str, list[float] | float]:
     return {"start": starts, "rtt": rtts, "throughput": throughput}
 
 
+def _cpu_seconds(processes: dict[str, psutil.Process | None]) -> dict[str, float]:
+    """User + system CPU seconds each process has used so far."""
+    used = {}
+    for part, process in processes.items():
+        assert process is not None
+        times = process.cpu_times()
+        used[part] = times.user + times.system
+    return used
+
+
 def private_redis(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
     """A redis-server of the bench's own, so no stale messages or other traffic skew the figures."""
     with socket.socket() as sock:
@@ -184,13 +194,15 @@ async def main(n: int = 200, rounds: int = 3, database_url: str | None = None) -
     os.environ["ATELIER_REDIS_URL"] = redis_url  # for the raw Celery app, imported later
     get_settings.cache_clear()
     try:
-        await _compare(tmp, redis_url, n, rounds, database_url)
+        await _compare(tmp, redis_url, redis_proc.pid, n, rounds, database_url)
     finally:
         redis_proc.terminate()
         redis_proc.wait(timeout=10)
 
 
-async def _compare(tmp: Path, redis_url: str, n: int, rounds: int, database_url: str | None) -> None:
+async def _compare(
+    tmp: Path, redis_url: str, redis_pid: int, n: int, rounds: int, database_url: str | None
+) -> None:
     settings = load_settings(
         redis_url=redis_url,
         database_url=database_url or f"sqlite+aiosqlite:///{tmp / 'bench.db'}",
@@ -201,17 +213,24 @@ async def _compare(tmp: Path, redis_url: str, n: int, rounds: int, database_url:
         "ATELIER_DATABASE_URL": settings.database_url,
         "ATELIER_EVENTS__STREAM": settings.events.stream,
         "PYTHONPATH": str(ROOT),
+        "ATELIER_LOG_LEVEL": "WARNING",  # as the raw worker's -l: neither side writes a line per task
     }
     raw = _start_worker("workers.bench_raw", "bench.raw", env, tmp / "raw.log")
     ours = _start_worker("workers.app", "gen.text", env, tmp / "ours.log")
     results: dict[str, dict[str, list[float]]] = {"raw": {}, "ours": {}}
+    processes = {"client": psutil.Process(), "redis": psutil.Process(redis_pid), "worker": None}
+    cpu: dict[str, dict[str, float]] = {"raw": {}, "ours": {}}
     try:
         async with open_runtime(settings) as rt:
             for _ in range(rounds):
-                for name, measured in (
-                    ("raw", await asyncio.to_thread(_raw_round, n)),
-                    ("ours", await _ours_round(rt, n)),
-                ):
+                for name, worker in (("raw", raw), ("ours", ours)):
+                    processes["worker"] = psutil.Process(worker.pid)
+                    before = _cpu_seconds(processes)
+                    measured = await (
+                        asyncio.to_thread(_raw_round, n) if name == "raw" else _ours_round(rt, n)
+                    )
+                    for part, used in _cpu_seconds(processes).items():
+                        cpu[name][part] = cpu[name].get(part, 0.0) + used - before[part]
                     for key, value in measured.items():
                         values = value if isinstance(value, list) else [value]
                         results[name].setdefault(key, []).extend(values)
@@ -238,6 +257,14 @@ async def _compare(tmp: Path, redis_url: str, n: int, rounds: int, database_url:
     ta = statistics.median(results["raw"]["throughput"])
     tb = statistics.median(results["ours"]["throughput"])
     print(f"{'throughput (jobs/s, median)':28}{ta:14.1f}{tb:14.1f}{tb / ta:10.2f}")
+    jobs = rounds * (2 * n + 2)  # each round: a warm-up, n one at a time, n at once (raw: n + 1 + n)
+    for part, label in (
+        ("client", "CPU per job: client/bot (ms)"),
+        ("worker", "CPU per job: worker (ms)"),
+        ("redis", "CPU per job: Redis (ms)"),
+    ):
+        a, b = cpu["raw"][part] / jobs * 1000, cpu["ours"][part] / jobs * 1000
+        print(f"{label:28}{a:14.2f}{b:14.2f}{b / a:10.2f}")
     print(f"worker resident memory: {rss:.0f} MiB")
     print("goals: overhead p50 ≤ 2× raw (round trip), throughput ≥ 0.7× raw")
 

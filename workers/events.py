@@ -7,6 +7,7 @@ handled, so an event published while the bot is down (or one whose handler faile
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -81,6 +82,7 @@ class EventConsumer:
         self.batch = batch
         self.concurrency = asyncio.Semaphore(concurrency)
         self.handled = 0
+        self._acks: set[asyncio.Future[Any]] = set()  # acknowledgements still on their way
 
     async def ensure_group(self) -> None:
         """Create the group (and the stream) if needed; a new group starts at the stream's beginning."""
@@ -90,8 +92,12 @@ class EventConsumer:
             if "BUSYGROUP" not in str(error):
                 raise
 
-    async def _handle(self, entries: list[tuple[Any, dict[Any, Any]]]) -> int:
-        """Handle a batch (whole, through the batch handler, or else per job); ack what succeeded."""
+    async def _handle(self, entries: list[tuple[Any, dict[Any, Any]]], *, ack_later: bool = False) -> int:
+        """Handle a batch (whole, through the batch handler, or else per job); ack what succeeded.
+
+        With `ack_later`, a batch handled whole returns before its acknowledgement is back (see
+        `_acks`): the next batch need not wait for that round trip.
+        """
         if self.batch_handler is not None:
             decoded = [(entry_id, _decode(fields)) for entry_id, fields in entries]
             try:
@@ -99,10 +105,27 @@ class EventConsumer:
             except Exception:
                 log.exception("batch handler failed; handling the batch event by event")
             else:
-                await self.client.xack(self.stream, self.group, *(entry_id for entry_id, _ in decoded))
+                ack = self.client.xack(self.stream, self.group, *(entry_id for entry_id, _ in decoded))
+                if ack_later:
+                    task = asyncio.ensure_future(ack)
+                    self._acks.add(task)
+                    task.add_done_callback(self._acked)
+                else:
+                    await ack
                 self.handled += len(decoded)
                 return len(decoded)
         return await self._handle_per_job(entries)
+
+    def _acked(self, task: asyncio.Future[Any]) -> None:
+        """An acknowledgement sent in the background is back; one that failed leaves its events
+        pending, and they are handled again (idempotently) by the next `drain_pending`."""
+        self._acks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("could not acknowledge events (%s); they will be handled again", task.exception())
+
+    async def _wait_for_acks(self) -> None:
+        if self._acks:
+            await asyncio.gather(*self._acks, return_exceptions=True)
 
     async def _handle_per_job(self, entries: list[tuple[Any, dict[Any, Any]]]) -> int:
         """Handle a batch: each job's events in order, up to `concurrency` jobs at once; ack what succeeded.
@@ -142,6 +165,7 @@ class EventConsumer:
 
     async def drain_pending(self) -> None:
         """Handle what this consumer read but never acknowledged, and what dead consumers left behind."""
+        await self._wait_for_acks()
         while True:
             reply: Any = await self.client.xreadgroup(
                 self.group, self.consumer, {self.stream: "0"}, count=self.batch
@@ -162,37 +186,72 @@ class EventConsumer:
 
     async def poll_once(self) -> int:
         """Read and handle one batch of new events; returns how many were handled."""
-        reply: Any = await self.client.xreadgroup(
-            self.group, self.consumer, {self.stream: ">"}, count=self.batch, block=self.block_ms
-        )
-        if not reply:
-            return 0
-        return await self._handle(reply[0][1])
+        entries = await self._read_new()
+        return await self._handle(entries) if entries else 0
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Consume until `stop` is set; survives Redis restarts and retries pending events."""
+        """Consume until `stop` is set; survives Redis restarts and retries pending events.
+
+        While one batch is being handled, the next is already being read: a job's result is read as
+        soon as the worker publishes it, instead of after its started event has been written and
+        acknowledged. Batches are still handled (and acknowledged) one after another, in stream order.
+        """
         loop = asyncio.get_running_loop()
         ready = False
         last_pending_check = loop.time()
-        while not stop.is_set():
-            try:
-                if not ready:
-                    await self.ensure_group()
-                    await self.drain_pending()
-                    ready, last_pending_check = True, loop.time()
-                await self.poll_once()
-                if loop.time() - last_pending_check > 5:
-                    await self.drain_pending()
-                    last_pending_check = loop.time()
-            except (aioredis.ConnectionError, aioredis.TimeoutError, OSError) as error:
-                log.warning("event stream unavailable (%s); retrying in 1 s", error)
-                ready = False
-                await asyncio.sleep(1)
-            except aioredis.ResponseError as error:
-                if "NOGROUP" not in str(error):
-                    raise
-                log.warning("consumer group vanished (Redis restarted?); recreating it")
-                ready = False
+        in_flight: asyncio.Task[int] | None = None
+        try:
+            while not stop.is_set():
+                try:
+                    if not ready:
+                        await _finish(in_flight)
+                        in_flight = None
+                        await self.ensure_group()
+                        await self.drain_pending()
+                        ready, last_pending_check = True, loop.time()
+                    entries = await self._read_new()
+                    await _finish(in_flight)  # the previous batch first: stream order
+                    in_flight = None
+                    if entries:
+                        in_flight = asyncio.create_task(self._handle(entries, ack_later=True))
+                    if loop.time() - last_pending_check > 5:
+                        await _finish(in_flight)
+                        in_flight = None
+                        await self.drain_pending()
+                        last_pending_check = loop.time()
+                except (aioredis.ConnectionError, aioredis.TimeoutError, OSError) as error:
+                    log.warning("event stream unavailable (%s); retrying in 1 s", error)
+                    await _finish_quietly(in_flight)  # unacked: drained later
+                    ready, in_flight = False, None
+                    await asyncio.sleep(1)
+                except aioredis.ResponseError as error:
+                    if "NOGROUP" not in str(error):
+                        raise
+                    log.warning("consumer group vanished (Redis restarted?); recreating it")
+                    await _finish_quietly(in_flight)
+                    ready, in_flight = False, None
+        finally:
+            await _finish_quietly(in_flight)
+            await self._wait_for_acks()
+
+    async def _read_new(self) -> list[tuple[Any, dict[Any, Any]]]:
+        reply: Any = await self.client.xreadgroup(
+            self.group, self.consumer, {self.stream: ">"}, count=self.batch, block=self.block_ms
+        )
+        return reply[0][1] if reply else []
+
+
+async def _finish(task: asyncio.Task[int] | None) -> None:
+    """Wait for a batch being handled; its Redis errors are raised here."""
+    if task is not None:
+        await task
+
+
+async def _finish_quietly(task: asyncio.Task[int] | None) -> None:
+    """Wait for a batch being handled, whatever became of it (what it could not ack stays pending)."""
+    if task is not None:
+        with contextlib.suppress(aioredis.RedisError, OSError):
+            await task
 
 
 async def last_entry_id(client: aioredis.Redis, stream: str) -> str:

@@ -55,8 +55,9 @@ class ThreadDatabase:
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
         )
         event.listen(self.engine, "connect", configure_sqlite_connection)
+        self._connection: Connection | None = None  # the thread's own, kept open between groups
         self._thread: BatchThread[Work[Any]] = BatchThread(
-            "atelier-db", self._run_group, max_batch=max_group, on_stop=self.engine.dispose
+            "atelier-db", self._run_group, max_batch=max_group, on_stop=self._dispose
         )
 
     @property
@@ -75,18 +76,36 @@ class ThreadDatabase:
     def _run_group(self, group: list[Work[Any]]) -> list[Outcome]:
         if len(group) > 1:
             try:
-                with self.engine.begin() as connection:
-                    return [(True, work(connection)) for work in group]
+                return [(True, value) for value in self._transaction(group)]
             except Exception:
                 pass  # someone's unit failed: run each alone below, so only that one fails
         outcomes: list[Outcome] = []
         for work in group:
             try:
-                with self.engine.begin() as connection:
-                    outcomes.append((True, work(connection)))
+                outcomes.append((True, self._transaction([work])[0]))
             except Exception as error:
                 outcomes.append((False, error))
         return outcomes
+
+    def _transaction(self, group: list[Work[Any]]) -> list[Any]:
+        """Run `group` in one transaction on the thread's connection (opened again after a failure:
+        checking a connection out of the pool for every group cost more than its statements)."""
+        if self._connection is None:
+            self._connection = self.engine.connect()
+        connection = self._connection
+        try:
+            with connection.begin():
+                return [work(connection) for work in group]
+        except Exception:
+            self._connection = None
+            connection.invalidate()  # its driver connection is not reused, whatever state it was left in
+            connection.close()
+            raise
+
+    def _dispose(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+        self.engine.dispose()
 
     async def close(self) -> None:
         await self._thread.close()

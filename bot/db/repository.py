@@ -126,9 +126,20 @@ class JobRecord(BaseModel):
 
     @classmethod
     def from_row(
-        cls, row: JobRow | Row[Any] | SimpleNamespace, artifacts: Iterable[Any] | None = None
+        cls,
+        row: JobRow | Row[Any] | SimpleNamespace,
+        artifacts: Iterable[Any] | None = None,
+        *,
+        job: MusicJob | ImageJob | TextJob | None = None,
+        result: JobResult | None = None,
     ) -> JobRecord:
-        """Build a record from a jobs row and its artifacts (by default, an ORM row's loaded ones)."""
+        """Build a record from a jobs row and its artifacts (by default, an ORM row's loaded ones).
+
+        `job` and `result`, when the caller already holds the objects that the row stores, spare
+        parsing them again from the row's JSON.
+        """
+        if result is None and row.result is not None:
+            result = JobResult.model_validate(row.result)
         return cls(
             id=row.id,
             modality=row.modality,  # type: ignore[arg-type]
@@ -138,11 +149,11 @@ class JobRecord(BaseModel):
             channel_id=row.channel_id,
             user_id=row.user_id,
             parent_id=row.parent_id,
-            job=parse_job(row.payload),
+            job=job if job is not None else parse_job(row.payload),
             attempts=row.attempts,
             progress=row.progress,
             progress_message=row.progress_message,
-            result=JobResult.model_validate(row.result) if row.result is not None else None,
+            result=result,
             error=row.error,
             error_code=ErrorCode(row.error_code) if row.error_code else None,
             worker=row.worker,
@@ -169,8 +180,14 @@ Op = Callable[[Connection], T]
 """A unit of work: run it with `JobRepository.run` or, several in one transaction, `run_all`."""
 
 
+def _status_in(statuses: Iterable[JobStatus]) -> ColumnElement[bool]:
+    """`status IN (...)` written as plain comparisons: SQLAlchemy renders an IN list again on every
+    execution ("expanding" parameters), which was a seventh of the bot's database time per event."""
+    return or_(*(JOBS.c.status == status for status in sorted(statuses)))
+
+
 def _is_active() -> ColumnElement[bool]:
-    return JOBS.c.status.in_(ACTIVE_STATUSES)
+    return _status_in(ACTIVE_STATUSES)
 
 
 def _update_job(job_id: str) -> Update:
@@ -230,6 +247,10 @@ _QUEUE_AHEAD = (
         ),
     )
 )
+_ATTEMPTS_AT_LEAST = case(  # a late or repeated event never lowers the count
+    (JOBS.c.attempts < bindparam("p_attempt", type_=Integer()), bindparam("p_attempt", type_=Integer())),
+    else_=JOBS.c.attempts,
+)
 _MARK_RUNNING = (
     update(JOBS)
     .where(_WHERE_JOB, _is_active())
@@ -237,13 +258,7 @@ _MARK_RUNNING = (
         status=JobStatus.RUNNING,
         worker=_param("p_worker", "worker"),
         started_at=_param("p_started_at", "started_at"),
-        attempts=case(
-            (
-                JOBS.c.attempts < bindparam("p_attempt", type_=Integer()),
-                bindparam("p_attempt", type_=Integer()),
-            ),
-            else_=JOBS.c.attempts,
-        ),
+        attempts=_ATTEMPTS_AT_LEAST,
         updated_at=_param("p_now", "updated_at"),
     )
     .returning(JOBS.c.id)
@@ -262,9 +277,13 @@ _RESULT_COLUMNS = ("status", "result", "error", "error_code", "finished_at", "up
 
 
 @functools.cache
-def _record_result_statement(with_worker: bool, with_started: bool, succeeded: bool) -> Update:
-    """The finishing UPDATE for one combination of the optional values (eight at most)."""
+def _record_result_statement(
+    with_worker: bool, with_started: bool, succeeded: bool, with_attempt: bool = False
+) -> Update:
+    """The finishing UPDATE for one combination of the optional values (sixteen at most)."""
     values: dict[str, Any] = {column: _param(f"p_{column}", column) for column in _RESULT_COLUMNS}
+    if with_attempt:
+        values["attempts"] = _ATTEMPTS_AT_LEAST
     if with_worker:
         values["worker"] = _param("p_worker", "worker")
     if with_started:
@@ -278,7 +297,7 @@ _INSERT_ARTIFACTS = insert(ARTIFACTS)
 _RELAXED_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
 _CLAIM_DELIVERY = (
     update(JOBS)
-    .where(_WHERE_JOB, JOBS.c.status.in_(FINISHED_STATUSES), JOBS.c.delivered_at.is_(None))
+    .where(_WHERE_JOB, _status_in(FINISHED_STATUSES), JOBS.c.delivered_at.is_(None))
     .values(
         status=JobStatus.DELIVERED,
         delivered_at=_param("p_now", "delivered_at"),
@@ -370,7 +389,7 @@ class JobRepository:
             position = await self.run(work)
         except IntegrityError as error:
             raise JobAlreadyExistsError(f"job {job.id} already exists") from error
-        return JobRecord.from_row(SimpleNamespace(**values), ()), position  # what was stored, no re-read
+        return JobRecord.from_row(SimpleNamespace(**values), (), job=job), position  # as stored, no re-read
 
     # --- reads ----------------------------------------------------------------------------------
 
@@ -444,7 +463,7 @@ class JobRepository:
         """
         expired = utcnow() - timedelta(seconds=lease_s)
         statement = select(JOBS).where(
-            JOBS.c.status.in_(FINISHED_STATUSES),
+            _status_in(FINISHED_STATUSES),
             JOBS.c.delivered_at.is_(None),
             or_(JOBS.c.delivery_claimed_at.is_(None), JOBS.c.delivery_claimed_at < expired),
         )
@@ -483,10 +502,17 @@ class JobRepository:
         """Store how far along an active job is; False if it is unknown or already over."""
         return await self.run(self.record_progress_op(job_id, fraction, message))
 
-    def record_result_op(self, result: JobResult) -> Op[JobRecord | None]:
-        """Store a worker's result and its artifacts, once; the finished job, or None if it was over."""
+    def record_result_op(self, result: JobResult, attempt: int | None = None) -> Op[JobRecord | None]:
+        """Store a worker's result and its artifacts, once; the finished job, or None if it was over.
+
+        `attempt`, from the job's started event when both arrive together, is counted as that event
+        would have counted it (so the started event need not be written first).
+        """
         statement = _record_result_statement(
-            result.worker is not None, result.started_at is not None, result.status == JobStatus.SUCCEEDED
+            result.worker is not None,
+            result.started_at is not None,
+            result.status == JobStatus.SUCCEEDED,
+            attempt is not None,
         )
         params: dict[str, Any] = {
             "job_id": result.job_id,
@@ -499,6 +525,8 @@ class JobRepository:
             "p_worker": result.worker,
             "p_started_at": result.started_at,
         }
+        if attempt is not None:
+            params["p_attempt"] = attempt
 
         def work(connection: Connection) -> JobRecord | None:
             row = connection.execute(statement, params).one_or_none()
@@ -513,7 +541,7 @@ class JobRepository:
                         for a in result.artifacts
                     ],
                 )
-            return JobRecord.from_row(row, result.artifacts)
+            return JobRecord.from_row(row, result.artifacts, result=result)
 
         return work
 
@@ -578,7 +606,7 @@ class JobRepository:
         statement = (
             _update_job(job_id)
             .where(
-                JOBS.c.status.in_(FINISHED_STATUSES),
+                _status_in(FINISHED_STATUSES),
                 JOBS.c.delivered_at.is_(None),
                 or_(
                     JOBS.c.delivery_claimed_at.is_(None),
@@ -595,7 +623,7 @@ class JobRepository:
         statement = (
             _update_job(job_id)
             .where(
-                JOBS.c.status.in_(FINISHED_STATUSES),
+                _status_in(FINISHED_STATUSES),
                 JOBS.c.delivered_at.is_(None),
                 JOBS.c.delivery_claimed_at.is_not(None),
             )

@@ -61,6 +61,10 @@ class BrokerSender:
                 task_id=job.id,
                 queue=queue_for(job.modality),
                 producer=producer,
+                # What Celery's logs and monitors show for the arguments: the job, not the member's
+                # prompt (and Celery's own repr of the payload was a third of the cost of a send).
+                argsrepr=f"({job.modality} job {job.id})",
+                kwargsrepr="{}",
             )
         except Exception as error:  # the broker's errors vary by transport
             return (False, error)

@@ -86,24 +86,34 @@ class JobService:
         """Record a batch of events, in order, in one transaction (all or nothing); per event as apply_event.
 
         A progress event followed in the same batch by another event of its job is not written: the
-        later one supersedes it. A batch without results commits without waiting for the disk
+        later one supersedes it. A started event followed by its job's result is folded into the
+        result's write (the result carries the worker and start time; the attempt is passed on), so a
+        job that starts and finishes within one batch costs one write. A batch without results commits
+        without waiting for the disk
         (`relaxed_commit_op`): losing a start or progress update in a database crash costs nothing,
         since the job's result overwrites both, while a result is always flushed before it is acked.
         """
         if not events:
             return []
         last_index = {event_job_id(event): i for i, event in enumerate(events)}
+        finishing = {
+            event.result.job_id: i for i, event in enumerate(events) if isinstance(event, ResultEvent)
+        }
+        attempts: dict[str, int] = {}  # folded started events: job id → attempt
         ops: list[Op[Any]] = []
-        if not any(isinstance(event, ResultEvent) for event in events):
+        if not finishing:
             ops.append(self.repo.relaxed_commit_op)
         for i, event in enumerate(events):
-            if isinstance(event, StartedEvent):
+            if isinstance(event, StartedEvent) and finishing.get(event.job_id, -1) > i:
+                attempts[event.job_id] = max(event.attempt, attempts.get(event.job_id, 0))
+                ops.append(_nothing)
+            elif isinstance(event, StartedEvent):
                 ops.append(self.repo.mark_running_op(event.job_id, event.worker, event.at, event.attempt))
             elif isinstance(event, ProgressEvent) and last_index[event.progress.job_id] == i:
                 item = event.progress
                 ops.append(self.repo.record_progress_op(item.job_id, item.fraction, item.message))
             elif isinstance(event, ResultEvent):
-                ops.append(self.repo.record_result_op(event.result))
+                ops.append(self.repo.record_result_op(event.result, attempts.get(event.result.job_id)))
             else:
                 ops.append(_nothing)
         done = await self.repo.run_all(ops)

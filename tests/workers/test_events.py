@@ -222,3 +222,47 @@ async def test_a_failing_batch_is_handled_again_event_by_event(
     pending = await client.xpending(settings.events.stream, settings.events.group)
     assert pending["pending"] == 1  # the bad job's event waits for a retry
     await client.aclose()
+
+
+async def test_run_reads_ahead_but_handles_batches_one_at_a_time_in_order(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    """While a slow batch is handled the next is read, but never handled before the first is done;
+    everything is acknowledged by the time `run` returns."""
+    handled: list[float] = []
+    running = 0
+    overlapped = False
+
+    async def per_event(event: AnyEvent) -> None:
+        raise AssertionError("the batch handler took every batch")
+
+    async def whole(events: list[AnyEvent]) -> None:
+        nonlocal running, overlapped
+        running += 1
+        overlapped = overlapped or running > 1
+        await asyncio.sleep(0.05)  # slow enough for the next batch to be read meanwhile
+        handled.extend(e.progress.fraction for e in events if isinstance(e, ProgressEvent))
+        running -= 1
+
+    client = aioredis.Redis.from_url(settings.redis_url)
+    consumer = _consumer(settings, client, per_event)
+    consumer.batch_handler = whole
+    consumer.batch = 2
+    await consumer.ensure_group()
+    publisher = _publisher(settings, redis_client)
+    stop = asyncio.Event()
+    task = asyncio.create_task(consumer.run(stop))
+    for i in range(10):
+        publisher.publish(ProgressEvent(progress=Progress(job_id=JOB, fraction=i / 10)))
+        await asyncio.sleep(0.01)
+    for _ in range(200):
+        if len(handled) == 10:
+            break
+        await asyncio.sleep(0.02)
+    stop.set()
+    await asyncio.wait_for(task, 5)
+    assert handled == [i / 10 for i in range(10)]
+    assert not overlapped
+    pending = await client.xpending(settings.events.stream, settings.events.group)
+    assert pending["pending"] == 0
+    await client.aclose()

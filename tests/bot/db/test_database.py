@@ -62,3 +62,16 @@ async def test_a_unit_that_raises_rolls_back_its_own_writes(database: ThreadData
     with pytest.raises(RuntimeError, match="changed its mind"):
         await database.write(half_done)
     assert await _names(database) == []
+
+
+async def test_a_unit_that_breaks_the_connection_leaves_the_next_unit_a_working_one(
+    database: ThreadDatabase,
+) -> None:
+    def break_it(connection: Connection) -> None:
+        connection.connection.dbapi_connection.close()  # type: ignore[union-attr]
+        raise RuntimeError("the connection went away under this unit")
+
+    with pytest.raises(Exception, match=r"closed database|went away"):
+        await database.write(break_it)
+    assert await database.write(_insert("after")) == "after"
+    assert await _names(database) == ["after"]

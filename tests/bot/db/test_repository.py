@@ -334,6 +334,22 @@ async def test_writes_in_one_transaction_commit_together_or_not_at_all(repositor
     assert (await get(repository, other.id)).status is JobStatus.QUEUED
 
 
+async def test_a_result_counts_the_attempt_of_the_started_event_folded_into_it(
+    repository: JobRepository,
+) -> None:
+    record = await repository.create(music_job())
+    finished = await repository.run(
+        repository.record_result_op(succeeded(record.id, worker="gpu-1", started_at=T0), attempt=3)
+    )
+    assert finished is not None
+    assert (finished.attempts, finished.worker, finished.started_at) == (3, "gpu-1", T0)
+
+    retried = await repository.create(music_job())
+    assert await repository.mark_running(retried.id, "gpu-1", T0, 4)
+    late = await repository.run(repository.record_result_op(succeeded(retried.id), attempt=2))
+    assert late is not None and late.attempts == 4  # a late event never lowers the count
+
+
 # --- cancel ------------------------------------------------------------------------------------------
 
 

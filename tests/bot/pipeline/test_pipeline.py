@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 
+from sqlalchemy import event
+
 from bot.db.repository import CancelOutcome
 from bot.runtime import Runtime
 from tests.bot.pipeline.conftest import ConsumerControl, WaitFor, worker_env
 from workers import keys
-from workers.contract import ErrorCode, JobStatus, TextJob, new_job_id
+from workers.contract import ErrorCode, JobResult, JobStatus, ResultEvent, StartedEvent, TextJob, new_job_id
 from workers.routing import queue_for, task_for
 
 FINISHED = {JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED}
@@ -102,3 +104,26 @@ async def test_cancel_a_running_job(
 
 async def test_unknown_job_cancel(runtime: Runtime) -> None:
     assert await runtime.service.cancel(new_job_id()) is CancelOutcome.NOT_FOUND
+
+
+async def test_a_job_that_starts_and_finishes_in_one_batch_costs_one_write(runtime: Runtime) -> None:
+    job = _text()
+    await runtime.repo.create(job)
+    statements: list[str] = []
+    engine = runtime.repo._db.engine  # type: ignore[attr-defined]  # SQLite: the ThreadDatabase's engine
+
+    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement.split()[0].upper())
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        started = StartedEvent(job_id=job.id, worker="w-1", attempt=2)
+        result = JobResult(
+            job_id=job.id, status=JobStatus.FAILED, error="x", worker="w-1", started_at=started.at
+        )
+        records = await runtime.service.apply_events([started, ResultEvent(result=result)])
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert records[0] is None and records[1] is not None
+    assert statements.count("UPDATE") == 1
+    assert (records[1].status, records[1].attempts, records[1].worker) == (JobStatus.FAILED, 2, "w-1")
