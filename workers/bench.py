@@ -257,6 +257,11 @@ async def _compare(
     ta = statistics.median(results["raw"]["throughput"])
     tb = statistics.median(results["ours"]["throughput"])
     print(f"{'throughput (jobs/s, median)':28}{ta:14.1f}{tb:14.1f}{tb / ta:10.2f}")
+    each = ", ".join(
+        f"{a:.0f}/{b:.0f}"
+        for a, b in zip(results["raw"]["throughput"], results["ours"]["throughput"], strict=True)
+    )
+    print(f"throughput per round (raw/Atelier, jobs/s): {each}")
     jobs = rounds * (2 * n + 2)  # each round: a warm-up, n one at a time, n at once (raw: n + 1 + n)
     for part, label in (
         ("client", "CPU per job: client/bot (ms)"),

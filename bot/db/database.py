@@ -47,7 +47,7 @@ class ThreadDatabase:
     rolled back and each of its units runs again alone, so one unit's error never touches another's.
     """
 
-    def __init__(self, url: str, max_group: int = 200) -> None:
+    def __init__(self, url: str, max_group: int = 32) -> None:
         parsed = make_url(url)
         sqlite_file(parsed)
         self.engine: Engine = create_sync_engine(

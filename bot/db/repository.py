@@ -342,18 +342,20 @@ class JobRepository:
         self, job: MusicJob | ImageJob | TextJob, delivery_target: dict[str, Any] | None = None
     ) -> JobRecord:
         """Store a new job as queued; raise JobAlreadyExistsError if its id is taken."""
-        record, _ = await self._create(job, delivery_target, rank=False)
-        return record
+        values, _ = await self._store(job, delivery_target, rank=False)
+        return JobRecord.from_row(SimpleNamespace(**values), (), job=job)  # as stored, no re-read
 
-    async def create_ranked(
+    async def store_ranked(
         self, job: MusicJob | ImageJob | TextJob, delivery_target: dict[str, Any] | None = None
-    ) -> tuple[JobRecord, int]:
-        """Store a new queued job and return it with its queue position, in one transaction."""
-        return await self._create(job, delivery_target, rank=True)
+    ) -> int:
+        """Store a new queued job and return its queue position, in one transaction (no record is
+        built: submitting needs only the position)."""
+        _, position = await self._store(job, delivery_target, rank=True)
+        return position
 
-    async def _create(
+    async def _store(
         self, job: MusicJob | ImageJob | TextJob, delivery_target: dict[str, Any] | None, *, rank: bool
-    ) -> tuple[JobRecord, int]:
+    ) -> tuple[dict[str, Any], int]:
         values: dict[str, Any] = {
             "id": job.id,
             "modality": job.modality,
@@ -389,7 +391,7 @@ class JobRepository:
             position = await self.run(work)
         except IntegrityError as error:
             raise JobAlreadyExistsError(f"job {job.id} already exists") from error
-        return JobRecord.from_row(SimpleNamespace(**values), (), job=job), position  # as stored, no re-read
+        return values, position
 
     # --- reads ----------------------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ class BrokerSender:
         self.celery = celery_app
         self.marker_client = marker_client
         self.ttl_s = ttl_s
+        self._declared: set[str] = set()  # queues this sender has declared on the broker
         self._thread: BatchThread[AnyJob] = BatchThread("atelier-send", self._send_batch)
 
     async def send(self, job: AnyJob) -> None:
@@ -54,20 +55,25 @@ class BrokerSender:
         return outcomes
 
     def _send_one(self, job: AnyJob, producer: Any) -> Outcome:
+        queue = queue_for(job.modality)
         try:
             self.celery.send_task(
                 task_for(job.modality),
                 args=[job.model_dump(mode="json")],
                 task_id=job.id,
-                queue=queue_for(job.modality),
+                queue=queue,
                 producer=producer,
                 # What Celery's logs and monitors show for the arguments: the job, not the member's
                 # prompt (and Celery's own repr of the payload was a third of the cost of a send).
                 argsrepr=f"({job.modality} job {job.id})",
                 kwargsrepr="{}",
+                # Declare each queue once per process, not on every send (Celery would, and kombu's
+                # check that it already has costs a copy of the queue per message).
+                declare=[] if queue in self._declared else None,
             )
         except Exception as error:  # the broker's errors vary by transport
             return (False, error)
+        self._declared.add(queue)
         return (True, None)
 
     async def close(self) -> None:

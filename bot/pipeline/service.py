@@ -54,7 +54,7 @@ class JobService:
 
     async def submit(self, job: AnyJob, delivery_target: dict[str, Any] | None = None) -> Receipt:
         """Store the job, then queue it; if the broker is down it stays queued for the reconciler."""
-        _, position = await self.repo.create_ranked(job, delivery_target)
+        position = await self.repo.store_ranked(job, delivery_target)
         enqueued = await self.enqueue(job)
         return Receipt(job_id=job.id, queue_position=position, enqueued=enqueued)
 

@@ -168,16 +168,18 @@ async def test_queue_position_breaks_ties_by_id(repository: JobRepository) -> No
     assert [await repository.queue_position(job_id) for job_id in ids] == [1, 2, 3]
 
 
-async def test_create_ranked_stores_the_job_and_returns_its_position_in_one_go(
+async def test_store_ranked_stores_the_job_and_returns_its_position_in_one_go(
     repository: JobRepository,
 ) -> None:
-    first, first_position = await repository.create_ranked(music_job(created_at=T0))
-    second, second_position = await repository.create_ranked(music_job(created_at=T0 + timedelta(seconds=1)))
-    _, other_position = await repository.create_ranked(image_job(created_at=T0 + timedelta(seconds=2)))
+    first, second = music_job(created_at=T0), music_job(created_at=T0 + timedelta(seconds=1))
+    first_position = await repository.store_ranked(first)
+    second_position = await repository.store_ranked(second, {"kind": "cli"})
+    other_position = await repository.store_ranked(image_job(created_at=T0 + timedelta(seconds=2)))
     assert (first_position, second_position, other_position) == (1, 2, 1)
-    assert await get(repository, second.id) == second
+    stored = await get(repository, second.id)
+    assert (stored.job, stored.status, stored.delivery_target) == (second, JobStatus.QUEUED, {"kind": "cli"})
     with pytest.raises(JobAlreadyExistsError):
-        await repository.create_ranked(music_job(id=first.id))
+        await repository.store_ranked(music_job(id=first.id))
 
 
 # --- running and progress -------------------------------------------------------------------------
