@@ -265,6 +265,7 @@ def main() -> None:
     )
     table = format_table(nll, styles) + (
         f"\n\nGenerated: {args.per_style} pieces per style, temperature {args.temperature}, top-p {args.top_p}, "
+        f"each style decoded as /compose decodes it (sampling.STYLE_DECODING), "
         f"seeds {args.seed}–{args.seed + args.per_style - 1}; generated piece i takes the mode, meter and "
         f"number of bars of real piece i mod n. Real: {reference}, each cropped to its first {args.max_bars} "
         f"bars. Both sides are measured the same way: melody only (no accompaniment), chorales four voices, "

@@ -155,6 +155,24 @@ class BarGrammar:
     _voice_marked: bool = False
 
 
+def grid_masks(vocab: Vocab, bar_len: int, grid: tuple[int, ...]) -> list[torch.Tensor]:
+    """Per position within the bar, the events that end on the onset grid (or at the bar line).
+
+    Only grid positions from which the bar line can still be reached through the grid count, so a
+    voice that keeps to the masks always fills its bar. Ids without a duration are never in a mask.
+    """
+    durations = sorted({d for d in vocab.duration if d > 0})
+    reachable = {bar_len}
+    for position in range(bar_len - 1, -1, -1):
+        if position in grid and any(position + d in reachable for d in durations):
+            reachable.add(position)
+    ends = torch.tensor(vocab.duration)
+    events = ends > 0
+    return [
+        events & torch.isin(ends + position, torch.tensor(sorted(reachable))) for position in range(bar_len)
+    ]
+
+
 def bars_well_formed(ids: list[int], vocab: Vocab, bar_len: int) -> tuple[int, int]:
     """(bars whose every voice sums to `bar_len`, bars in all) of a token sequence."""
     good = total = 0

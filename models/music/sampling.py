@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
-from models.music.grammar import CHORALE_RANGES, BarGrammar
+from models.music.grammar import CHORALE_RANGES, BarGrammar, grid_masks
+from models.music.harmony import SCALES
 from models.music.model import LeanGPT2
 from models.music.tokenizer import prefix_ids
 from models.music.vocab import Vocab, bar_steps
@@ -17,6 +18,65 @@ from models.music.vocab import Vocab, bar_steps
 # the validation chorales (0, 1, 2, 3 tried): without it the voices double each other 10–30% of the time
 # (polyphony 3.6 where Bach has 3.9); see the model card.
 CHORALE_UNISON_PENALTY = 2.0
+
+
+@dataclass(frozen=True)
+class StyleDecoding:
+    """How one style is decoded, on top of the request's temperature and top-p (see the model card).
+
+    - `grids`: per meter, the onset grid of the style's training pieces (positions within the bar where
+      at least 0.5% of their events start; `python -m models.music.calibrate` derives them): a note or
+      rest may only end on the grid or at the bar line. Without it, dance tunes drift off their rhythm
+      (a stray one-step note shifts every following onset of the bar).
+    - `in_scale`: notes only from the mode's scale (rests always allowed), for styles whose training
+      pieces have fewer than 1 out-of-scale note in 100 (calibrate).
+    - `accidentals`: logit offset (nats) on notes outside the mode's scale.
+    """
+
+    grids: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    in_scale: bool = False
+    accidentals: float = 0.0
+
+
+# Onset grids and `in_scale` from the training split (calibrate: grids for every style but chorale and jig,
+# in meters with at least 50 training pieces); `accidentals` chosen on the validation split (the smallest offset that meets
+# every validation hornpipe cell). The model card gives the figures behind each entry.
+_SIXTEENTHS_4_4 = tuple(range(0, 48, 3))
+STYLE_DECODING: dict[str, StyleDecoding] = {
+    "reel": StyleDecoding(
+        grids={
+            "2/4": (0, 2, 3, 6, 9, 12, 15, 18, 20, 21),
+            "4/4": (0, 3, 4, 6, 8, 9, 12, 16, 18, 20, 21, 24, 30, 33, 36, 42, 45),
+        }
+    ),
+    "slip jig": StyleDecoding(grids={"9/8": (0, 3, 6, 9, 12, 15, 18, 24, 30, 36, 42, 48, 51)}),
+    "hornpipe": StyleDecoding(
+        grids={
+            "2/4": (0, 3, 4, 6, 9, 10, 12, 15, 16, 18, 20, 21, 22),
+            "4/4": tuple(sorted(set(_SIXTEENTHS_4_4) | set(range(0, 48, 4)))),
+        },
+        accidentals=1.0,
+    ),
+    "strathspey": StyleDecoding(grids={"4/4": _SIXTEENTHS_4_4}, in_scale=True),
+    "waltz": StyleDecoding(in_scale=True),
+    "air": StyleDecoding(
+        grids={
+            "3/4": (0, 2, 3, 6, 9, 12, 15, 18, 21, 24, 26, 27, 30, 32, 33),
+            "4/4": (*_SIXTEENTHS_4_4[:15], 44, 45),
+        }
+    ),
+    "folk song": StyleDecoding(
+        grids={
+            "2/4": tuple(range(0, 24, 3)),
+            "3/2": (0, 12, 18, 24, 36, 42, 48, 60, 66),
+            "3/4": (0, 6, 9, 12, 18, 21, 24, 30, 33),
+            "3/8": tuple(range(0, 18, 3)),
+            "4/4": (0, 6, 9, 12, 18, 21, 24, 30, 33, 36, 42, 45),
+            "6/4": (0, 12, 18, 24, 30, 36, 42, 48, 54, 60, 66),
+            "6/8": (0, 6, 9, 12, 15, 18, 24, 27, 30, 33),
+        }
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -53,6 +113,12 @@ def pick(logits: torch.Tensor, allowed: torch.Tensor, params: SamplingParams, ge
     return int(torch.multinomial(probs, 1, generator=gen))
 
 
+def scale_mask(vocab: Vocab, mode: str) -> torch.Tensor:
+    """Ids allowed under `in_scale`: rests, and notes whose pitch class is in the mode's scale (tonic C)."""
+    scale = set(SCALES[mode])
+    return torch.tensor([p == -1 or (p >= 0 and p % 12 in scale) for p in vocab.pitch])
+
+
 def _window(ids: list[int], vocab: Vocab, limit: int) -> list[int]:
     """Control prefix plus the latest bar-aligned stretch of `ids` that fits in `limit` tokens."""
     prefix, body = ids[:4], ids[4:]
@@ -75,11 +141,13 @@ def sample(
     prime_bars: int = 0,
     on_bar: Callable[[int, int], None] | None = None,
     unison_penalty: float = CHORALE_UNISON_PENALTY,
+    decoding: StyleDecoding | None = None,
 ) -> Sampled:
     """Generate `bars` new bars after the control prefix (and an optional primed body of whole bars).
 
     `prime` is a token body (bars only, no prefix) of `prime_bars` bars. `on_bar(done, total)` is
-    called at each new bar line (for progress and cancel checks).
+    called at each new bar line (for progress and cancel checks). `decoding`: the style's entry of
+    STYLE_DECODING unless given (the product and the evaluation use the table).
     """
     started = time.perf_counter()
     gen = torch.Generator().manual_seed(params.seed)
@@ -94,6 +162,15 @@ def sample(
         follow_rests=n_voices > 1,
         no_crossing=n_voices > 1,
     )
+    decoding = decoding if decoding is not None else STYLE_DECODING.get(style, StyleDecoding())
+    in_scale = scale_mask(vocab, mode) if decoding.in_scale else None
+    accidental_bias = (
+        decoding.accidentals * ((torch.tensor(vocab.pitch) >= 0) & ~scale_mask(vocab, mode)).float()
+        if decoding.accidentals
+        else None
+    )
+    grid = decoding.grids.get(meter)
+    on_grid = grid_masks(vocab, bar_steps(meter), grid) if grid else None
     ids = prefix_ids(vocab, style, mode, meter) + list(prime or [])
     for token in ids[4:]:
         grammar.update(token)
@@ -105,7 +182,18 @@ def sample(
         forced = grammar.forced()
         if forced is None and unison_penalty and (unisons := grammar.unisons()) is not None:
             logits = logits - unison_penalty * unisons
-        token = forced if forced is not None else pick(logits, grammar.allowed(), params, gen)
+        if forced is None and accidental_bias is not None:
+            logits = logits + accidental_bias
+        if forced is None:
+            allowed = grammar.allowed()
+            if in_scale is not None and bool((allowed & in_scale).any()):
+                allowed = allowed & in_scale
+            if on_grid is not None:
+                kept = allowed & on_grid[grammar.bar_len - grammar.remaining]
+                allowed = kept if bool(kept.any()) else allowed
+            token = pick(logits, allowed, params, gen)
+        else:
+            token = forced
         grammar.update(token)
         ids.append(token)
         produced += 1

@@ -6,6 +6,7 @@ import itertools
 from pathlib import Path
 
 import pytest
+import torch
 
 from models.music.grammar import BarGrammar, bars_well_formed
 from models.music.model import LeanGPT2, build_model, load_model
@@ -165,3 +166,105 @@ def test_unison_mask_marks_the_upper_voices_pitch(vocab: Vocab) -> None:
     assert unisons is not None and unisons[vocab.event_id(72, 12)] and not unisons[vocab.event_id(71, 12)]
     allowed = grammar.allowed()
     assert allowed[vocab.event_id(72, 12)] and not allowed[vocab.event_id(74, 12)]
+
+
+def _untrained(vocab: Vocab) -> LeanGPT2:
+    torch.manual_seed(0)
+    return LeanGPT2(build_model(vocab, n_layer=1, n_embd=32, n_head=2, n_positions=128))
+
+
+def _event_starts(ids: list[int], vocab: Vocab) -> list[int]:
+    """Position within the bar of every event (one-voice pieces)."""
+    starts, position = [], None
+    for token in ids:
+        if token == vocab.bar:
+            position = 0
+        elif vocab.duration[token] and position is not None:
+            starts.append(position)
+            position += vocab.duration[token]
+    return starts
+
+
+def test_grid_masks_end_events_on_reachable_grid_positions(vocab: Vocab) -> None:
+    from models.music.grammar import grid_masks
+
+    masks = grid_masks(vocab, bar_len=24, grid=(0, 4, 5, 12, 18))
+    # from 0: to 4, 12, 18 or the bar line (24); 5 is on the grid but no duration leads on from it
+    assert masks[0][vocab.event_id(60, 4)] and masks[0][vocab.event_id(None, 12)]
+    assert masks[0][vocab.event_id(60, 24)] and masks[4][vocab.event_id(60, 8)]
+    assert masks[18][vocab.event_id(60, 6)] and masks[12][vocab.event_id(None, 12)]
+    assert not masks[0][vocab.event_id(60, 6)] and not masks[4][vocab.event_id(60, 1)]
+    assert not masks[0][vocab.bar] and not masks[0][vocab.eos]
+
+
+def test_onset_grid_keeps_every_event_on_the_grid(vocab: Vocab) -> None:
+    from models.music.sampling import StyleDecoding
+
+    grid = (0, 4, 6, 10, 12, 16, 18, 22)  # swung sixteenths in 2/4
+    lean = _untrained(vocab)
+    for decoding, expect_on_grid in ((StyleDecoding(grids={"2/4": grid}), True), (StyleDecoding(), False)):
+        starts: list[int] = []
+        for seed in range(3):
+            sampled = sample(
+                lean,
+                vocab,
+                style="hornpipe",
+                mode="major",
+                meter="2/4",
+                bars=8,
+                params=SamplingParams(temperature=1.5, top_p=1.0, seed=seed),
+                decoding=decoding,
+            )
+            assert bars_well_formed(sampled.ids, vocab, 24) == (8, 8)
+            starts += _event_starts(sampled.ids, vocab)
+        assert all(s in grid for s in starts) == expect_on_grid
+
+
+def test_in_scale_writes_only_the_modes_scale(vocab: Vocab) -> None:
+    from models.music.harmony import SCALES
+    from models.music.sampling import StyleDecoding
+
+    lean = _untrained(vocab)
+    for mode in ("major", "minor", "dorian"):
+        pitches: dict[bool, set[int]] = {}
+        for in_scale in (True, False):
+            sampled = sample(
+                lean,
+                vocab,
+                style="strathspey",
+                mode=mode,
+                meter="4/4",
+                bars=8,
+                params=SamplingParams(temperature=1.5, top_p=1.0, seed=1),
+                decoding=StyleDecoding(in_scale=in_scale),
+            )
+            pitches[in_scale] = {
+                n.pitch % 12 for n in decode(sampled.ids, vocab).voices[0] if n.pitch is not None
+            }
+        assert pitches[True] <= set(SCALES[mode])
+        assert not pitches[False] <= set(SCALES[mode])  # the untrained model alone writes accidentals
+
+
+def test_accidentals_offset_moves_the_out_of_scale_share(vocab: Vocab) -> None:
+    from models.music.harmony import SCALES
+    from models.music.sampling import StyleDecoding
+
+    lean = _untrained(vocab)
+
+    def share(offset: float) -> float:
+        sampled = sample(
+            lean,
+            vocab,
+            style="hornpipe",
+            mode="major",
+            meter="4/4",
+            bars=8,
+            params=SamplingParams(seed=2),
+            decoding=StyleDecoding(accidentals=offset),
+        )
+        pitches = [n.pitch for n in decode(sampled.ids, vocab).voices[0] if n.pitch is not None]
+        return sum(p % 12 not in SCALES["major"] for p in pitches) / len(pitches)
+
+    assert share(-30.0) == 0.0
+    assert share(30.0) == 1.0
+    assert 0.0 < share(0.0) < 1.0

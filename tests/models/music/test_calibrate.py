@@ -1,0 +1,48 @@
+"""Decoding tables derived from training pieces: onset grids and out-of-scale shares."""
+
+from __future__ import annotations
+
+from models.music.calibrate import event_positions, onset_grid, out_of_scale_share
+from models.music.sampling import STYLE_DECODING
+from models.music.tokenizer import prefix_ids
+from models.music.vocab import Vocab, bar_steps
+
+
+def _piece(vocab: Vocab, bars: list[list[tuple[int | None, int]]]) -> list[int]:
+    ids = prefix_ids(vocab, "hornpipe", "major", "2/4")
+    for bar in bars:
+        ids.append(vocab.bar)
+        ids += [vocab.event_id(p, d) for p, d in bar]
+    return [*ids, vocab.eos]
+
+
+def test_event_positions_count_notes_and_rests_per_position(vocab: Vocab) -> None:
+    ids = _piece(vocab, [[(None, 12), (60, 6), (62, 6)], [(60, 8), (62, 4), (64, 12)]])
+    assert event_positions(ids, vocab) == {0: 2, 12: 2, 18: 1, 8: 1}
+
+
+def test_onset_grid_keeps_positions_with_enough_events(vocab: Vocab) -> None:
+    swung: list[tuple[int | None, int]] = [(60, 4), (62, 2)] * 4  # positions 0, 4, 6, 10, 12, 16, 18, 22
+    stray: list[tuple[int | None, int]] = [
+        (60, 1),
+        (62, 2),
+        (64, 3),
+        (65, 6),
+        (67, 12),
+    ]  # positions 0, 1, 3, 6, 12
+    pieces = [_piece(vocab, [swung] * 50), _piece(vocab, [stray])]
+    assert onset_grid(pieces, vocab, 24) == (0, 4, 6, 10, 12, 16, 18, 22)
+    # with enough stray bars, position 1 holds more than 0.5% of the events and joins the grid
+    assert 1 in onset_grid([*pieces, _piece(vocab, [stray] * 5)], vocab, 24)
+
+
+def test_out_of_scale_share_uses_each_pieces_mode(vocab: Vocab) -> None:
+    ids = _piece(vocab, [[(60, 6), (63, 6), (65, 6), (66, 6)]])  # C, Eb, F, F#
+    assert out_of_scale_share([("major", ids)], vocab) == 0.5  # Eb and F# are outside C major
+    assert out_of_scale_share([("minor", ids)], vocab) == 0.25  # only F# is outside C minor
+
+
+def test_style_decoding_grids_start_on_the_downbeat_and_fit_their_meter() -> None:
+    for decoding in STYLE_DECODING.values():
+        for meter, grid in decoding.grids.items():
+            assert grid[0] == 0 and list(grid) == sorted(set(grid)) and grid[-1] < bar_steps(meter)
