@@ -1,10 +1,12 @@
 """Runs units of database work for the async bot: each unit is a plain function over a Connection.
 
 A unit runs in one transaction, whatever the database:
-- SQLite (the embedded default): on one thread of its own with the standard library's driver, so a
-  unit costs one hop between threads however many statements it runs (aiosqlite hops once per call:
-  about ten per transaction, the largest part of the bot's database time when this was measured),
-  and units queued together share one commit.
+- SQLite (the embedded default): on the calling thread (the bot's event loop), directly through
+  the standard library's driver on one connection kept open. A unit is a few small indexed
+  statements and SQLite in WAL mode with synchronous=NORMAL commits without waiting for the disk,
+  so it takes a fraction of a millisecond: less than handing it to another thread and back cost
+  (measured side by side in `docs/pipeline-performance.md`). A unit slower than
+  `SLOW_UNIT_S` is logged, so one that should not block the loop is noticed.
 - PostgreSQL: on asyncpg through `AsyncConnection.run_sync`, which drives the same function from the
   event loop.
 
@@ -13,19 +15,24 @@ Writing the SQL once, as ordinary functions, keeps the two paths identical.
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from collections.abc import Callable
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine, event
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.batch_thread import BatchThread, Outcome
 from bot.db.engine import SQLITE_BUSY_TIMEOUT_S, configure_sqlite_connection, create_engine, sqlite_file
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Work = Callable[[Connection], T]
+SLOW_UNIT_S = 0.05
 
 
 class Database(Protocol):
@@ -38,16 +45,11 @@ class Database(Protocol):
     async def close(self) -> None: ...
 
 
-class ThreadDatabase:
-    """SQLite: units run on one dedicated thread, and those waiting together share one commit.
+class SQLiteDatabase:
+    """SQLite: each unit runs at once on the caller's thread, in a transaction of its own, on one
+    connection that stays open (a lock keeps callers on other threads, such as a CLI's, in turn)."""
 
-    Group commit: the thread takes every unit queued at that moment (up to `max_group`) and runs them
-    in one transaction; under load that turns hundreds of commits into a few. Units are independent
-    writes, so sharing a transaction changes no result. If any unit in a group raises, the group is
-    rolled back and each of its units runs again alone, so one unit's error never touches another's.
-    """
-
-    def __init__(self, url: str, max_group: int = 32) -> None:
+    def __init__(self, url: str) -> None:
         parsed = make_url(url)
         sqlite_file(parsed)
         self.engine: Engine = create_sync_engine(
@@ -55,60 +57,41 @@ class ThreadDatabase:
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
         )
         event.listen(self.engine, "connect", configure_sqlite_connection)
-        self._connection: Connection | None = None  # the thread's own, kept open between groups
-        self._thread: BatchThread[Work[Any]] = BatchThread(
-            "atelier-db", self._run_group, max_batch=max_group, on_stop=self._dispose
-        )
-
-    @property
-    def groups(self) -> int:
-        """Transactions run so far (a group of one or more units)."""
-        return self._thread.batches
-
-    @property
-    def units(self) -> int:
-        return self._thread.items
+        self._connection: Connection | None = None  # kept open between units
+        self._lock = threading.Lock()
+        self.units = 0
 
     async def write(self, work: Work[T]) -> T:
-        result: T = await self._thread.submit(work)
+        began = time.perf_counter()
+        with self._lock:
+            result = self._transaction(work)
+            self.units += 1
+        took = time.perf_counter() - began
+        if took > SLOW_UNIT_S:
+            log.warning("a database unit held the event loop for %.0f ms", took * 1000)
         return result
 
-    def _run_group(self, group: list[Work[Any]]) -> list[Outcome]:
-        if len(group) > 1:
-            try:
-                return [(True, value) for value in self._transaction(group)]
-            except Exception:
-                pass  # someone's unit failed: run each alone below, so only that one fails
-        outcomes: list[Outcome] = []
-        for work in group:
-            try:
-                outcomes.append((True, self._transaction([work])[0]))
-            except Exception as error:
-                outcomes.append((False, error))
-        return outcomes
-
-    def _transaction(self, group: list[Work[Any]]) -> list[Any]:
-        """Run `group` in one transaction on the thread's connection (opened again after a failure:
-        checking a connection out of the pool for every group cost more than its statements)."""
+    def _transaction(self, work: Work[T]) -> T:
+        """Run `work` in one transaction (the connection is opened again after a failure: checking
+        one out of the pool for every unit cost more than the unit's statements)."""
         if self._connection is None:
             self._connection = self.engine.connect()
         connection = self._connection
         try:
             with connection.begin():
-                return [work(connection) for work in group]
+                return work(connection)
         except Exception:
             self._connection = None
             connection.invalidate()  # its driver connection is not reused, whatever state it was left in
             connection.close()
             raise
 
-    def _dispose(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-        self.engine.dispose()
-
     async def close(self) -> None:
-        await self._thread.close()
+        with self._lock:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+            self.engine.dispose()
 
 
 class AsyncDatabase:
@@ -128,5 +111,5 @@ class AsyncDatabase:
 def open_database(url: str) -> Database:
     """The runner for `url` (sqlite+aiosqlite:// or postgresql+asyncpg://)."""
     if make_url(url).get_backend_name() == "sqlite":
-        return ThreadDatabase(url)
+        return SQLiteDatabase(url)
     return AsyncDatabase(create_engine(url))

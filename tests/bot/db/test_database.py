@@ -1,20 +1,23 @@
-"""The SQLite unit runner: one thread, group commit, and errors that stay with their own unit."""
+"""The SQLite unit runner: a transaction per unit on the caller's thread, errors that stay with their unit."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import threading
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, text
 
-from bot.db.database import ThreadDatabase
+from bot.db.database import SLOW_UNIT_S, SQLiteDatabase
 
 
 @pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[ThreadDatabase]:
-    db = ThreadDatabase(f"sqlite+aiosqlite:///{tmp_path / 'units.db'}")
+async def database(tmp_path: Path) -> AsyncIterator[SQLiteDatabase]:
+    db = SQLiteDatabase(f"sqlite+aiosqlite:///{tmp_path / 'units.db'}")
     await db.write(lambda c: c.execute(text("CREATE TABLE items (name TEXT PRIMARY KEY)")))
     yield db
     await db.close()
@@ -28,21 +31,51 @@ def _insert(name: str) -> Callable[[Connection], str]:
     return work
 
 
-async def _names(database: ThreadDatabase) -> list[str]:
+async def _names(database: SQLiteDatabase) -> list[str]:
     return await database.write(
         lambda c: [row[0] for row in c.execute(text("SELECT name FROM items ORDER BY name"))]
     )
 
 
-async def test_units_queued_together_share_commits(database: ThreadDatabase) -> None:
+async def test_units_run_on_the_calling_thread_in_order(database: SQLiteDatabase) -> None:
     names = [f"item-{i:03d}" for i in range(200)]
-    before = database.groups
-    assert await asyncio.gather(*(database.write(_insert(name)) for name in names)) == names
+    before = database.units
+    threads = set()
+
+    def insert_noting_the_thread(name: str) -> Callable[[Connection], str]:
+        def work(connection: Connection) -> str:
+            threads.add(threading.get_ident())
+            return _insert(name)(connection)
+
+        return work
+
+    assert await asyncio.gather(*(database.write(insert_noting_the_thread(n)) for n in names)) == names
     assert await _names(database) == names
-    assert database.groups - before < 200  # at least some units shared a transaction
+    assert database.units - before == 201 and threads == {threading.get_ident()}
 
 
-async def test_a_failing_unit_fails_alone_and_the_rest_of_its_group_commits(database: ThreadDatabase) -> None:
+async def test_callers_on_other_threads_take_turns_on_the_one_connection(database: SQLiteDatabase) -> None:
+    async def insert_all(prefix: str) -> None:
+        for i in range(50):
+            await database.write(_insert(f"{prefix}-{i:02d}"))
+
+    await asyncio.gather(*(asyncio.to_thread(asyncio.run, insert_all(p)) for p in ("a", "b", "c")))
+    assert len(await _names(database)) == 150
+
+
+async def test_a_slow_unit_is_logged(database: SQLiteDatabase, caplog: pytest.LogCaptureFixture) -> None:
+    def slow(connection: Connection) -> None:
+        time.sleep(SLOW_UNIT_S + 0.02)
+
+    with caplog.at_level(logging.WARNING, logger="bot.db.database"):
+        await database.write(slow)
+        await database.write(_insert("quick"))
+    assert [r.getMessage().split(" for ")[0] for r in caplog.records] == [
+        "a database unit held the event loop"
+    ]
+
+
+async def test_a_failing_unit_fails_alone_and_the_others_commit(database: SQLiteDatabase) -> None:
     await database.write(_insert("taken"))
     names = [f"item-{i:03d}" for i in range(50)]
     outcomes = await asyncio.gather(
@@ -54,7 +87,7 @@ async def test_a_failing_unit_fails_alone_and_the_rest_of_its_group_commits(data
     assert await _names(database) == sorted([*names, "taken"])
 
 
-async def test_a_unit_that_raises_rolls_back_its_own_writes(database: ThreadDatabase) -> None:
+async def test_a_unit_that_raises_rolls_back_its_own_writes(database: SQLiteDatabase) -> None:
     def half_done(connection: Connection) -> None:
         _insert("half")(connection)
         raise RuntimeError("changed its mind")
@@ -65,7 +98,7 @@ async def test_a_unit_that_raises_rolls_back_its_own_writes(database: ThreadData
 
 
 async def test_a_unit_that_breaks_the_connection_leaves_the_next_unit_a_working_one(
-    database: ThreadDatabase,
+    database: SQLiteDatabase,
 ) -> None:
     def break_it(connection: Connection) -> None:
         connection.connection.dbapi_connection.close()  # type: ignore[union-attr]

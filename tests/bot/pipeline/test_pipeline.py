@@ -110,7 +110,7 @@ async def test_a_job_that_starts_and_finishes_in_one_batch_costs_one_write(runti
     job = _text()
     await runtime.repo.create(job)
     statements: list[str] = []
-    engine = runtime.repo._db.engine  # type: ignore[attr-defined]  # SQLite: the ThreadDatabase's engine
+    engine = runtime.repo._db.engine  # type: ignore[attr-defined]  # SQLite: the SQLiteDatabase's engine
 
     def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
         statements.append(statement.split()[0].upper())
