@@ -278,9 +278,10 @@ _RESULT_COLUMNS = ("status", "result", "error", "error_code", "finished_at", "up
 
 @functools.cache
 def _record_result_statement(
-    with_worker: bool, with_started: bool, succeeded: bool, with_attempt: bool = False
+    with_worker: bool, with_started: bool, succeeded: bool, with_attempt: bool = False, lean: bool = False
 ) -> Update:
-    """The finishing UPDATE for one combination of the optional values (sixteen at most)."""
+    """The finishing UPDATE for one combination of the optional values (32 at most). A lean one does
+    not return the job's payload and result: the caller already holds both."""
     values: dict[str, Any] = {column: _param(f"p_{column}", column) for column in _RESULT_COLUMNS}
     if with_attempt:
         values["attempts"] = _ATTEMPTS_AT_LEAST
@@ -290,7 +291,8 @@ def _record_result_statement(
         values["started_at"] = func.coalesce(JOBS.c.started_at, _param("p_started_at", "started_at"))
     if succeeded:
         values["progress"] = 1.0
-    return update(JOBS).where(_WHERE_JOB, _is_active()).values(**values).returning(*JOBS.c)
+    returned = [column for column in JOBS.c if not (lean and column.name in ("payload", "result"))]
+    return update(JOBS).where(_WHERE_JOB, _is_active()).values(**values).returning(*returned)
 
 
 _INSERT_ARTIFACTS = insert(ARTIFACTS)
@@ -504,17 +506,21 @@ class JobRepository:
         """Store how far along an active job is; False if it is unknown or already over."""
         return await self.run(self.record_progress_op(job_id, fraction, message))
 
-    def record_result_op(self, result: JobResult, attempt: int | None = None) -> Op[JobRecord | None]:
+    def record_result_op(
+        self, result: JobResult, attempt: int | None = None, job: MusicJob | ImageJob | TextJob | None = None
+    ) -> Op[JobRecord | None]:
         """Store a worker's result and its artifacts, once; the finished job, or None if it was over.
 
         `attempt`, from the job's started event when both arrive together, is counted as that event
-        would have counted it (so the started event need not be written first).
+        would have counted it (so the started event need not be written first). `job`, when the
+        caller still holds the job it submitted, is not read back and parsed from the database.
         """
         statement = _record_result_statement(
             result.worker is not None,
             result.started_at is not None,
             result.status == JobStatus.SUCCEEDED,
             attempt is not None,
+            job is not None,
         )
         params: dict[str, Any] = {
             "job_id": result.job_id,
@@ -543,7 +549,7 @@ class JobRepository:
                         for a in result.artifacts
                     ],
                 )
-            return JobRecord.from_row(row, result.artifacts, result=result)
+            return JobRecord.from_row(row, result.artifacts, job=job, result=result)
 
         return work
 

@@ -7,6 +7,7 @@ send runs in a thread (it blocks), and every worker event is applied idempotentl
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,7 @@ from workers.events import AnyEvent, event_job_id
 log = logging.getLogger(__name__)
 
 AnyJob = MusicJob | ImageJob | TextJob
+SUBMITTED_KEPT = 4096
 
 
 @dataclass(frozen=True)
@@ -51,10 +53,16 @@ class JobService:
         self.redis = redis_client
         self.ttl_s = ttl_s
         self.sender = BrokerSender(celery_app, marker_client, ttl_s)
+        # The jobs this process submitted and has not yet seen finish, newest last: recording a
+        # result then needs no read-back and parse of the job (a fifth of that write's cost).
+        self._submitted: OrderedDict[str, AnyJob] = OrderedDict()
 
     async def submit(self, job: AnyJob, delivery_target: dict[str, Any] | None = None) -> Receipt:
         """Store the job, then queue it; if the broker is down it stays queued for the reconciler."""
         position = await self.repo.store_ranked(job, delivery_target)
+        self._submitted[job.id] = job
+        if len(self._submitted) > SUBMITTED_KEPT:
+            self._submitted.popitem(last=False)
         enqueued = await self.enqueue(job)
         return Receipt(job_id=job.id, queue_position=position, enqueued=enqueued)
 
@@ -113,10 +121,14 @@ class JobService:
                 item = event.progress
                 ops.append(self.repo.record_progress_op(item.job_id, item.fraction, item.message))
             elif isinstance(event, ResultEvent):
-                ops.append(self.repo.record_result_op(event.result, attempts.get(event.result.job_id)))
+                job_id = event.result.job_id
+                job = self._submitted.get(job_id)
+                ops.append(self.repo.record_result_op(event.result, attempts.get(job_id), job))
             else:
                 ops.append(_nothing)
         done = await self.repo.run_all(ops)
+        for job_id in finishing:
+            self._submitted.pop(job_id, None)
         return [
             record if isinstance(record, JobRecord) else None for record in done[len(done) - len(events) :]
         ]

@@ -127,3 +127,13 @@ async def test_a_job_that_starts_and_finishes_in_one_batch_costs_one_write(runti
     assert records[0] is None and records[1] is not None
     assert statements.count("UPDATE") == 1
     assert (records[1].status, records[1].attempts, records[1].worker) == (JobStatus.FAILED, 2, "w-1")
+
+
+async def test_a_result_for_a_job_this_process_submitted_records_the_same_job(runtime: Runtime) -> None:
+    job = _text()
+    await runtime.service.submit(job, {"kind": "cli"})  # no worker: only its result is applied below
+    result = JobResult(job_id=job.id, status=JobStatus.SUCCEEDED, text="rain", worker="w-1")
+    (record,) = await runtime.service.apply_events([ResultEvent(result=result)])
+    assert record is not None and record.job == job and record.result == result
+    assert record == await runtime.repo.get(job.id)  # what a read of the stored row gives
+    assert job.id not in runtime.service._submitted  # forgotten once finished
