@@ -190,6 +190,16 @@ def _is_active() -> ColumnElement[bool]:
     return _status_in(ACTIVE_STATUSES)
 
 
+def _finished_undelivered() -> ColumnElement[bool]:
+    return and_(_status_in(FINISHED_STATUSES), JOBS.c.delivered_at.is_(None))
+
+
+def _not_being_sent(now: datetime, lease_s: float) -> ColumnElement[bool]:
+    """No delivery claim, or one older than its lease (its sender died)."""
+    claimed = JOBS.c.delivery_claimed_at
+    return or_(claimed.is_(None), claimed < now - timedelta(seconds=lease_s))
+
+
 def _update_job(job_id: str) -> Update:
     """An UPDATE of one job."""
     return update(JOBS).where(JOBS.c.id == job_id)
@@ -299,7 +309,7 @@ _INSERT_ARTIFACTS = insert(ARTIFACTS)
 _RELAXED_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
 _CLAIM_DELIVERY = (
     update(JOBS)
-    .where(_WHERE_JOB, _status_in(FINISHED_STATUSES), JOBS.c.delivered_at.is_(None))
+    .where(_WHERE_JOB, _finished_undelivered())
     .values(
         status=JobStatus.DELIVERED,
         delivered_at=_param("p_now", "delivered_at"),
@@ -465,12 +475,7 @@ class JobRepository:
 
         A job whose delivery claim is older than `lease_s` counts as not being sent: its sender died.
         """
-        expired = utcnow() - timedelta(seconds=lease_s)
-        statement = select(JOBS).where(
-            _status_in(FINISHED_STATUSES),
-            JOBS.c.delivered_at.is_(None),
-            or_(JOBS.c.delivery_claimed_at.is_(None), JOBS.c.delivery_claimed_at < expired),
-        )
+        statement = select(JOBS).where(_finished_undelivered(), _not_being_sent(utcnow(), lease_s))
         if target_kind is not None:
             statement = statement.where(JOBS.c.delivery_target["kind"].as_string() == target_kind)
         return await self._fetch(statement.order_by(JOBS.c.finished_at, JOBS.c.id).limit(limit))
@@ -613,14 +618,7 @@ class JobRepository:
         now = utcnow()
         statement = (
             _update_job(job_id)
-            .where(
-                _status_in(FINISHED_STATUSES),
-                JOBS.c.delivered_at.is_(None),
-                or_(
-                    JOBS.c.delivery_claimed_at.is_(None),
-                    JOBS.c.delivery_claimed_at < now - timedelta(seconds=lease_s),
-                ),
-            )
+            .where(_finished_undelivered(), _not_being_sent(now, lease_s))
             .values(delivery_claimed_at=now, updated_at=now)
         )
         return await self.run(_update_one(statement))
@@ -630,11 +628,7 @@ class JobRepository:
         now = utcnow()
         statement = (
             _update_job(job_id)
-            .where(
-                _status_in(FINISHED_STATUSES),
-                JOBS.c.delivered_at.is_(None),
-                JOBS.c.delivery_claimed_at.is_not(None),
-            )
+            .where(_finished_undelivered(), JOBS.c.delivery_claimed_at.is_not(None))
             .values(status=JobStatus.DELIVERED, delivered_at=now, delivery_claimed_at=None, updated_at=now)
         )
         return await self.run(_update_one(statement))
