@@ -203,9 +203,7 @@ class EventConsumer:
         try:
             while not stop.is_set():
                 try:
-                    if not ready:
-                        await _finish(in_flight)
-                        in_flight = None
+                    if not ready:  # nothing is in flight here: every way back to this sets it None
                         await self.ensure_group()
                         await self.drain_pending()
                         ready, last_pending_check = True, loop.time()

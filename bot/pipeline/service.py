@@ -97,9 +97,9 @@ class JobService:
         later one supersedes it. A started event followed by its job's result is folded into the
         result's write (the result carries the worker and start time; the attempt is passed on), so a
         job that starts and finishes within one batch costs one write. A batch without results commits
-        without waiting for the disk
-        (`relaxed_commit_op`): losing a start or progress update in a database crash costs nothing,
-        since the job's result overwrites both, while a result is always flushed before it is acked.
+        without waiting for the disk (`relaxed_commit_op`): losing a start or progress update in a
+        database crash costs nothing, since the job's result overwrites both, while a result is always
+        flushed before it is acked.
         """
         if not events:
             return []
