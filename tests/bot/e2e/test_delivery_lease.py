@@ -3,25 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
-
-import redis.asyncio as aioredis
 
 from bot.runtime import open_runtime
-from tests.bot.e2e.conftest import BotControl, wait_for_job, wait_until
+from tests.bot.e2e.conftest import BotControl, wait_for_job
 from tests.bot.e2e.test_commands import final_reply
-from tests.bot.e2e.test_restart import write_then_stop_the_bot
+from tests.bot.e2e.test_restart import wait_for_result_event, write_then_stop_the_bot
 from tests.services import WorkerProcess
-from workers.contract import JobStatus, ResultEvent, parse_event
-
-
-async def result_event(client: aioredis.Redis, stream: str, job_id: str) -> ResultEvent | None:
-    entries: Any = await client.xrange(stream)
-    for _, fields in entries:
-        event = parse_event(fields[b"event"])
-        if isinstance(event, ResultEvent) and event.result.job_id == job_id:
-            return event
-    return None
+from workers.contract import JobStatus
 
 
 async def test_a_claim_left_by_a_dead_bot_lapses_and_the_result_is_sent_once(
@@ -31,11 +19,7 @@ async def test_a_claim_left_by_a_dead_bot_lapses_and_the_result_is_sent_once(
     handle, job_id = await write_then_stop_the_bot(bot_control, "lanterns on the water")
 
     settings = bot_control.settings
-    client = aioredis.Redis.from_url(settings.redis_url)
-    try:
-        event = await wait_until(lambda: result_event(client, settings.events.stream, job_id), 120)
-    finally:
-        await client.aclose()
+    event = await wait_for_result_event(settings, job_id)
     async with open_runtime(settings) as rt:  # another bot process records the result, claims it, dies
         assert await rt.service.apply_event(event) is not None
         assert await rt.repo.begin_delivery(job_id)

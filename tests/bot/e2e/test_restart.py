@@ -9,11 +9,12 @@ import pytest
 import redis.asyncio as aioredis
 
 from bot.sandbox import InteractionHandle
+from config.settings import Settings
 from tests.bot.e2e.conftest import BotControl, wait_for_job, wait_until
 from tests.bot.e2e.test_commands import custom_ids, final_reply, job_of
 from tests.conftest import _empty_database, _run_isolated
 from tests.services import WorkerProcess
-from workers.contract import JobStatus
+from workers.contract import JobStatus, ResultEvent, parse_event
 
 pytestmark = pytest.mark.postgres
 
@@ -25,11 +26,26 @@ def e2e_database_url(postgres_session_url: str) -> Iterator[str]:
     _run_isolated(_empty_database(postgres_session_url))
 
 
-async def result_published(client: aioredis.Redis, stream: str, job_id: str) -> bool:
+async def result_event(client: aioredis.Redis, stream: str, job_id: str) -> ResultEvent | None:
+    """The job's result event on the stream, if a worker has published it."""
     entries: Any = await client.xrange(stream)
-    return any(
-        job_id.encode() in fields[b"event"] and b'"result"' in fields[b"event"] for _, fields in entries
-    )
+    for _, fields in entries:
+        event = parse_event(fields[b"event"])
+        if isinstance(event, ResultEvent) and event.result.job_id == job_id:
+            return event
+    return None
+
+
+async def wait_for_result_event(settings: Settings, job_id: str, timeout: float = 120) -> ResultEvent:
+    """Wait until a worker has published the job's result (whether or not a bot has read it)."""
+    client = aioredis.Redis.from_url(settings.redis_url)
+    try:
+        event: ResultEvent = await wait_until(
+            lambda: result_event(client, settings.events.stream, job_id), timeout
+        )
+    finally:
+        await client.aclose()
+    return event
 
 
 async def write_then_stop_the_bot(bot_control: BotControl, prompt: str) -> tuple[InteractionHandle, str]:
@@ -50,12 +66,7 @@ async def test_result_published_while_the_bot_is_down_is_delivered_once_after_re
     sandbox = bot_control.server
     handle, job_id = await write_then_stop_the_bot(bot_control, "river runs cold")
 
-    settings = bot_control.settings
-    client = aioredis.Redis.from_url(settings.redis_url)
-    try:
-        await wait_until(lambda: result_published(client, settings.events.stream, job_id), 120)
-    finally:
-        await client.aclose()
+    await wait_for_result_event(bot_control.settings, job_id)
     assert not any(i.startswith("atelier:delete:") for i in custom_ids(sandbox.messages()[-1]))
 
     bot = await bot_control.start()
