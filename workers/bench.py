@@ -144,14 +144,9 @@ async def _ours_round(rt: Runtime, n: int) -> dict[str, list[float] | float]:
     return {"start": starts, "rtt": rtts, "throughput": throughput}
 
 
-def _cpu_seconds(processes: dict[str, psutil.Process | None]) -> dict[str, float]:
+def _cpu_seconds(processes: dict[str, psutil.Process]) -> dict[str, float]:
     """User + system CPU seconds each process has used so far."""
-    used = {}
-    for part, process in processes.items():
-        assert process is not None
-        times = process.cpu_times()
-        used[part] = times.user + times.system
-    return used
+    return {part: sum(process.cpu_times()[:2]) for part, process in processes.items()}
 
 
 def private_redis(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -218,13 +213,16 @@ async def _compare(
     raw = _start_worker("workers.bench_raw", "bench.raw", env, tmp / "raw.log")
     ours = _start_worker("workers.app", "gen.text", env, tmp / "ours.log")
     results: dict[str, dict[str, list[float]]] = {"raw": {}, "ours": {}}
-    processes = {"client": psutil.Process(), "redis": psutil.Process(redis_pid), "worker": None}
     cpu: dict[str, dict[str, float]] = {"raw": {}, "ours": {}}
     try:
         async with open_runtime(settings) as rt:
             for _ in range(rounds):
                 for name, worker in (("raw", raw), ("ours", ours)):
-                    processes["worker"] = psutil.Process(worker.pid)
+                    processes = {
+                        "client": psutil.Process(),
+                        "worker": psutil.Process(worker.pid),
+                        "redis": psutil.Process(redis_pid),
+                    }
                     before = _cpu_seconds(processes)
                     measured = await (
                         asyncio.to_thread(_raw_round, n) if name == "raw" else _ours_round(rt, n)
