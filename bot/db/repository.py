@@ -44,6 +44,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from bot.db.database import Database, open_database
+from bot.db.direct import DirectStatement
 from bot.db.models import ArtifactRow, JobRow, UTCDateTime
 from workers.contract import (
     FINISHED_STATUSES,
@@ -225,14 +226,19 @@ def _fetch(connection: Connection, statement: Select[Any]) -> list[JobRecord]:
 
 
 def _queue_position(connection: Connection, job_id: str, modality: str, created: datetime) -> int:
-    ahead = connection.scalar(_QUEUE_AHEAD, {"job_id": job_id, "p_modality": modality, "p_created": created})
+    ahead = _QUEUE_AHEAD.scalar(connection, {"job_id": job_id, "p_modality": modality, "p_created": created})
     return 1 + int(ahead or 0)
 
 
-def _update_one(statement: Update, params: dict[str, Any] | None = None) -> Op[bool]:
-    """A conditional UPDATE of one job (with RETURNING, or one is added); True if it matched."""
-    returning = statement if params is not None else statement.returning(JOBS.c.id)
-    return lambda connection: connection.execute(returning, params).scalar_one_or_none() is not None
+def _update_one(statement: Update) -> Op[bool]:
+    """A conditional UPDATE of one job, built for this call; True if it matched."""
+    returning = statement.returning(JOBS.c.id)
+    return lambda connection: connection.execute(returning).scalar_one_or_none() is not None
+
+
+def _update_prebuilt(statement: DirectStatement, params: dict[str, Any]) -> Op[bool]:
+    """A prebuilt conditional UPDATE of one job that returns its id; True if it matched."""
+    return lambda connection: statement.scalar(connection, params) is not None
 
 
 def _param(name: str, column: str) -> BindParameter[Any]:
@@ -240,12 +246,13 @@ def _param(name: str, column: str) -> BindParameter[Any]:
     return bindparam(name, type_=JOBS.c[column].type)
 
 
-# The hot statements are built once: SQLAlchemy memoises a statement's cache key on the object, so a
-# prebuilt statement skips both building and keying on every call (a third of the bot's CPU per
-# event before). Each takes its values as parameters.
-_INSERT_JOB = insert(JOBS)
+# The hot statements are built once and take their values as parameters. SQLAlchemy memoises a
+# statement's cache key on the object, so a prebuilt statement skips both building and keying on
+# every call (a third of the bot's CPU per event before); as a DirectStatement it also runs straight
+# on SQLite's driver (bot/db/direct.py).
+_INSERT_JOB = DirectStatement(insert(JOBS).values({c.name: _param(f"p_{c.name}", c.name) for c in JOBS.c}))
 _WHERE_JOB = JOBS.c.id == bindparam("job_id")
-_QUEUE_AHEAD = (
+_QUEUE_AHEAD = DirectStatement(
     select(func.count())
     .select_from(JOBS)
     .where(
@@ -261,7 +268,7 @@ _ATTEMPTS_AT_LEAST = case(  # a late or repeated event never lowers the count
     (JOBS.c.attempts < bindparam("p_attempt", type_=Integer()), bindparam("p_attempt", type_=Integer())),
     else_=JOBS.c.attempts,
 )
-_MARK_RUNNING = (
+_MARK_RUNNING = DirectStatement(
     update(JOBS)
     .where(_WHERE_JOB, _is_active())
     .values(
@@ -273,7 +280,7 @@ _MARK_RUNNING = (
     )
     .returning(JOBS.c.id)
 )
-_RECORD_PROGRESS = (
+_RECORD_PROGRESS = DirectStatement(
     update(JOBS)
     .where(_WHERE_JOB, _is_active())
     .values(
@@ -289,7 +296,7 @@ _RESULT_COLUMNS = ("status", "result", "error", "error_code", "finished_at", "up
 @functools.cache
 def _record_result_statement(
     with_worker: bool, with_started: bool, succeeded: bool, with_attempt: bool = False, lean: bool = False
-) -> Update:
+) -> DirectStatement:
     """The finishing UPDATE for one combination of the optional values (32 at most). A lean one does
     not return the job's payload and result: the caller already holds both."""
     values: dict[str, Any] = {column: _param(f"p_{column}", column) for column in _RESULT_COLUMNS}
@@ -302,12 +309,12 @@ def _record_result_statement(
     if succeeded:
         values["progress"] = 1.0
     returned = [column for column in JOBS.c if not (lean and column.name in ("payload", "result"))]
-    return update(JOBS).where(_WHERE_JOB, _is_active()).values(**values).returning(*returned)
+    return DirectStatement(update(JOBS).where(_WHERE_JOB, _is_active()).values(**values).returning(*returned))
 
 
 _INSERT_ARTIFACTS = insert(ARTIFACTS)
 _RELAXED_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
-_CLAIM_DELIVERY = (
+_CLAIM_DELIVERY = DirectStatement(
     update(JOBS)
     .where(_WHERE_JOB, _finished_undelivered())
     .values(
@@ -396,7 +403,7 @@ class JobRepository:
         }
 
         def work(connection: Connection) -> int:
-            connection.execute(_INSERT_JOB, values)
+            _INSERT_JOB.rows(connection, {f"p_{name}": value for name, value in values.items()})
             return _queue_position(connection, job.id, job.modality, job.created_at) if rank else 0
 
         try:
@@ -494,7 +501,7 @@ class JobRepository:
             "p_attempt": attempt,
             "p_now": utcnow(),
         }
-        return _update_one(_MARK_RUNNING, params)
+        return _update_prebuilt(_MARK_RUNNING, params)
 
     async def mark_running(self, job_id: str, worker: str, at: datetime, attempt: int) -> bool:
         """A worker started (or restarted) the job; False if it is unknown or already over."""
@@ -505,7 +512,7 @@ class JobRepository:
         if not 0.0 <= fraction <= 1.0:
             raise ValueError(f"progress fraction must be within 0..1, got {fraction}")
         params = {"job_id": job_id, "p_progress": fraction, "p_message": message, "p_now": utcnow()}
-        return _update_one(_RECORD_PROGRESS, params)
+        return _update_prebuilt(_RECORD_PROGRESS, params)
 
     async def record_progress(self, job_id: str, fraction: float, message: str) -> bool:
         """Store how far along an active job is; False if it is unknown or already over."""
@@ -542,7 +549,7 @@ class JobRepository:
             params["p_attempt"] = attempt
 
         def work(connection: Connection) -> JobRecord | None:
-            row = connection.execute(statement, params).one_or_none()
+            row = statement.first(connection, params)
             if row is None:
                 return None
             if result.artifacts:
@@ -607,7 +614,7 @@ class JobRepository:
 
     async def claim_delivery(self, job_id: str) -> bool:
         """Atomically mark a finished job delivered; True only for the one caller that wins."""
-        return await self.run(_update_one(_CLAIM_DELIVERY, {"job_id": job_id, "p_now": utcnow()}))
+        return await self.run(_update_prebuilt(_CLAIM_DELIVERY, {"job_id": job_id, "p_now": utcnow()}))
 
     async def begin_delivery(self, job_id: str, lease_s: float = DELIVERY_LEASE_S) -> bool:
         """Claim a finished, undelivered job for sending; True only for the one caller that wins.

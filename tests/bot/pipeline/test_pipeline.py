@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
-from sqlalchemy import event
+from sqlalchemy import Connection
 
 from bot.db.repository import CancelOutcome
 from bot.runtime import Runtime
@@ -110,12 +111,14 @@ async def test_a_job_that_starts_and_finishes_in_one_batch_costs_one_write(runti
     job = _text()
     await runtime.repo.create(job)
     statements: list[str] = []
-    engine = runtime.repo._db.engine  # type: ignore[attr-defined]  # SQLite: the SQLiteDatabase's engine
 
-    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
-        statements.append(statement.split()[0].upper())
+    def trace(connection: Connection, callback: Callable[[str], None] | None) -> None:
+        connection.connection.driver_connection.set_trace_callback(callback)  # type: ignore[union-attr]
 
-    event.listen(engine, "before_cursor_execute", seen)
+    # SQLite's own trace: it sees every statement, whether run through SQLAlchemy or directly.
+    await runtime.repo.run(
+        lambda connection: trace(connection, lambda sql: statements.append(sql.split()[0].upper()))
+    )
     try:
         started = StartedEvent(job_id=job.id, worker="w-1", attempt=2)
         result = JobResult(
@@ -123,7 +126,7 @@ async def test_a_job_that_starts_and_finishes_in_one_batch_costs_one_write(runti
         )
         records = await runtime.service.apply_events([started, ResultEvent(result=result)])
     finally:
-        event.remove(engine, "before_cursor_execute", seen)
+        await runtime.repo.run(lambda connection: trace(connection, None))
     assert records[0] is None and records[1] is not None
     assert statements.count("UPDATE") == 1
     assert (records[1].status, records[1].attempts, records[1].worker) == (JobStatus.FAILED, 2, "w-1")
