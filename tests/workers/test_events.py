@@ -266,3 +266,34 @@ async def test_run_reads_ahead_but_handles_batches_one_at_a_time_in_order(
     pending = await client.xpending(settings.events.stream, settings.events.group)
     assert pending["pending"] == 0
     await client.aclose()
+
+
+async def test_run_gives_its_own_connections_back_when_it_stops(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    """`run` reads and acknowledges on connections of its own; stopped and started again many times
+    on a pool of three, it never runs out (a leak would leave the later runs without a connection)."""
+    seen: list[AnyEvent] = []
+
+    async def handler(event: AnyEvent) -> None:
+        seen.append(event)
+
+    pool = aioredis.BlockingConnectionPool.from_url(settings.redis_url, max_connections=3, timeout=1)
+    client = aioredis.Redis(connection_pool=pool)
+    publisher = _publisher(settings, redis_client)
+    for i in range(5):
+        consumer = _consumer(settings, client, handler)
+        await consumer.ensure_group()
+        stop = asyncio.Event()
+        task = asyncio.create_task(consumer.run(stop))
+        publisher.publish(StartedEvent(job_id=JOB, worker=f"w-{i}"))
+        for _ in range(100):
+            if len(seen) == i + 1:
+                break
+            await asyncio.sleep(0.02)
+        stop.set()
+        await asyncio.wait_for(task, 5)
+        assert len(seen) == i + 1, f"run {i} handled nothing"
+    assert (await client.xpending(settings.events.stream, settings.events.group))["pending"] == 0
+    await client.aclose()
+    await pool.aclose()
