@@ -12,6 +12,7 @@ from celery.signals import setup_logging, worker_process_init
 from kombu import Queue
 
 from config.settings import ConfigError, Settings, get_settings
+from workers import transport
 from workers.contract import MODALITIES
 from workers.log import setup_logging as setup_logging_for
 from workers.routing import QUEUES, ROUTES
@@ -40,6 +41,8 @@ def create_app(settings: Settings | None = None) -> Celery:
     settings = settings or get_settings()
     check_limits(settings)
     app = Celery("atelier", broker=settings.redis_url, include=TASK_MODULES)
+    if settings.redis_url.startswith("redis://"):
+        app.conf.broker_transport = transport.NAME  # kombu's, with one client per channel
     app.conf.update(
         task_serializer="json",
         result_serializer="json",
