@@ -183,7 +183,7 @@ def private_redis(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
     return proc, url
 
 
-async def main(n: int = 200, rounds: int = 5, database_url: str | None = None) -> None:
+async def main(n: int = 200, rounds: int = 10, database_url: str | None = None) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="atelier-bench-"))
     redis_proc, redis_url = private_redis(tmp)
     os.environ["ATELIER_REDIS_URL"] = redis_url  # for the raw Celery app, imported later
@@ -260,6 +260,13 @@ async def _compare(
         for a, b in zip(results["raw"]["throughput"], results["ours"]["throughput"], strict=True)
     )
     print(f"throughput per round (raw/Atelier, jobs/s): {each}")
+    paired = sorted(
+        b / a for a, b in zip(results["raw"]["throughput"], results["ours"]["throughput"], strict=True)
+    )
+    print(
+        f"throughput ratio within each round (Atelier ÷ the raw run just before it): median "
+        f"{statistics.median(paired):.2f}, range {paired[0]:.2f}–{paired[-1]:.2f}"
+    )
     jobs = rounds * (2 * n + 1)  # each round and side: a warm-up, n one at a time, n at once
     for part, label in (
         ("client", "CPU per job: client/bot (ms)"),
@@ -276,7 +283,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", type=int, default=200, help="tasks per round and side")
     parser.add_argument(
-        "--rounds", type=int, default=5, help="rounds per side, alternating (the median round is reported)"
+        "--rounds", type=int, default=10, help="rounds per side, alternating (the median round is reported)"
     )
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
     args = parser.parse_args()
