@@ -1,4 +1,5 @@
-"""The SQLite unit runner: a transaction per unit on the caller's thread, errors that stay with their unit."""
+"""The unit runners: SQLite's (a transaction per unit on the caller's thread, errors that stay with
+their unit) and PostgreSQL's (a unit whose connection was lost before it committed runs again)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+import asyncpg
 import pytest
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import ProgrammingError
 
-from bot.db.database import SLOW_UNIT_S, SQLiteDatabase
+from bot.db.database import SLOW_UNIT_S, AsyncDatabase, SQLiteDatabase, open_database
 
 
 @pytest.fixture
@@ -108,3 +111,51 @@ async def test_a_unit_that_breaks_the_connection_leaves_the_next_unit_a_working_
         await database.write(break_it)
     assert await database.write(_insert("after")) == "after"
     assert await _names(database) == ["after"]
+
+
+@pytest.mark.postgres
+async def test_postgres_runs_a_unit_again_when_its_connection_was_dropped(postgres_session_url: str) -> None:
+    """Pooled connections are not pinged: a unit whose connection the server dropped runs once more
+    on a new one (nothing of it was committed), and its write lands exactly once."""
+    database = open_database(postgres_session_url)
+    assert isinstance(database, AsyncDatabase)
+    runs = 0
+
+    def insert_counting_runs(connection: Connection) -> None:
+        nonlocal runs
+        runs += 1
+        connection.execute(text("INSERT INTO lost_items (name) VALUES ('only-once')"))
+
+    try:
+        await database.write(lambda c: c.execute(text("CREATE TABLE lost_items (name TEXT PRIMARY KEY)")))
+        pid = await database.write(lambda c: c.execute(text("SELECT pg_backend_pid()")).scalar_one())
+        admin = await asyncpg.connect(postgres_session_url.replace("postgresql+asyncpg", "postgresql"))
+        try:
+            assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)  # as a server restart would
+        finally:
+            await admin.close()
+        await database.write(insert_counting_runs)
+        names = await database.write(lambda c: c.execute(text("SELECT name FROM lost_items")).scalars().all())
+        assert (runs, database.retried, names) == (2, 1, ["only-once"])
+    finally:
+        await database.write(lambda c: c.execute(text("DROP TABLE IF EXISTS lost_items")))
+        await database.close()
+
+
+@pytest.mark.postgres
+async def test_postgres_does_not_run_a_failing_unit_again(postgres_session_url: str) -> None:
+    database = open_database(postgres_session_url)
+    assert isinstance(database, AsyncDatabase)
+    runs = 0
+
+    def broken(connection: Connection) -> None:
+        nonlocal runs
+        runs += 1
+        connection.execute(text("SELECT * FROM no_such_table"))
+
+    try:
+        with pytest.raises(ProgrammingError):
+            await database.write(broken)
+        assert (runs, database.retried) == (1, 0)
+    finally:
+        await database.close()
