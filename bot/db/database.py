@@ -8,8 +8,8 @@ A unit runs in one transaction, whatever the database:
   (measured side by side in `docs/pipeline-performance.md`). A unit slower than
   `SLOW_UNIT_S` is logged, so one that should not block the loop is noticed.
 - PostgreSQL: on asyncpg through `AsyncConnection.run_sync`, which drives the same function from the
-  event loop. Pooled connections are not pinged before each unit (a round trip per unit; the bench
-  measured the bot's CPU per job a fifth lower without it): a unit whose connection turns out to be
+  event loop. Pooled connections are not pinged before each unit (a round trip per unit, measured in
+  `docs/pipeline-performance.md`): a unit whose connection turns out to be
   gone before it commits (the server restarted, or dropped it) is run once more on a new one. Nothing
   of it was committed, so running it again is safe; a unit that loses its connection while
   committing is not run again, since its outcome is unknown.
