@@ -1,7 +1,7 @@
 """A thread that serves an event loop in batches: it takes every item queued at that moment at once.
 
-The bot's blocking work (SQLite, Celery's send) runs on such threads. Taking what has queued up as
-one batch lets the work share what can be shared (a commit, a Redis round trip) and wakes the event
+The bot's blocking send to Celery runs on such a thread. Taking what has queued up as one batch
+lets the work share what can be shared (a Redis round trip) and wakes the event
 loop once per batch rather than once per item. With nothing queued, a batch is a single item, so an
 idle bot pays no delay.
 """
@@ -37,13 +37,10 @@ class BatchThread(Generic[I]):
         process: Callable[[list[I]], list[Outcome]],
         *,
         max_batch: int = 200,
-        on_stop: Callable[[], None] | None = None,
     ) -> None:
         self.process = process
         self.max_batch = max_batch
-        self.on_stop = on_stop
         self.batches = 0
-        self.items = 0
         self._queue: queue.SimpleQueue[_Request[I] | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
         self._thread.start()
@@ -59,10 +56,6 @@ class BatchThread(Generic[I]):
         """Finish what is queued, then stop the thread."""
         self._queue.put(None)
         await asyncio.to_thread(self._thread.join)
-
-    def close_blocking(self) -> None:
-        self._queue.put(None)
-        self._thread.join()
 
     def _serve(self) -> None:
         stop = False
@@ -81,14 +74,11 @@ class BatchThread(Generic[I]):
                     break
                 batch.append(request)
             self.batches += 1
-            self.items += len(batch)
             try:
                 outcomes = self.process([request.item for request in batch])
             except Exception as error:  # the processor itself failed: every caller hears of it
                 outcomes = [(False, error)] * len(batch)
             _settle(batch, outcomes)
-        if self.on_stop is not None:
-            self.on_stop()
 
 
 def _settle(batch: list[_Request[Any]], outcomes: list[Outcome]) -> None:
