@@ -8,8 +8,9 @@ compiled by SQLAlchemy, once per dialect; on SQLite it then runs the compiled SQ
 connection that the unit's transaction already holds, with the same type processors on parameters
 and returned columns. On any other database it is an ordinary `Connection.execute`.
 
-Only statements whose parameters are all named binds qualify (no expanding IN lists, no
-literal-rendered values); anything else is refused when the statement is first compiled.
+Only statements whose parameters are all named binds or fixed values qualify (no expanding IN
+lists, no literal-rendered values, no values computed per call); anything else is refused when the
+statement is first compiled.
 """
 
 from __future__ import annotations
@@ -96,6 +97,8 @@ class DirectStatement:
         for name, bind in binds.items():
             if bind.expanding or bind.literal_execute:
                 raise ValueError(f"parameter {name!r} cannot run directly (expanding or literal)")
+            if bind.callable is not None:  # its value would be taken once, here, not per call
+                raise ValueError(f"parameter {name!r} cannot run directly (its value is computed per call)")
         constants = {name: bind.effective_value for name, bind in binds.items() if not bind.required}
         processors = {
             name: bind.type.dialect_impl(dialect).bind_processor(dialect) for name, bind in binds.items()

@@ -131,3 +131,8 @@ async def test_a_statement_that_cannot_run_directly_is_refused(database: SQLiteD
     expanding = DirectStatement(select(ITEMS.c.id).where(ITEMS.c.id.in_(bindparam("ids", expanding=True))))
     with pytest.raises(ValueError, match="expanding"):
         await database.write(lambda c: expanding.rows(c, {"ids": ["a"]}))
+    computed = DirectStatement(
+        select(ITEMS.c.id).where(ITEMS.c.id == bindparam("p_id", callable_=lambda: "a"))
+    )
+    with pytest.raises(ValueError, match="computed per call"):
+        await database.write(lambda c: computed.rows(c, {}))
