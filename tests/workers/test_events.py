@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import redis
 import redis.asyncio as aioredis
 
 from config.settings import Settings
+from tests.polling import wait_until
 from workers.contract import Progress, ProgressEvent, StartedEvent
 from workers.events import AnyEvent, EventConsumer, EventPublisher, event_job_id, last_entry_id, tail_events
 
@@ -16,6 +18,12 @@ JOB = "c" * 32
 
 def _publisher(settings: Settings, client: redis.Redis) -> EventPublisher:
     return EventPublisher(client, settings.events.stream, 1000)
+
+
+async def _pending(settings: Settings, client: aioredis.Redis) -> int:
+    """How many events the test's consumer group has read but not acknowledged."""
+    summary: Any = await client.xpending(settings.events.stream, settings.events.group)
+    return int(summary["pending"])
 
 
 def _consumer(
@@ -56,8 +64,7 @@ async def test_events_published_while_consumer_is_down_arrive_later(
         pass
     assert len(seen) == 6
     assert [e.progress.fraction for e in seen[1:] if isinstance(e, ProgressEvent)] == [0, 0.2, 0.4, 0.6, 0.8]
-    pending = await client.xpending(settings.events.stream, settings.events.group)
-    assert pending["pending"] == 0
+    assert await _pending(settings, client) == 0
     await client.aclose()
 
 
@@ -76,12 +83,10 @@ async def test_failed_handler_leaves_event_pending_and_it_is_retried(
     await consumer.ensure_group()
     _publisher(settings, redis_client).publish(StartedEvent(job_id=JOB, worker="w"))
     await consumer.poll_once()
-    pending = await client.xpending(settings.events.stream, settings.events.group)
-    assert pending["pending"] == 1  # not acknowledged
+    assert await _pending(settings, client) == 1  # not acknowledged
     await consumer.drain_pending()
     assert calls == [JOB, JOB]
-    pending = await client.xpending(settings.events.stream, settings.events.group)
-    assert pending["pending"] == 0
+    assert await _pending(settings, client) == 0
     await client.aclose()
 
 
@@ -119,8 +124,7 @@ async def test_malformed_events_are_dropped_not_stuck(settings: Settings, redis_
     _publisher(settings, redis_client).publish(StartedEvent(job_id=JOB, worker="w"))
     await consumer.poll_once()
     assert len(seen) == 1
-    pending = await client.xpending(settings.events.stream, settings.events.group)
-    assert pending["pending"] == 0
+    assert await _pending(settings, client) == 0
     await client.aclose()
 
 
@@ -165,8 +169,7 @@ async def test_one_jobs_failure_holds_back_only_that_jobs_later_events(
     assert seen == [(other, "started"), (other, "progress")]
     await consumer.drain_pending()  # JOB's events, retried in their order
     assert seen[2:] == [(JOB, "started"), (JOB, "progress")]
-    pending = await client.xpending(settings.events.stream, settings.events.group)
-    assert pending["pending"] == 0
+    assert await _pending(settings, client) == 0
     await client.aclose()
 
 
@@ -191,8 +194,7 @@ async def test_a_batch_goes_to_the_batch_handler_whole_and_in_stream_order(
     publisher.publish(ProgressEvent(progress=Progress(job_id=JOB, fraction=0.5)))
     assert await consumer.poll_once() == 3  # the malformed entry is acknowledged and dropped
     assert batches == [[(JOB, "started"), (JOB, "progress")]]
-    pending = await client.xpending(settings.events.stream, settings.events.group)
-    assert pending["pending"] == 0
+    assert await _pending(settings, client) == 0
     await client.aclose()
 
 
@@ -219,8 +221,7 @@ async def test_a_failing_batch_is_handled_again_event_by_event(
     publisher.publish(StartedEvent(job_id=other, worker="w"))
     assert await consumer.poll_once() == 1
     assert seen == [(other, "started")]
-    pending = await client.xpending(settings.events.stream, settings.events.group)
-    assert pending["pending"] == 1  # the bad job's event waits for a retry
+    assert await _pending(settings, client) == 1  # the bad job's event waits for a retry
     await client.aclose()
 
 
@@ -255,16 +256,12 @@ async def test_run_reads_ahead_but_handles_batches_one_at_a_time_in_order(
     for i in range(10):
         publisher.publish(ProgressEvent(progress=Progress(job_id=JOB, fraction=i / 10)))
         await asyncio.sleep(0.01)
-    for _ in range(200):
-        if len(handled) == 10:
-            break
-        await asyncio.sleep(0.02)
+    await wait_until(lambda: len(handled) == 10, timeout=4, interval=0.02)
     stop.set()
     await asyncio.wait_for(task, 5)
     assert handled == [i / 10 for i in range(10)]
     assert not overlapped
-    pending = await client.xpending(settings.events.stream, settings.events.group)
-    assert pending["pending"] == 0
+    assert await _pending(settings, client) == 0
     await client.aclose()
 
 
@@ -287,13 +284,10 @@ async def test_run_gives_its_own_connections_back_when_it_stops(
         stop = asyncio.Event()
         task = asyncio.create_task(consumer.run(stop))
         publisher.publish(StartedEvent(job_id=JOB, worker=f"w-{i}"))
-        for _ in range(100):
-            if len(seen) == i + 1:
-                break
-            await asyncio.sleep(0.02)
+        await wait_until(lambda i=i: len(seen) == i + 1, timeout=2, interval=0.02)
         stop.set()
         await asyncio.wait_for(task, 5)
         assert len(seen) == i + 1, f"run {i} handled nothing"
-    assert (await client.xpending(settings.events.stream, settings.events.group))["pending"] == 0
+    assert await _pending(settings, client) == 0
     await client.aclose()
     await pool.aclose()

@@ -7,7 +7,6 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -18,6 +17,7 @@ from bot.sandbox.client_patch import current_endpoints, restore_endpoints
 from config.settings import Settings, load_settings
 from tests.bot.pipeline.conftest import TINY_PRESET, tiny_text_dir, worker_env
 from tests.conftest import settings_env
+from tests.polling import wait_until
 from tests.services import RedisServer, WorkerProcess
 
 __all__ = ["tiny_text_dir"]
@@ -123,20 +123,6 @@ async def bot_control(sandbox: SandboxServer, settings: Settings) -> AsyncIterat
 @pytest.fixture
 async def bot(bot_control: BotControl) -> AtelierBot:
     return await bot_control.start()
-
-
-async def wait_until(check: Callable[[], Any], timeout: float = 60.0, interval: float = 0.1) -> Any:
-    """Poll `check` (sync or async) until it returns something truthy."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = check()
-        if asyncio.iscoroutine(value):
-            value = await value
-        if value:
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        await asyncio.sleep(interval)
 
 
 async def wait_for_job(

@@ -10,8 +10,9 @@ import pytest
 from bot.app import AtelierBot
 from bot.delivery.target import DiscordTarget
 from bot.sandbox import SandboxServer
-from tests.bot.e2e.conftest import wait_for_job, wait_until
+from tests.bot.e2e.conftest import wait_for_job
 from tests.bot.e2e.test_commands import custom_ids, final_reply, job_of
+from tests.polling import wait_until
 from workers.contract import JobStatus
 
 

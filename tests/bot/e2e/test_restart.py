@@ -10,9 +10,10 @@ import redis.asyncio as aioredis
 
 from bot.sandbox import InteractionHandle
 from config.settings import Settings
-from tests.bot.e2e.conftest import BotControl, wait_for_job, wait_until
+from tests.bot.e2e.conftest import BotControl, wait_for_job
 from tests.bot.e2e.test_commands import custom_ids, final_reply, job_of
 from tests.conftest import _empty_database, _run_isolated
+from tests.polling import wait_until
 from tests.services import WorkerProcess
 from workers.contract import JobStatus, ResultEvent, parse_event
 
