@@ -113,19 +113,34 @@ async def test_a_unit_that_breaks_the_connection_leaves_the_next_unit_a_working_
     assert await _names(database) == ["after"]
 
 
-@pytest.mark.postgres
-async def test_postgres_runs_a_unit_again_when_its_connection_was_dropped(postgres_session_url: str) -> None:
-    """Pooled connections are not pinged: a unit whose connection the server dropped runs once more
-    on a new one (nothing of it was committed), and its write lands exactly once."""
+@pytest.fixture
+async def postgres_database(postgres_session_url: str) -> AsyncIterator[AsyncDatabase]:
     database = open_database(postgres_session_url)
     assert isinstance(database, AsyncDatabase)
-    runs = 0
+    yield database
+    await database.close()
 
-    def insert_counting_runs(connection: Connection) -> None:
-        nonlocal runs
-        runs += 1
-        connection.execute(text("INSERT INTO lost_items (name) VALUES ('only-once')"))
 
+class _CountedUnit:
+    """A unit that runs one statement and counts how often it was run."""
+
+    def __init__(self, sql: str) -> None:
+        self.statement = text(sql)
+        self.runs = 0
+
+    def __call__(self, connection: Connection) -> None:
+        self.runs += 1
+        connection.execute(self.statement)
+
+
+@pytest.mark.postgres
+async def test_postgres_runs_a_unit_again_when_its_connection_was_dropped(
+    postgres_database: AsyncDatabase, postgres_session_url: str
+) -> None:
+    """Pooled connections are not pinged: a unit whose connection the server dropped runs once more
+    on a new one (nothing of it was committed), and its write lands exactly once."""
+    database = postgres_database
+    insert = _CountedUnit("INSERT INTO lost_items (name) VALUES ('only-once')")
     try:
         await database.write(lambda c: c.execute(text("CREATE TABLE lost_items (name TEXT PRIMARY KEY)")))
         pid = await database.write(lambda c: c.execute(text("SELECT pg_backend_pid()")).scalar_one())
@@ -134,28 +149,16 @@ async def test_postgres_runs_a_unit_again_when_its_connection_was_dropped(postgr
             assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)  # as a server restart would
         finally:
             await admin.close()
-        await database.write(insert_counting_runs)
+        await database.write(insert)
         names = await database.write(lambda c: c.execute(text("SELECT name FROM lost_items")).scalars().all())
-        assert (runs, database.retried, names) == (2, 1, ["only-once"])
+        assert (insert.runs, database.retried, names) == (2, 1, ["only-once"])
     finally:
         await database.write(lambda c: c.execute(text("DROP TABLE IF EXISTS lost_items")))
-        await database.close()
 
 
 @pytest.mark.postgres
-async def test_postgres_does_not_run_a_failing_unit_again(postgres_session_url: str) -> None:
-    database = open_database(postgres_session_url)
-    assert isinstance(database, AsyncDatabase)
-    runs = 0
-
-    def broken(connection: Connection) -> None:
-        nonlocal runs
-        runs += 1
-        connection.execute(text("SELECT * FROM no_such_table"))
-
-    try:
-        with pytest.raises(ProgrammingError):
-            await database.write(broken)
-        assert (runs, database.retried) == (1, 0)
-    finally:
-        await database.close()
+async def test_postgres_does_not_run_a_failing_unit_again(postgres_database: AsyncDatabase) -> None:
+    broken = _CountedUnit("SELECT * FROM no_such_table")
+    with pytest.raises(ProgrammingError):
+        await postgres_database.write(broken)
+    assert (broken.runs, postgres_database.retried) == (1, 0)
