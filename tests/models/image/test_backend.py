@@ -19,6 +19,13 @@ from tests.models.image.conftest import FakeContext, image_job, png_image, tiny_
 from workers.contract import ErrorCode
 
 
+def assert_same_image(a: np.ndarray, b: np.ndarray) -> None:
+    """The same picture up to float rounding: batched and single runs sum in a different order, and on
+    some CPUs that moves a rare pixel by one level (a wrong seed or prompt would change them all)."""
+    difference = np.abs(a.astype(np.int16) - b.astype(np.int16))
+    assert a.shape == b.shape and int(difference.max()) <= 1 and float((difference > 0).mean()) < 0.001
+
+
 def pixels(output: GenerationOutput, kind: str = "image") -> list[np.ndarray]:
     return [np.asarray(png_image(f.data)) for f in output.files if f.kind == kind]
 
@@ -166,7 +173,7 @@ def test_run_batch_equals_unbatched(backend: DiffusersImageBackend, guidance: fl
         alone = backend.generate(job, FakeContext())
         assert isinstance(result, GenerationOutput)
         for together, single in zip(pixels(result), pixels(alone), strict=True):
-            assert np.array_equal(together, single)  # bit-identical on the CPU (a GPU may round differently)
+            assert_same_image(together, single)
 
 
 def test_run_batch_keeps_errors_and_groups_apart(backend: DiffusersImageBackend) -> None:
