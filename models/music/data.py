@@ -16,7 +16,6 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from models.music.corpus import iter_pieces
 from models.music.tokenizer import encode
 from models.music.vocab import Vocab
 
@@ -53,6 +52,8 @@ class Example:
 
 def build(include_han: bool = True) -> list[Example]:
     """Tokenize the corpus (deduplicated), with each piece's split."""
+    from models.music.corpus import iter_pieces  # the parser's dependencies are needed only here
+
     vocab = Vocab()
     seen: set[bytes] = set()
     examples: list[Example] = []

@@ -3,6 +3,11 @@
 `transformers` builds and trains the model; at generation time `LeanGPT2` runs the same weights with a
 preallocated key/value cache and no per-step framework overhead (about 10× fewer Python calls than
 `generate`), which is what makes a 32-bar tune fit the 3-second budget on two cores.
+
+Metrical position: every input token also gets an embedding of where in the bar the next event
+starts (the durations of its voice since the last `BAR` or `VOICE_n`, in grid steps). The model can
+then line the voices of a chorale up with each other, and a tune with its beats, without having to
+add up durations itself. The position is derived from the tokens, so callers pass token ids only.
 """
 
 from __future__ import annotations
@@ -16,15 +21,59 @@ import torch
 import torch.nn.functional as F
 from transformers import GPT2Config, GPT2LMHeadModel
 
-from models.music.vocab import Vocab
+from models.music.vocab import METERS, Vocab, bar_steps
 
 DEFAULT_SHAPE: dict[str, int] = {"n_layer": 4, "n_head": 4, "n_embd": 192, "n_positions": 512}
+# positions 0 .. the longest bar (a full bar of 3/2, 6/4 or 12/8 ends at 72 steps)
+BAR_POSITIONS = max(bar_steps(m) for m in METERS) + 1
+
+
+def position_tables(vocab: Vocab) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per id: its duration in steps, and whether it restarts the bar clock (BOS, BAR, VOICE_n)."""
+    durations = torch.tensor(vocab.duration, dtype=torch.long)
+    restarts = torch.zeros(len(vocab), dtype=torch.bool)
+    restarts[[vocab.bos, vocab.bar, *vocab.voice_ids]] = True
+    return durations, restarts
+
+
+def bar_positions(ids: torch.Tensor, durations: torch.Tensor, restarts: torch.Tensor) -> torch.Tensor:
+    """For each token of each row, where in the bar the next event starts (clamped to the table)."""
+    elapsed = durations[ids].cumsum(-1)
+    at_restart = torch.where(restarts[ids], elapsed, torch.zeros_like(elapsed))
+    since = elapsed - at_restart.cummax(-1).values
+    return since.clamp(max=BAR_POSITIONS - 1)
+
+
+class MetricalGPT2(GPT2LMHeadModel):
+    """GPT-2 whose input embedding adds the token's metrical position (see the module doc)."""
+
+    def __init__(self, config: GPT2Config) -> None:
+        super().__init__(config)
+        self.bar_position = torch.nn.Embedding(config.bar_positions, config.n_embd)
+        torch.nn.init.normal_(self.bar_position.weight, std=config.initializer_range)
+        if len(Vocab()) != config.vocab_size:
+            raise ValueError("the model's vocabulary size does not match this version of the code")
+        # built on first use, per device (from_pretrained builds modules on the meta device)
+        self._tables: dict[torch.device, tuple[torch.Tensor, torch.Tensor]] = {}
+
+    def _position_tables(self, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+        if device not in self._tables:
+            durations, restarts = position_tables(Vocab())
+            self._tables[device] = (durations.to(device), restarts.to(device))
+        return self._tables[device]
+
+    def forward(self, input_ids: torch.Tensor | None = None, **kwargs: Any) -> Any:  # type: ignore[override]
+        if input_ids is None or kwargs.get("inputs_embeds") is not None:
+            return super().forward(input_ids=input_ids, **kwargs)
+        positions = bar_positions(input_ids, *self._position_tables(input_ids.device))
+        embeds = self.transformer.wte(input_ids) + self.bar_position(positions)
+        return super().forward(inputs_embeds=embeds, **kwargs)
 
 
 def build_config(vocab: Vocab, **shape: int) -> GPT2Config:
     """A GPT-2 config for the vocabulary (tied input/output embeddings)."""
     dims = {**DEFAULT_SHAPE, **shape}
-    return GPT2Config(
+    config = GPT2Config(
         vocab_size=len(vocab),
         n_positions=dims["n_positions"],
         n_embd=dims["n_embd"],
@@ -39,16 +88,23 @@ def build_config(vocab: Vocab, **shape: int) -> GPT2Config:
         attn_pdrop=0.1,
         tie_word_embeddings=True,
     )
+    config.bar_positions = BAR_POSITIONS  # saved in config.json; load_model picks MetricalGPT2 by it
+    return config
 
 
 def build_model(vocab: Vocab, seed: int = 0, **shape: int) -> GPT2LMHeadModel:
     torch.manual_seed(seed)
-    return GPT2LMHeadModel(build_config(vocab, **shape))
+    return MetricalGPT2(build_config(vocab, **shape))
 
 
 def load_model(folder: Path) -> GPT2LMHeadModel:
-    """The trained model from a weights folder (config.json + model.safetensors)."""
-    model = GPT2LMHeadModel.from_pretrained(str(folder))
+    """The trained model from a weights folder (config.json + model.safetensors).
+
+    Weights saved without the metrical-position embedding load as a plain GPT-2.
+    """
+    config = GPT2Config.from_pretrained(str(folder))
+    kind = MetricalGPT2 if getattr(config, "bar_positions", None) else GPT2LMHeadModel
+    model = kind.from_pretrained(str(folder))
     model.eval()
     return model
 
@@ -92,13 +148,30 @@ class LeanGPT2:
                 }
             )
         self.ln_f = (state["transformer.ln_f.weight"], state["transformer.ln_f.bias"])
+        self.bar_position = state.get("bar_position.weight")
+        durations, restarts = position_tables(Vocab())
+        self.durations: list[int] = durations.tolist()
+        self.restarts: list[bool] = restarts.tolist()
         shape = (self.n_layer, self.n_head, self.max_len, self.head_dim)
         self.keys = torch.zeros(shape)
         self.values = torch.zeros(shape)
         self.length = 0
+        self.clock = 0  # steps of the current voice's bar before the next event
 
     def reset(self) -> None:
         self.length = 0
+        self.clock = 0
+
+    def _embed(self, ids: list[int], start: int) -> torch.Tensor:
+        index = torch.tensor(ids)
+        x = self.wte[index] + self.wpe[start : start + len(ids)]
+        if self.bar_position is None:
+            return x
+        positions = []
+        for token in ids:
+            self.clock = 0 if self.restarts[token] else self.clock + self.durations[token]
+            positions.append(min(self.clock, BAR_POSITIONS - 1))
+        return x + self.bar_position[torch.tensor(positions)]
 
     @torch.inference_mode()
     def forward(self, ids: list[int]) -> torch.Tensor:
@@ -107,7 +180,7 @@ class LeanGPT2:
         start = self.length
         if start + n > self.max_len:
             raise ValueError("context full: reset and re-prime with a shorter window")
-        x = self.wte[torch.tensor(ids)] + self.wpe[start : start + n]
+        x = self._embed(ids, start)
         scale = 1.0 / math.sqrt(self.head_dim)
         mask = None
         if n > 1:

@@ -11,6 +11,7 @@ import argparse
 import json
 import logging
 import math
+import os
 import random
 import time
 from collections.abc import Sequence
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from models.music.data import Example, load, summary
 from models.music.model import DEFAULT_SHAPE, build_model, count_parameters, load_model, save_training_record
@@ -43,6 +45,7 @@ class TrainConfig:
     eval_every: int = 200
     shape: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_SHAPE))
     init_from: str | None = None  # continue from these weights (a second, lower-lr stage)
+    device: str = "cpu"
 
 
 def windows(ids: Sequence[int], vocab: Vocab, limit: int) -> list[list[int]]:
@@ -81,7 +84,9 @@ def make_batches(seqs: list[list[int]], batch_tokens: int, rng: random.Random) -
     return batches
 
 
-def collate(batch: list[list[int]], pad: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def collate(
+    batch: list[list[int]], pad: int, device: str = "cpu"
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(input ids, attention mask, labels with -100 on padding)."""
     width = max(len(s) for s in batch)
     ids = torch.full((len(batch), width), pad, dtype=torch.long)
@@ -90,16 +95,18 @@ def collate(batch: list[list[int]], pad: int) -> tuple[torch.Tensor, torch.Tenso
         ids[row, : len(seq)] = torch.tensor(seq)
         mask[row, : len(seq)] = 1
     labels = ids.masked_fill(mask == 0, -100)
-    return ids, mask, labels
+    return ids.to(device), mask.to(device), labels.to(device)
 
 
 @torch.no_grad()
-def mean_nll(model: torch.nn.Module, seqs: list[list[int]], pad: int, batch_tokens: int = 8192) -> float:
+def mean_nll(
+    model: torch.nn.Module, seqs: list[list[int]], pad: int, batch_tokens: int = 8192, device: str = "cpu"
+) -> float:
     """Mean negative log-likelihood per predicted token (nats) of `seqs`."""
     model.eval()
     total, count = 0.0, 0
     for batch in make_batches(seqs, batch_tokens, random.Random(0)):
-        ids, mask, labels = collate(batch, pad)
+        ids, mask, labels = collate(batch, pad, device)
         logits = model(input_ids=ids, attention_mask=mask).logits[:, :-1]
         target = labels[:, 1:]
         loss = torch.nn.functional.cross_entropy(
@@ -111,12 +118,26 @@ def mean_nll(model: torch.nn.Module, seqs: list[list[int]], pad: int, batch_toke
     return total / max(count, 1)
 
 
+def hardware(config: TrainConfig) -> str:
+    """What the run trained on, for the training record."""
+    if config.device.startswith("cuda"):
+        return torch.cuda.get_device_name(torch.device(config.device))
+    return f"CPU, {config.threads} threads"
+
+
 def train(examples: list[Example], config: TrainConfig, out_dir: Path) -> dict[str, Any]:
     """Train on the examples' train split, validate on their validation split, save to `out_dir`."""
     threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
     torch.set_num_threads(config.threads)
-    torch.use_deterministic_algorithms(True)
+    on_gpu = config.device.startswith("cuda")
+    if on_gpu:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # deterministic cuBLAS
+    # should any op lack a deterministic CUDA kernel, it warns there instead of stopping the run
+    torch.use_deterministic_algorithms(True, warn_only=on_gpu)
     try:
+        if on_gpu:  # the memory-efficient attention kernels' backward pass is not deterministic
+            with sdpa_kernel(SDPBackend.MATH):
+                return _train(examples, config, out_dir)
         return _train(examples, config, out_dir)
     finally:
         torch.set_num_threads(threads)
@@ -129,7 +150,8 @@ def _train(examples: list[Example], config: TrainConfig, out_dir: Path) -> dict[
     model = build_model(vocab, seed=config.seed, **config.shape)
     if config.init_from:
         model = load_model(Path(config.init_from))
-        model.train()
+    model.to(torch.device(config.device))  # type: ignore[arg-type]  # transformers' stub wraps `to`
+    model.train()
     limit = model.config.n_positions
     train_seqs = [w for e in examples if e.split == "train" for w in windows(e.ids, vocab, limit)]
     val_seqs = [w for e in examples if e.split == "validation" for w in windows(e.ids, vocab, limit)]
@@ -159,7 +181,7 @@ def _train(examples: list[Example], config: TrainConfig, out_dir: Path) -> dict[
                 break
             for group in optimizer.param_groups:
                 group["lr"] = lr_at(step)
-            ids, mask, labels = collate(batch, vocab.pad)
+            ids, mask, labels = collate(batch, vocab.pad, config.device)
             loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -181,7 +203,7 @@ def _train(examples: list[Example], config: TrainConfig, out_dir: Path) -> dict[
                     {
                         "step": step,
                         "train_loss": float(loss.detach()),
-                        "val_nll": mean_nll(model, val_seqs, vocab.pad),
+                        "val_nll": mean_nll(model, val_seqs, vocab.pad, device=config.device),
                         "minutes": elapsed / 60,
                     }
                 )
@@ -191,6 +213,8 @@ def _train(examples: list[Example], config: TrainConfig, out_dir: Path) -> dict[
                 break
     elapsed = time.monotonic() - started
     out_dir.mkdir(parents=True, exist_ok=True)
+    final_val_nll = mean_nll(model, val_seqs, vocab.pad, device=config.device) if val_seqs else None
+    model.to(torch.device("cpu"))  # type: ignore[arg-type]
     model.save_pretrained(str(out_dir), safe_serialization=True)
     vocab.save(out_dir / "vocab.json")
     record: dict[str, Any] = {
@@ -201,8 +225,9 @@ def _train(examples: list[Example], config: TrainConfig, out_dir: Path) -> dict[
         "train_tokens_seen": tokens_seen,
         "train_sequences": len(train_seqs),
         "minutes": round(elapsed / 60, 2),
+        "hardware": hardware(config),
         "tokens_per_second": round(tokens_seen / elapsed),
-        "final_val_nll": mean_nll(model, val_seqs, vocab.pad) if val_seqs else None,
+        "final_val_nll": final_val_nll,
         "history": history,
         "config": asdict(config),
         "dataset": summary(examples),
@@ -223,6 +248,7 @@ def main() -> None:
     parser.add_argument("--min-lr", type=float, default=TrainConfig.min_lr)
     parser.add_argument("--warmup", type=int, default=TrainConfig.warmup_steps)
     parser.add_argument("--init-from", type=Path, default=None, help="continue training these weights")
+    parser.add_argument("--device", default="cpu", help="cpu, or cuda where a GPU is present")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     shape = {**DEFAULT_SHAPE, "n_layer": args.layers, "n_embd": args.embd}
@@ -235,6 +261,7 @@ def main() -> None:
         min_lr=args.min_lr,
         warmup_steps=args.warmup,
         init_from=str(args.init_from) if args.init_from else None,
+        device=args.device,
     )
     record = train(load(), config, args.out)
     print(json.dumps({k: v for k, v in record.items() if k not in ("history", "dataset")}, indent=2))
