@@ -61,7 +61,7 @@ class MusicOptions(_Frozen):
     accompaniment: Literal["none", "chords", "bass"] = "none"
     seed: int | None = Field(None, ge=0, le=2**32 - 1)
     temperature: float = Field(1.0, gt=0.0, le=2.0)
-    top_p: float = Field(0.95, gt=0.0, le=1.0)
+    top_p: float = Field(0.97, gt=0.0, le=1.0)
     prime_artifact: str | None = Field(None, description="artifact key of a MIDI file to continue")
 
 

@@ -6,7 +6,9 @@ keeps as constants, and says whether the constants still match:
 - per style, the share of notes outside the mode's scale; styles under IN_SCALE_MAX_SHARE are decoded
   with notes from the mode's scale only (`StyleDecoding.in_scale`);
 - per style (but NO_GRID_STYLES) and meter with at least GRID_MIN_PIECES training pieces, the onset grid: the positions
-  within the bar where at least GRID_MIN_SHARE of the events (notes and rests) start.
+  within the bar where at least GRID_MIN_SHARE of the events (notes and rests) start;
+- per one-voice style, the widest span (highest minus lowest note, in semitones) of its training pieces
+  (`StyleDecoding.max_span`).
 """
 
 from __future__ import annotations
@@ -64,6 +66,16 @@ def out_of_scale_share(pieces: Iterable[tuple[str, Sequence[int]]], vocab: Vocab
     return outside / notes if notes else 0.0
 
 
+def widest_span(pieces: Iterable[Sequence[int]], vocab: Vocab) -> int:
+    """The largest distance in semitones between a piece's highest and lowest note."""
+    spans = [0]
+    for ids in pieces:
+        pitches = [vocab.pitch[token] for token in ids if vocab.pitch[token] >= 0]
+        if pitches:
+            spans.append(max(pitches) - min(pitches))
+    return max(spans)
+
+
 def main() -> None:
     from models.music.data import load
     from models.music.sampling import STYLE_DECODING, StyleDecoding
@@ -97,6 +109,14 @@ def main() -> None:
         if derived_grids[style] != kept[style].grids:
             differs = True
             print(f"  {style}: STYLE_DECODING's grids differ from the derived ones")
+    print("widest span of a training piece, in semitones (one-voice styles):")
+    for style in STYLES:
+        if style == "chorale":  # four voices: each has its own range (grammar.CHORALE_RANGES)
+            continue
+        span = widest_span((e.ids for e in train if e.style == style), vocab)
+        same = span == kept[style].max_span
+        differs |= not same
+        print(f"  {style:10s} {span}" + ("" if same else "  DIFFERS"))
     print("STYLE_DECODING differs from the training data" if differs else "STYLE_DECODING matches")
 
 

@@ -68,7 +68,7 @@ class Request:
     accompaniment: str = "none"
     seed: int = 0
     temperature: float = 1.0
-    top_p: float = 0.95
+    top_p: float = 0.97
 
 
 @dataclass

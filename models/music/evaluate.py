@@ -173,10 +173,15 @@ def style_comparison(
     return results
 
 
+def _overlap_text(area: float) -> str:
+    """Two decimals, cut rather than rounded: an overlap of 0.6999 misses the goal and reads 0.69."""
+    return "nan" if math.isnan(area) else f"{math.floor(area * 100) / 100:.2f}"
+
+
 def _cell(m: dict[str, Any], judged: bool) -> str:
     figures = (
         f"{m['generated'][0]:.2f}±{m['generated'][1]:.2f} vs {m['real'][0]:.2f}±{m['real'][1]:.2f}, "
-        f"OA {m['overlap']:.2f}"
+        f"OA {_overlap_text(m['overlap'])}"
     )
     if not judged:
         return figures + " (n/a)"
@@ -197,7 +202,8 @@ def format_table(nll: dict[str, Any], styles: dict[str, Any]) -> str:
     lines += ["", f"Test tokens: {nll['test_tokens']} in {nll['test_sequences']} sequences.", ""]
     lines += [
         "Cells: generated mean±sd vs real mean±sd, OA = overlapping area of the two distributions; "
-        f"✓ when the generated mean is within one real-data sd **and** OA ≥ {MIN_OVERLAP} (the goal), "
+        f"✓ when the generated mean is within one real-data sd **and** OA ≥ {MIN_OVERLAP} (the goal; OA is "
+        "shown cut to two decimals, not rounded), "
         "✗ with the part that misses; n/a when the style has fewer than "
         f"{MIN_REAL} held-out pieces (too few to judge).",
         "",

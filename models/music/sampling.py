@@ -19,6 +19,11 @@ from models.music.vocab import Vocab, bar_steps
 # (polyphony 3.6 where Bach has 3.9); see the model card.
 CHORALE_UNISON_PENALTY = 2.0
 
+# Top-p cuts the pitch only: each event's duration comes from the model's whole distribution over
+# durations, then the nucleus applies to the pitch given it. Cutting the rhythm's tail too made every
+# style's bars more alike than the real pieces' (groove consistency); see the model card.
+RHYTHM_FROM_FULL_DISTRIBUTION = True
+
 
 @dataclass(frozen=True)
 class StyleDecoding:
@@ -31,39 +36,46 @@ class StyleDecoding:
     - `in_scale`: notes only from the mode's scale (rests always allowed), for styles whose training
       pieces have fewer than 1 out-of-scale note in 100 (calibrate).
     - `accidentals`: logit offset (nats) on notes outside the mode's scale.
+    - `max_span`: a one-voice piece never spans more semitones than the widest of the style's training
+      pieces (calibrate): once a melody has drifted an octave, nothing in the model pulls it back.
     """
 
     grids: dict[str, tuple[int, ...]] = field(default_factory=dict)
     in_scale: bool = False
     accidentals: float = 0.0
+    max_span: int | None = None
 
 
-# Onset grids and `in_scale` from the training split (calibrate: grids for every style but chorale and jig,
+# Onset grids, `in_scale` and `max_span` from the training split (calibrate: grids for every style but chorale and jig,
 # in meters with at least 50 training pieces); `accidentals` chosen on the validation split (the smallest offset that meets
 # every validation hornpipe cell). The model card gives the figures behind each entry.
 _SIXTEENTHS_4_4 = tuple(range(0, 48, 3))
 STYLE_DECODING: dict[str, StyleDecoding] = {
     "reel": StyleDecoding(
+        max_span=37,
         grids={
             "2/4": (0, 2, 3, 6, 9, 12, 15, 18, 20, 21),
             "4/4": (0, 3, 4, 6, 8, 9, 12, 16, 18, 20, 21, 24, 30, 33, 36, 42, 45),
-        }
+        },
     ),
-    "slip jig": StyleDecoding(grids={"9/8": (0, 3, 6, 9, 12, 15, 18, 24, 30, 36, 42, 48, 51)}),
+    "jig": StyleDecoding(max_span=29),
+    "slip jig": StyleDecoding(grids={"9/8": (0, 3, 6, 9, 12, 15, 18, 24, 30, 36, 42, 48, 51)}, max_span=24),
     "hornpipe": StyleDecoding(
         grids={
             "2/4": (0, 3, 4, 6, 9, 10, 12, 15, 16, 18, 20, 21, 22),
             "4/4": tuple(sorted(set(_SIXTEENTHS_4_4) | set(range(0, 48, 4)))),
         },
         accidentals=1.0,
+        max_span=32,
     ),
-    "strathspey": StyleDecoding(grids={"4/4": _SIXTEENTHS_4_4}, in_scale=True),
-    "waltz": StyleDecoding(in_scale=True),
+    "strathspey": StyleDecoding(grids={"4/4": _SIXTEENTHS_4_4}, in_scale=True, max_span=28),
+    "waltz": StyleDecoding(in_scale=True, max_span=21),
     "air": StyleDecoding(
         grids={
             "3/4": (0, 2, 3, 6, 9, 12, 15, 18, 21, 24, 26, 27, 30, 32, 33),
             "4/4": (*_SIXTEENTHS_4_4[:15], 44, 45),
-        }
+        },
+        max_span=28,
     ),
     "folk song": StyleDecoding(
         grids={
@@ -74,7 +86,8 @@ STYLE_DECODING: dict[str, StyleDecoding] = {
             "4/4": (0, 6, 9, 12, 18, 21, 24, 30, 33, 36, 42, 45),
             "6/4": (0, 12, 18, 24, 30, 36, 42, 48, 54, 60, 66),
             "6/8": (0, 6, 9, 12, 15, 18, 24, 27, 30, 33),
-        }
+        },
+        max_span=26,
     ),
 }
 
@@ -82,7 +95,7 @@ STYLE_DECODING: dict[str, StyleDecoding] = {
 @dataclass(frozen=True)
 class SamplingParams:
     temperature: float = 1.0
-    top_p: float = 0.95
+    top_p: float = 0.97
     seed: int = 0
 
 
@@ -99,10 +112,31 @@ class Sampled:
         return self.new_tokens / self.seconds if self.seconds > 0 else 0.0
 
 
-def pick(logits: torch.Tensor, allowed: torch.Tensor, params: SamplingParams, gen: torch.Generator) -> int:
-    """Sample one id from `logits` restricted to `allowed`, with temperature and nucleus (top-p)."""
+def duration_groups(vocab: Vocab) -> torch.Tensor:
+    """Per id: 0 for non-events (bar lines, voices, end), else 1 + the index of its duration."""
+    durations = sorted({d for d in vocab.duration if d})
+    return torch.tensor([durations.index(d) + 1 if d else 0 for d in vocab.duration])
+
+
+def pick(
+    logits: torch.Tensor,
+    allowed: torch.Tensor,
+    params: SamplingParams,
+    gen: torch.Generator,
+    groups: torch.Tensor | None = None,
+) -> int:
+    """Sample one id from `logits` restricted to `allowed`, with temperature and nucleus (top-p).
+
+    With `groups` (duration_groups), the duration is drawn first from the model's whole distribution
+    and the nucleus applies to the pitch given that duration (see RHYTHM_FROM_FULL_DISTRIBUTION).
+    """
     scores = logits.masked_fill(~allowed, float("-inf")) / params.temperature
     probs = scores.softmax(-1)
+    if groups is not None and params.top_p < 1.0:
+        group_probs = torch.zeros(int(groups.max()) + 1).index_add_(0, groups, probs)
+        chosen = int(torch.multinomial(group_probs, 1, generator=gen))
+        probs = probs * (groups == chosen)
+        probs = probs / probs.sum()
     if params.top_p < 1.0:
         sorted_probs, order = probs.sort(descending=True)
         keep = sorted_probs.cumsum(-1) - sorted_probs < params.top_p
@@ -117,6 +151,18 @@ def scale_mask(vocab: Vocab, mode: str) -> torch.Tensor:
     """Ids allowed under `in_scale`: rests, and notes whose pitch class is in the mode's scale (tonic C)."""
     scale = set(SCALES[mode])
     return torch.tensor([p == -1 or (p >= 0 and p % 12 in scale) for p in vocab.pitch])
+
+
+def span_mask(pitch: torch.Tensor, melody: list[int], max_span: int) -> torch.Tensor | None:
+    """Ids (by `pitch`, the vocabulary's pitch per id) that keep a melody within `max_span` semitones;
+    rests and non-notes always. None when nothing constrains yet (no note so far) or the melody is
+    already wider (an uploaded one)."""
+    if not melody:
+        return None
+    low, high = min(melody), max(melody)
+    if high - low > max_span:
+        return None
+    return (pitch < 0) | ((pitch >= high - max_span) & (pitch <= low + max_span))
 
 
 def _window(ids: list[int], vocab: Vocab, limit: int) -> list[int]:
@@ -142,6 +188,7 @@ def sample(
     on_bar: Callable[[int, int], None] | None = None,
     unison_penalty: float = CHORALE_UNISON_PENALTY,
     decoding: StyleDecoding | None = None,
+    rhythm_from_full_distribution: bool = RHYTHM_FROM_FULL_DISTRIBUTION,
 ) -> Sampled:
     """Generate `bars` new bars after the control prefix (and an optional primed body of whole bars).
 
@@ -169,11 +216,15 @@ def sample(
         if decoding.accidentals
         else None
     )
+    groups = duration_groups(vocab) if rhythm_from_full_distribution else None
     grid = decoding.grids.get(meter)
     on_grid = grid_masks(vocab, bar_steps(meter), grid) if grid else None
     ids = prefix_ids(vocab, style, mode, meter) + list(prime or [])
     for token in ids[4:]:
         grammar.update(token)
+    span = decoding.max_span if n_voices == 1 else None
+    pitch_of = torch.tensor(vocab.pitch)
+    melody = [vocab.pitch[token] for token in ids[4:] if vocab.pitch[token] >= 0]
     lean.reset()
     window_limit = lean.max_len // 2
     logits = lean.forward(_window(ids, vocab, lean.max_len - 1))
@@ -191,11 +242,15 @@ def sample(
             if on_grid is not None:
                 kept = allowed & on_grid[grammar.bar_len - grammar.remaining]
                 allowed = kept if bool(kept.any()) else allowed
-            token = pick(logits, allowed, params, gen)
+            if span is not None and (within := span_mask(pitch_of, melody, span)) is not None:
+                allowed = allowed & within
+            token = pick(logits, allowed, params, gen, groups)
         else:
             token = forced
         grammar.update(token)
         ids.append(token)
+        if vocab.pitch[token] >= 0:
+            melody.append(vocab.pitch[token])
         produced += 1
         if token == vocab.eos:
             break

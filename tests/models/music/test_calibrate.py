@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from models.music.calibrate import event_positions, onset_grid, out_of_scale_share
+from models.music.calibrate import event_positions, onset_grid, out_of_scale_share, widest_span
 from models.music.sampling import STYLE_DECODING
 from models.music.tokenizer import prefix_ids
 from models.music.vocab import Vocab, bar_steps
@@ -46,3 +46,10 @@ def test_style_decoding_grids_start_on_the_downbeat_and_fit_their_meter() -> Non
     for decoding in STYLE_DECODING.values():
         for meter, grid in decoding.grids.items():
             assert grid[0] == 0 and list(grid) == sorted(set(grid)) and grid[-1] < bar_steps(meter)
+
+
+def test_widest_span_is_the_largest_pitch_distance_in_a_piece(vocab: Vocab) -> None:
+    narrow = _piece(vocab, [[(60, 12), (None, 6), (67, 6)]])
+    wide = _piece(vocab, [[(55, 12), (79, 12)]])
+    assert widest_span([narrow, wide], vocab) == 24
+    assert widest_span([_piece(vocab, [[(None, 24)]])], vocab) == 0

@@ -10,7 +10,7 @@ import torch
 
 from models.music.grammar import BarGrammar, bars_well_formed
 from models.music.model import LeanGPT2, build_model, load_model
-from models.music.sampling import SamplingParams, sample
+from models.music.sampling import SamplingParams, duration_groups, pick, sample, span_mask
 from models.music.tokenizer import decode
 from models.music.vocab import Vocab, bar_steps
 
@@ -268,3 +268,61 @@ def test_accidentals_offset_moves_the_out_of_scale_share(vocab: Vocab) -> None:
     assert share(-30.0) == 0.0
     assert share(30.0) == 1.0
     assert 0.0 < share(0.0) < 1.0
+
+
+def test_duration_groups_put_each_duration_in_its_own_group(vocab: Vocab) -> None:
+    groups = duration_groups(vocab)
+    assert int(groups[vocab.bar]) == int(groups[vocab.eos]) == 0
+    assert int(groups[vocab.event_id(60, 12)]) == int(groups[vocab.event_id(None, 12)])
+    assert int(groups[vocab.event_id(60, 12)]) != int(groups[vocab.event_id(60, 6)])
+
+
+def test_nucleus_cuts_the_pitch_but_not_the_rhythm(vocab: Vocab) -> None:
+    """One quarter note holds 90% of the mass, ten eighths 1% each: plain top-p never writes an eighth."""
+    quarter = vocab.event_id(72, 12)
+    eighths = [vocab.event_id(60 + k, 6) for k in range(10)]
+    probs = torch.full((len(vocab),), 1e-12)
+    probs[quarter] = 0.9
+    probs[eighths] = 0.01
+    logits, allowed = probs.log(), torch.ones(len(vocab), dtype=torch.bool)
+    params = SamplingParams(1.0, 0.85)
+    plain = [pick(logits, allowed, params, torch.Generator().manual_seed(s)) for s in range(300)]
+    assert set(plain) == {quarter}
+    gen = torch.Generator().manual_seed(0)
+    factored = [pick(logits, allowed, params, gen, duration_groups(vocab)) for _ in range(2000)]
+    share = sum(token in eighths for token in factored) / len(factored)
+    assert 0.07 < share < 0.13
+    assert set(factored) <= {quarter, *eighths}
+
+
+def test_max_span_keeps_the_melody_within_the_styles_widest_span(vocab: Vocab) -> None:
+    from models.music.sampling import StyleDecoding
+
+    lean = _untrained(vocab)
+    spans: dict[int | None, int] = {}
+    for max_span in (12, None):
+        sampled = sample(
+            lean,
+            vocab,
+            style="reel",
+            mode="major",
+            meter="4/4",
+            bars=16,
+            params=SamplingParams(temperature=1.5, top_p=1.0, seed=2),
+            decoding=StyleDecoding(max_span=max_span),
+        )
+        pitches = [n.pitch for n in decode(sampled.ids, vocab).voices[0] if n.pitch is not None]
+        spans[max_span] = max(pitches) - min(pitches)
+    assert spans[12] <= 12
+    assert spans[None] > 12  # the untrained model alone wanders much further
+
+
+def test_span_mask_leaves_a_melody_already_wider_alone(vocab: Vocab) -> None:
+    pitch = torch.tensor(vocab.pitch)
+    assert span_mask(pitch, [], 12) is None
+    assert span_mask(pitch, [50, 70], 12) is None  # an uploaded tune wider than the span
+    within = span_mask(pitch, [60, 64], 12)
+    assert within is not None
+    assert bool(within[vocab.event_id(52, 12)]) and bool(within[vocab.event_id(72, 12)])
+    assert not bool(within[vocab.event_id(51, 12)]) and not bool(within[vocab.event_id(73, 12)])
+    assert bool(within[vocab.event_id(None, 12)]) and bool(within[vocab.bar])
