@@ -46,7 +46,7 @@ class StyleDecoding:
     max_span: int | None = None
 
 
-# Onset grids, `in_scale` and `max_span` from the training split (calibrate: grids for every style but chorale and jig,
+# Onset grids, `in_scale` and `max_span` from the training split (calibrate: grids for every style but jig,
 # in meters with at least 50 training pieces); `accidentals` chosen on the validation split (the smallest offset that meets
 # every validation hornpipe cell). The model card gives the figures behind each entry.
 _SIXTEENTHS_4_4 = tuple(range(0, 48, 3))
@@ -77,6 +77,7 @@ STYLE_DECODING: dict[str, StyleDecoding] = {
         },
         max_span=28,
     ),
+    "chorale": StyleDecoding(grids={"4/4": tuple(range(0, 48, 6))}),
     "folk song": StyleDecoding(
         grids={
             "2/4": tuple(range(0, 24, 3)),
