@@ -212,8 +212,9 @@ def sample(
     )
     decoding = decoding if decoding is not None else STYLE_DECODING.get(style, StyleDecoding())
     in_scale = scale_mask(vocab, mode) if decoding.in_scale else None
+    pitch_of = torch.tensor(vocab.pitch)
     accidental_bias = (
-        decoding.accidentals * ((torch.tensor(vocab.pitch) >= 0) & ~scale_mask(vocab, mode)).float()
+        decoding.accidentals * ((pitch_of >= 0) & ~scale_mask(vocab, mode)).float()
         if decoding.accidentals
         else None
     )
@@ -224,7 +225,6 @@ def sample(
     for token in ids[4:]:
         grammar.update(token)
     span = decoding.max_span if n_voices == 1 else None
-    pitch_of = torch.tensor(vocab.pitch)
     melody = [vocab.pitch[token] for token in ids[4:] if vocab.pitch[token] >= 0]
     lean.reset()
     window_limit = lean.max_len // 2
