@@ -15,6 +15,7 @@ import os
 import random
 import time
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -134,11 +135,11 @@ def train(examples: list[Example], config: TrainConfig, out_dir: Path) -> dict[s
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # deterministic cuBLAS
     # should any op lack a deterministic CUDA kernel, it warns there instead of stopping the run
     torch.use_deterministic_algorithms(True, warn_only=on_gpu)
+    # on the GPU, the memory-efficient attention kernels' backward pass is not deterministic
+    kernels = sdpa_kernel(SDPBackend.MATH) if on_gpu else nullcontext()
     try:
-        if on_gpu:  # the memory-efficient attention kernels' backward pass is not deterministic
-            with sdpa_kernel(SDPBackend.MATH):
-                return _train(examples, config, out_dir)
-        return _train(examples, config, out_dir)
+        with kernels:
+            return _train(examples, config, out_dir)
     finally:
         torch.set_num_threads(threads)
         torch.use_deterministic_algorithms(deterministic)
