@@ -25,7 +25,7 @@ import torch
 from models.music.compose import STYLE_METERS
 from models.music.data import Example, load
 from models.music.grammar import bars_well_formed
-from models.music.metrics import all_metrics, overlap
+from models.music.metrics import all_metrics, ends_on_tonic, overlap
 from models.music.model import LeanGPT2, load_model
 from models.music.ngram import NGramModel
 from models.music.sampling import SamplingParams, sample
@@ -123,6 +123,7 @@ def style_comparison(
         controls = controls or [("major", STYLE_METERS[style], min(16, max_bars))]
         chosen = decoding or SamplingParams()
         gen_metrics = []
+        gen_tonic_endings = 0
         speeds = []
         for i in range(per_style):
             mode, meter, bars = controls[i % len(controls)]
@@ -139,7 +140,9 @@ def style_comparison(
             well_formed_pieces += int(good == total == bars)
             total_pieces += 1
             speeds.append(sampled.tokens_per_second)
-            gen_metrics.append(all_metrics(decode(sampled.ids, vocab)))
+            generated = decode(sampled.ids, vocab)
+            gen_metrics.append(all_metrics(generated))
+            gen_tonic_endings += ends_on_tonic(generated)
         judged = len(real) >= MIN_REAL
         row: dict[str, Any] = {
             "real_pieces": len(real),
@@ -148,6 +151,13 @@ def style_comparison(
             "temperature": chosen.temperature,
             "top_p": chosen.top_p,
             "tokens_per_second": statistics.median(speeds),
+            # the melody's last note on the tonic: real pieces whole (not cropped), generated ones as made
+            "tonic_ending": {
+                "generated": gen_tonic_endings / per_style,
+                "real": statistics.fmean(ends_on_tonic(decode(e.ids, vocab)) for e in real)
+                if real
+                else math.nan,
+            },
         }
         for name in METRICS:
             g = [m[name] for m in gen_metrics]
@@ -220,9 +230,17 @@ def format_table(nll: dict[str, Any], styles: dict[str, Any]) -> str:
         n_real = str(row["real_pieces"]) + ("" if row["judged"] else " (too few to judge)")
         lines.append(f"| {style} | {n_real} | " + " | ".join(cells) + " |")
     ok = styles["bar_length_ok"]
+    endings = ", ".join(
+        f"{style} {styles[style]['tonic_ending']['generated']:.0%} "
+        f"(real {styles[style]['tonic_ending']['real']:.0%})"
+        for style in STYLES
+        if "tonic_ending" in styles[style]
+    )
     lines += [
         "",
         f"Goal met in {met} of {judged_cells} judged cells.",
+        "",
+        f"Pieces whose melody (chorales: soprano) ends on the tonic, generated (real, whole pieces): {endings}.",
         "",
         f"Generated pieces with every bar of the meter's length: {ok['all_bars_ok']}/{ok['pieces']} "
         f"({100 * ok['share']:.1f}%).",

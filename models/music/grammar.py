@@ -7,6 +7,8 @@ full, the next voice marker, the next bar line, or the end once the requested ba
 
 from __future__ import annotations
 
+import copy
+
 import torch
 
 from models.music.vocab import Vocab
@@ -63,6 +65,13 @@ class BarGrammar:
         self._ranges = [
             (pitches == -1) | ((pitches >= lo) & (pitches <= hi)) for lo, hi in (pitch_ranges or ())
         ]
+
+    def copy(self) -> BarGrammar:
+        """An independent twin at the same state (to try a bar and come back)."""
+        twin = copy.copy(self)
+        twin._lead_rest = list(self._lead_rest)
+        twin._grid = [list(voice) for voice in self._grid]
+        return twin
 
     @property
     def done(self) -> bool:

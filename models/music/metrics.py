@@ -90,6 +90,12 @@ def polyphony(notes: Notes) -> float:
     return float(on.sum() / np.count_nonzero(on)) if np.count_nonzero(on) else math.nan
 
 
+def ends_on_tonic(piece: Piece) -> bool:
+    """Whether the first voice's last note is the tonic (C in the model's frame)."""
+    pitches = [n.pitch for n in piece.voices[0] if n.pitch is not None] if piece.voices else []
+    return bool(pitches) and pitches[-1] % 12 == 0
+
+
 def all_metrics(piece: Piece) -> dict[str, float]:
     notes = piece_notes(piece)
     measure = bar_steps(piece.meter) * RESOLUTION // STEPS_PER_QUARTER

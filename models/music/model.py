@@ -8,6 +8,11 @@ Metrical position: every input token also gets an embedding of where in the bar 
 starts (the durations of its voice since the last `BAR` or `VOICE_n`, in grid steps). The model can
 then line the voices of a chorale up with each other, and a tune with its beats, without having to
 add up durations itself. The position is derived from the tokens, so callers pass token ids only.
+
+Voices above: in a piece of several voices, written one bar at a time and one voice after the other,
+every input token of a lower voice also gets an embedding of how many steps ahead the voices already
+written in this bar next start an event (0 for the first voice and for one-voice pieces). With it a
+lower voice can hold where the voices above hold, and move where they move.
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ from models.music.vocab import METERS, Vocab, bar_steps
 DEFAULT_SHAPE: dict[str, int] = {"n_layer": 4, "n_head": 4, "n_embd": 192, "n_positions": 512}
 # positions 0 .. the longest bar (a full bar of 3/2, 6/4 or 12/8 ends at 72 steps)
 BAR_POSITIONS = max(bar_steps(m) for m in METERS) + 1
+# steps to the next event of the voices above: 1 .. the longest bar; 0 when there is no voice above
+UPPER_GAPS = BAR_POSITIONS
 
 
 def position_tables(vocab: Vocab) -> tuple[torch.Tensor, torch.Tensor]:
@@ -44,6 +51,49 @@ def bar_positions(ids: torch.Tensor, durations: torch.Tensor, restarts: torch.Te
     return since.clamp(max=BAR_POSITIONS - 1)
 
 
+class VoiceClock:
+    """Reads tokens one by one; after each, where in the bar the next event starts and how many steps
+    ahead the voices above (those already written in this bar) next start an event, or end the bar."""
+
+    def __init__(self, vocab: Vocab) -> None:
+        self.durations = list(vocab.duration)
+        self.bar_lines = {vocab.bos, vocab.bar}
+        self.voices = set(vocab.voice_ids)
+        self.position = 0
+        self.upper: list[int] = []  # sorted event starts (and the bar's end) of the voices above
+        self.current: list[int] = []  # event starts of the voice being written
+
+    def copy(self) -> VoiceClock:
+        twin = VoiceClock.__new__(VoiceClock)
+        twin.__dict__.update(self.__dict__)
+        twin.upper, twin.current = list(self.upper), list(self.current)
+        return twin
+
+    def step(self, token: int) -> tuple[int, int]:
+        """Advance over `token`; (bar position, steps to the voices above's next event or 0)."""
+        if token in self.bar_lines:
+            self.position, self.upper, self.current = 0, [], []
+        elif token in self.voices:
+            if self.current:
+                self.upper = sorted({*self.upper, *self.current, self.position})
+            self.position, self.current = 0, []
+        elif self.durations[token]:
+            self.current.append(self.position)
+            self.position += self.durations[token]
+        ahead = next((start for start in self.upper if start > self.position), None)
+        gap = 0 if ahead is None else min(ahead - self.position, UPPER_GAPS - 1)
+        return min(self.position, BAR_POSITIONS - 1), gap
+
+
+def upper_gaps(ids: torch.Tensor, vocab: Vocab) -> torch.Tensor:
+    """VoiceClock's gaps for each token of each row of `ids` (batch, length)."""
+    rows = []
+    for row in ids.tolist():
+        clock = VoiceClock(vocab)
+        rows.append([clock.step(token)[1] for token in row])
+    return torch.tensor(rows, dtype=torch.long, device=ids.device)
+
+
 class MetricalGPT2(GPT2LMHeadModel):
     """GPT-2 whose input embedding adds the token's metrical position (see the module doc)."""
 
@@ -51,7 +101,12 @@ class MetricalGPT2(GPT2LMHeadModel):
         super().__init__(config)
         self.bar_position = torch.nn.Embedding(config.bar_positions, config.n_embd)
         torch.nn.init.normal_(self.bar_position.weight, std=config.initializer_range)
-        if len(Vocab()) != config.vocab_size:
+        self.upper_gap: torch.nn.Embedding | None = None
+        if getattr(config, "upper_gaps", None):
+            self.upper_gap = torch.nn.Embedding(config.upper_gaps, config.n_embd)
+            torch.nn.init.normal_(self.upper_gap.weight, std=config.initializer_range)
+        self._vocab = Vocab()
+        if len(self._vocab) != config.vocab_size:
             raise ValueError("the model's vocabulary size does not match this version of the code")
         # built on first use, per device (from_pretrained builds modules on the meta device)
         self._tables: dict[torch.device, tuple[torch.Tensor, torch.Tensor]] = {}
@@ -67,6 +122,8 @@ class MetricalGPT2(GPT2LMHeadModel):
             return super().forward(input_ids=input_ids, **kwargs)
         positions = bar_positions(input_ids, *self._position_tables(input_ids.device))
         embeds = self.transformer.wte(input_ids) + self.bar_position(positions)
+        if self.upper_gap is not None:
+            embeds = embeds + self.upper_gap(upper_gaps(input_ids, self._vocab))
         return super().forward(inputs_embeds=embeds, **kwargs)
 
 
@@ -89,6 +146,7 @@ def build_config(vocab: Vocab, **shape: int) -> GPT2Config:
         tie_word_embeddings=True,
     )
     config.bar_positions = BAR_POSITIONS  # saved in config.json; load_model picks MetricalGPT2 by it
+    config.upper_gaps = UPPER_GAPS
     return config
 
 
@@ -149,29 +207,34 @@ class LeanGPT2:
             )
         self.ln_f = (state["transformer.ln_f.weight"], state["transformer.ln_f.bias"])
         self.bar_position = state.get("bar_position.weight")
-        durations, restarts = position_tables(Vocab())
-        self.durations: list[int] = durations.tolist()
-        self.restarts: list[bool] = restarts.tolist()
+        self.upper_gap = state.get("upper_gap.weight")
+        self.vocab = Vocab()
         shape = (self.n_layer, self.n_head, self.max_len, self.head_dim)
         self.keys = torch.zeros(shape)
         self.values = torch.zeros(shape)
         self.length = 0
-        self.clock = 0  # steps of the current voice's bar before the next event
+        self.clock = VoiceClock(self.vocab)
 
     def reset(self) -> None:
         self.length = 0
-        self.clock = 0
+        self.clock = VoiceClock(self.vocab)
+
+    def checkpoint(self) -> tuple[int, VoiceClock]:
+        """The state to come back to with `rewind` (the cache up to here is kept while nothing resets)."""
+        return self.length, self.clock.copy()
+
+    def rewind(self, checkpoint: tuple[int, VoiceClock]) -> None:
+        self.length, clock = checkpoint
+        self.clock = clock.copy()
 
     def _embed(self, ids: list[int], start: int) -> torch.Tensor:
         index = torch.tensor(ids)
         x = self.wte[index] + self.wpe[start : start + len(ids)]
         if self.bar_position is None:
             return x
-        positions = []
-        for token in ids:
-            self.clock = 0 if self.restarts[token] else self.clock + self.durations[token]
-            positions.append(min(self.clock, BAR_POSITIONS - 1))
-        return x + self.bar_position[torch.tensor(positions)]
+        positions, gaps = zip(*(self.clock.step(token) for token in ids), strict=True)
+        x = x + self.bar_position[torch.tensor(positions)]
+        return x if self.upper_gap is None else x + self.upper_gap[torch.tensor(gaps)]
 
     @torch.inference_mode()
     def forward(self, ids: list[int]) -> torch.Tensor:

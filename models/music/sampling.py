@@ -24,6 +24,14 @@ CHORALE_UNISON_PENALTY = 2.0
 # style's bars more alike than the real pieces' (groove consistency); see the model card.
 RHYTHM_FROM_FULL_DISTRIBUTION = True
 
+# The last bar is drawn as an ending. The decoder writes this many candidate final bars and keeps one with
+# probability proportional to the model's probability of the end token after it: sampling-importance-
+# resampling of the model's own distribution over final bars, given that the piece ends there. Without it
+# the model never knows which bar is the last and pieces stop mid-phrase: on training controls, 20% of
+# reels and 23% of jigs ended on the tonic (training pieces 62% and 90%); with 8 candidates 50% and 47%,
+# with 16, 57% and 55% (see the model card).
+ENDING_CANDIDATES = 16
+
 
 @dataclass(frozen=True)
 class StyleDecoding:
@@ -190,6 +198,7 @@ def sample(
     unison_penalty: float = CHORALE_UNISON_PENALTY,
     decoding: StyleDecoding | None = None,
     rhythm_from_full_distribution: bool = RHYTHM_FROM_FULL_DISTRIBUTION,
+    ending_candidates: int = ENDING_CANDIDATES,
 ) -> Sampled:
     """Generate `bars` new bars after the control prefix (and an optional primed body of whole bars).
 
@@ -226,40 +235,82 @@ def sample(
         grammar.update(token)
     span = decoding.max_span if n_voices == 1 else None
     melody = [vocab.pitch[token] for token in ids[4:] if vocab.pitch[token] >= 0]
-    lean.reset()
     window_limit = lean.max_len // 2
-    logits = lean.forward(_window(ids, vocab, lean.max_len - 1))
-    produced = 0
-    while True:
+
+    def choose(logits: torch.Tensor, grammar: BarGrammar) -> int:
+        """The next token: the grammar's forced one, or a draw under every constraint of the style."""
         forced = grammar.forced()
-        if forced is None and unison_penalty and (unisons := grammar.unisons()) is not None:
+        if forced is not None:
+            return forced
+        if unison_penalty and (unisons := grammar.unisons()) is not None:
             logits = logits - unison_penalty * unisons
-        if forced is None and accidental_bias is not None:
+        if accidental_bias is not None:
             logits = logits + accidental_bias
-        if forced is None:
-            allowed = grammar.allowed()
-            if in_scale is not None and bool((allowed & in_scale).any()):
-                allowed = allowed & in_scale
-            if on_grid is not None:
-                kept = allowed & on_grid[grammar.bar_len - grammar.remaining]
-                allowed = kept if bool(kept.any()) else allowed
-            if span is not None and (within := span_mask(pitch_of, melody, span)) is not None:
-                allowed = allowed & within
-            token = pick(logits, allowed, params, gen, groups)
-        else:
-            token = forced
-        grammar.update(token)
+        allowed = grammar.allowed()
+        if in_scale is not None and bool((allowed & in_scale).any()):
+            allowed = allowed & in_scale
+        if on_grid is not None:
+            kept = allowed & on_grid[grammar.bar_len - grammar.remaining]
+            allowed = kept if bool(kept.any()) else allowed
+        if span is not None and (within := span_mask(pitch_of, melody, span)) is not None:
+            allowed = allowed & within
+        return pick(logits, allowed, params, gen, groups)
+
+    def append(token: int) -> torch.Tensor:
+        """Add `token` to the piece; the model's logits after it (re-primed when the context is full)."""
         ids.append(token)
         if vocab.pitch[token] >= 0:
             melody.append(vocab.pitch[token])
+        if lean.length >= lean.max_len:
+            lean.reset()
+            return lean.forward(_window(ids, vocab, window_limit))
+        return lean.forward([token])
+
+    def last_bar(logits: torch.Tensor) -> tuple[BarGrammar, torch.Tensor, int]:
+        """Draw the final bar as an ending (see ENDING_CANDIDATES) and add it to `ids`.
+
+        Returns the grammar and the model's logits after the bar, and the number of tokens kept.
+        """
+        room = n_voices * (grammar.bar_len + 1) + 2  # the most tokens a bar (and the end) can take
+        if lean.length + room > lean.max_len:
+            lean.reset()
+            logits = lean.forward(_window(ids, vocab, window_limit))
+        start, start_melody, state = len(ids), len(melody), lean.checkpoint()
+        tries: list[tuple[list[int], float]] = []
+        for _ in range(ending_candidates):
+            del ids[start:], melody[start_melody:]
+            lean.rewind(state)  # the cache before `start` is untouched: no re-prime fits in
+            trial, current = grammar.copy(), logits
+            while (token := choose(current, trial)) != vocab.eos:
+                trial.update(token)
+                current = append(token)
+            tries.append((ids[start:], float(current.log_softmax(-1)[vocab.eos])))
+        weights = torch.tensor([weight for _, weight in tries]).softmax(-1)
+        chosen = tries[int(torch.multinomial(weights, 1, generator=gen))][0]
+        del ids[start:], melody[start_melody:]
+        lean.rewind(state)
+        final = grammar.copy()
+        for token in chosen:
+            final.update(token)
+            ids.append(token)
+            if vocab.pitch[token] >= 0:
+                melody.append(vocab.pitch[token])
+        return final, lean.forward(chosen), len(chosen)
+
+    lean.reset()
+    logits = lean.forward(_window(ids, vocab, lean.max_len - 1))
+    produced = 0
+    while True:
+        if ending_candidates > 1 and ids[-1] == vocab.bar and grammar.bars_started == grammar.total_bars:
+            grammar, logits, kept = last_bar(logits)
+            produced += kept
+        token = choose(logits, grammar)
+        grammar.update(token)
         produced += 1
         if token == vocab.eos:
+            ids.append(token)
             break
         if token == vocab.bar and on_bar is not None:
             on_bar(grammar.bars_started - prime_bars - 1, bars)
-        if lean.length >= lean.max_len:
-            lean.reset()
-            logits = lean.forward(_window(ids, vocab, window_limit))
-        else:
-            logits = lean.forward([token])
+        logits = append(token)
     return Sampled(ids, produced, time.perf_counter() - started)

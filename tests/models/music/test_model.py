@@ -16,6 +16,7 @@ from models.music.model import (
     build_model,
     load_model,
     position_tables,
+    upper_gaps,
 )
 from models.music.tokenizer import prefix_ids
 from models.music.vocab import Vocab
@@ -40,6 +41,15 @@ def test_positions_are_clamped_to_the_table(vocab: Vocab) -> None:
     ids = [vocab.bar] + [vocab.event_id(60, 72)] * 3
     positions = bar_positions(torch.tensor([ids]), *position_tables(vocab))[0].tolist()
     assert positions == [0, 72, BAR_POSITIONS - 1, BAR_POSITIONS - 1]
+
+
+def test_upper_gaps_count_steps_to_the_next_event_of_the_voices_above(vocab: Vocab) -> None:
+    ids = prefix_ids(vocab, "chorale", "major", "4/4") + _chorale_bar(vocab) + [vocab.eos]
+    gaps = upper_gaps(torch.tensor([ids]), vocab)[0].tolist()
+    # prefix, bar line, soprano (no voice above): 0; the alto sees the soprano's quarters ahead of it
+    assert gaps == [0] * 10 + [12, 12, 12, 0, 0]
+    one_voice = [*prefix_ids(vocab, "reel", "major", "4/4"), vocab.bar, vocab.event_id(60, 24)]
+    assert upper_gaps(torch.tensor([one_voice]), vocab)[0].tolist() == [0] * 6
 
 
 def test_saved_model_gives_the_same_logits(tmp_path: Path, vocab: Vocab) -> None:
@@ -90,3 +100,18 @@ def test_weights_without_positions_still_load_as_plain_gpt2(tmp_path: Path, voca
     with torch.no_grad():
         reference = plain(input_ids=torch.tensor([ids])).logits[0, -1]
     assert torch.allclose(LeanGPT2(plain).forward(ids), reference, atol=1e-5)
+
+
+def test_weights_without_upper_gaps_load_and_run_the_same_in_the_lean_forward(
+    tmp_path: Path, vocab: Vocab
+) -> None:
+    config = build_config(vocab, **TINY_SHAPE)
+    del config.upper_gaps
+    torch.manual_seed(0)
+    MetricalGPT2(config).save_pretrained(str(tmp_path))
+    model = load_model(tmp_path)
+    assert isinstance(model, MetricalGPT2) and model.upper_gap is None
+    ids = prefix_ids(vocab, "chorale", "major", "4/4") + _chorale_bar(vocab)
+    with torch.no_grad():
+        reference = model(input_ids=torch.tensor([ids])).logits[0, -1]
+    assert torch.allclose(LeanGPT2(model).forward(ids), reference, atol=1e-5)

@@ -326,3 +326,61 @@ def test_span_mask_leaves_a_melody_already_wider_alone(vocab: Vocab) -> None:
     assert bool(within[vocab.event_id(52, 12)]) and bool(within[vocab.event_id(72, 12)])
     assert not bool(within[vocab.event_id(51, 12)]) and not bool(within[vocab.event_id(73, 12)])
     assert bool(within[vocab.event_id(None, 12)]) and bool(within[vocab.bar])
+
+
+C_MAJOR = {0, 2, 4, 5, 7, 9, 11}
+
+
+class _EndsInCMajor(LeanGPT2):
+    """The tiny model, except that it thinks a piece can end only after a note of the C major scale."""
+
+    def __init__(self, model: torch.nn.Module, vocab: Vocab) -> None:
+        super().__init__(model)
+        self.vocab = vocab
+
+    def forward(self, ids: list[int]) -> torch.Tensor:
+        logits = super().forward(ids).clone()
+        pitch = self.vocab.pitch[ids[-1]]
+        logits[self.vocab.eos] += 20.0 if pitch >= 0 and pitch % 12 in C_MAJOR else -20.0
+        return logits
+
+
+def _last_pitch(ids: list[int], vocab: Vocab) -> int:
+    return [vocab.pitch[t] for t in ids if vocab.pitch[t] >= 0][-1]
+
+
+def test_last_bar_is_drawn_as_the_ending_the_model_expects(tiny_weights: Path, vocab: Vocab) -> None:
+    lean = _EndsInCMajor(load_model(tiny_weights), vocab)
+
+    def piece(seed: int, candidates: int) -> list[int]:
+        params = SamplingParams(temperature=1.5, top_p=1.0, seed=seed)
+        return sample(
+            lean,
+            vocab,
+            style="jig",
+            mode="major",
+            meter="6/8",
+            bars=4,
+            params=params,
+            ending_candidates=candidates,
+        ).ids
+
+    plain = [_last_pitch(piece(seed, 1), vocab) % 12 in C_MAJOR for seed in range(12)]
+    drawn = [piece(seed, 16) for seed in range(12)]
+    assert sum(plain) < 12  # left to itself, the tiny model ends on any pitch
+    assert all(_last_pitch(ids, vocab) % 12 in C_MAJOR for ids in drawn)
+    assert all(bars_well_formed(ids, vocab, bar_steps("6/8")) == (4, 4) for ids in drawn)
+    assert piece(3, 16) == drawn[3]  # same seed, same piece
+
+
+def test_last_bar_draw_leaves_the_cache_as_a_fresh_run_would(tiny_weights: Path, vocab: Vocab) -> None:
+    model = load_model(tiny_weights)
+    lean = LeanGPT2(model)
+    for style, meter in (("reel", "4/4"), ("chorale", "4/4")):
+        ids = sample(
+            lean, vocab, style=style, mode="major", meter=meter, bars=2, params=SamplingParams(seed=1)
+        ).ids
+        assert lean.length == len(ids) - 1  # everything but the end token went through the model once
+        fresh = LeanGPT2(model)
+        fresh.forward(ids[:-1])
+        assert torch.allclose(lean.forward([vocab.bar]), fresh.forward([vocab.bar]), atol=1e-4)
