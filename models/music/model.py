@@ -9,10 +9,11 @@ starts (the durations of its voice since the last `BAR` or `VOICE_n`, in grid st
 then line the voices of a chorale up with each other, and a tune with its beats, without having to
 add up durations itself. The position is derived from the tokens, so callers pass token ids only.
 
-Voices above: in a piece of several voices, written one bar at a time and one voice after the other,
-every input token of a lower voice also gets an embedding of how many steps ahead the voices already
-written in this bar next start an event (0 for the first voice and for one-voice pieces). With it a
-lower voice can hold where the voices above hold, and move where they move.
+Voices above (optional, `train --voices-above`): in a piece of several voices, written one bar at a
+time and one voice after the other, every input token of a lower voice also gets an embedding of how
+many steps ahead the voices already written in this bar next start an event (0 for the first voice and
+for one-voice pieces). With it a lower voice can hold where the voices above hold, and move where they
+move. Weights record whether they have it (config `upper_gaps`).
 """
 
 from __future__ import annotations
@@ -127,8 +128,9 @@ class MetricalGPT2(GPT2LMHeadModel):
         return super().forward(inputs_embeds=embeds, **kwargs)
 
 
-def build_config(vocab: Vocab, **shape: int) -> GPT2Config:
-    """A GPT-2 config for the vocabulary (tied input/output embeddings)."""
+def build_config(vocab: Vocab, voices_above: bool = False, **shape: int) -> GPT2Config:
+    """A GPT-2 config for the vocabulary (tied input/output embeddings); `voices_above` adds that
+    embedding (see the module doc; measured and not adopted for the committed weights, see the card)."""
     dims = {**DEFAULT_SHAPE, **shape}
     config = GPT2Config(
         vocab_size=len(vocab),
@@ -146,13 +148,14 @@ def build_config(vocab: Vocab, **shape: int) -> GPT2Config:
         tie_word_embeddings=True,
     )
     config.bar_positions = BAR_POSITIONS  # saved in config.json; load_model picks MetricalGPT2 by it
-    config.upper_gaps = UPPER_GAPS
+    if voices_above:
+        config.upper_gaps = UPPER_GAPS
     return config
 
 
-def build_model(vocab: Vocab, seed: int = 0, **shape: int) -> GPT2LMHeadModel:
+def build_model(vocab: Vocab, seed: int = 0, voices_above: bool = False, **shape: int) -> GPT2LMHeadModel:
     torch.manual_seed(seed)
-    return MetricalGPT2(build_config(vocab, **shape))
+    return MetricalGPT2(build_config(vocab, voices_above, **shape))
 
 
 def load_model(folder: Path) -> GPT2LMHeadModel:

@@ -47,6 +47,7 @@ class TrainConfig:
     shape: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_SHAPE))
     init_from: str | None = None  # continue from these weights (a second, lower-lr stage)
     device: str = "cpu"
+    voices_above: bool = False  # the voices-above embedding (model.py); off for the committed weights
 
 
 def windows(ids: Sequence[int], vocab: Vocab, limit: int) -> list[list[int]]:
@@ -148,7 +149,7 @@ def train(examples: list[Example], config: TrainConfig, out_dir: Path) -> dict[s
 def _train(examples: list[Example], config: TrainConfig, out_dir: Path) -> dict[str, Any]:
     torch.manual_seed(config.seed)
     vocab = Vocab()
-    model = build_model(vocab, seed=config.seed, **config.shape)
+    model = build_model(vocab, seed=config.seed, voices_above=config.voices_above, **config.shape)
     if config.init_from:
         model = load_model(Path(config.init_from))
     model.to(torch.device(config.device))  # type: ignore[arg-type]  # transformers' stub wraps `to`
@@ -250,6 +251,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=TrainConfig.warmup_steps)
     parser.add_argument("--init-from", type=Path, default=None, help="continue training these weights")
     parser.add_argument("--device", default="cpu", help="cpu, or cuda where a GPU is present")
+    parser.add_argument(
+        "--voices-above", action="store_true", help="add the voices-above embedding (see the model card)"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     shape = {**DEFAULT_SHAPE, "n_layer": args.layers, "n_embd": args.embd}
@@ -263,6 +267,7 @@ def main() -> None:
         warmup_steps=args.warmup,
         init_from=str(args.init_from) if args.init_from else None,
         device=args.device,
+        voices_above=args.voices_above,
     )
     record = train(load(), config, args.out)
     print(json.dumps({k: v for k, v in record.items() if k not in ("history", "dataset")}, indent=2))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import torch
 from transformers import GPT2LMHeadModel
 
@@ -52,16 +53,29 @@ def test_upper_gaps_count_steps_to_the_next_event_of_the_voices_above(vocab: Voc
     assert upper_gaps(torch.tensor([one_voice]), vocab)[0].tolist() == [0] * 6
 
 
-def test_saved_model_gives_the_same_logits(tmp_path: Path, vocab: Vocab) -> None:
-    model = build_model(vocab, seed=3, **TINY_SHAPE).eval()
+@pytest.mark.parametrize("voices_above", [False, True])
+def test_saved_model_gives_the_same_logits(tmp_path: Path, vocab: Vocab, voices_above: bool) -> None:
+    model = build_model(vocab, seed=3, voices_above=voices_above, **TINY_SHAPE).eval()
     ids = torch.tensor([prefix_ids(vocab, "chorale", "minor", "4/4") + _chorale_bar(vocab) * 2])
     with torch.no_grad():
         before = model(input_ids=ids).logits
     model.save_pretrained(str(tmp_path))
     loaded = load_model(tmp_path)
     assert isinstance(loaded, MetricalGPT2)
+    assert (loaded.upper_gap is not None) == voices_above
     with torch.no_grad():
         assert torch.equal(loaded(input_ids=ids).logits, before)
+
+
+def test_voices_above_embedding_changes_a_lower_voices_prediction(vocab: Vocab) -> None:
+    model = build_model(vocab, seed=3, voices_above=True, **TINY_SHAPE).eval()
+    ids = torch.tensor([prefix_ids(vocab, "chorale", "major", "4/4") + _chorale_bar(vocab)])
+    with torch.no_grad():
+        with_gaps = model(input_ids=ids).logits
+        model.upper_gap.weight[1:] = 0.0  # forget every gap but 0 ("no voice above")
+        without = model(input_ids=ids).logits
+    assert torch.equal(with_gaps[0, :10], without[0, :10])  # prefix, bar line and soprano: gap 0
+    assert not torch.allclose(with_gaps[0, 10:13], without[0, 10:13])  # the alto sees the soprano
 
 
 def test_position_embedding_changes_the_prediction(vocab: Vocab) -> None:
@@ -74,8 +88,9 @@ def test_position_embedding_changes_the_prediction(vocab: Vocab) -> None:
     assert not torch.allclose(with_positions, without)
 
 
-def test_lean_forward_keeps_the_bar_clock_across_calls_and_resets(vocab: Vocab) -> None:
-    model = build_model(vocab, seed=5, **TINY_SHAPE).eval()
+@pytest.mark.parametrize("voices_above", [False, True])
+def test_lean_forward_keeps_the_bar_clock_across_calls_and_resets(vocab: Vocab, voices_above: bool) -> None:
+    model = build_model(vocab, seed=5, voices_above=voices_above, **TINY_SHAPE).eval()
     ids = prefix_ids(vocab, "chorale", "major", "4/4") + _chorale_bar(vocab) * 3
     with torch.no_grad():
         reference = model(input_ids=torch.tensor([ids])).logits[0]
@@ -100,18 +115,3 @@ def test_weights_without_positions_still_load_as_plain_gpt2(tmp_path: Path, voca
     with torch.no_grad():
         reference = plain(input_ids=torch.tensor([ids])).logits[0, -1]
     assert torch.allclose(LeanGPT2(plain).forward(ids), reference, atol=1e-5)
-
-
-def test_weights_without_upper_gaps_load_and_run_the_same_in_the_lean_forward(
-    tmp_path: Path, vocab: Vocab
-) -> None:
-    config = build_config(vocab, **TINY_SHAPE)
-    del config.upper_gaps
-    torch.manual_seed(0)
-    MetricalGPT2(config).save_pretrained(str(tmp_path))
-    model = load_model(tmp_path)
-    assert isinstance(model, MetricalGPT2) and model.upper_gap is None
-    ids = prefix_ids(vocab, "chorale", "major", "4/4") + _chorale_bar(vocab)
-    with torch.no_grad():
-        reference = model(input_ids=torch.tensor([ids])).logits[0, -1]
-    assert torch.allclose(LeanGPT2(model).forward(ids), reference, atol=1e-5)

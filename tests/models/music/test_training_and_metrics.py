@@ -8,6 +8,7 @@ from pathlib import Path
 
 from models.music.metrics import (
     empty_beat_rate,
+    ends_on_tonic,
     groove_consistency,
     overlap,
     pitch_class_entropy,
@@ -17,7 +18,7 @@ from models.music.metrics import (
 )
 from models.music.ngram import NGramModel
 from models.music.train import make_batches, windows
-from models.music.vocab import Vocab
+from models.music.vocab import Note, Piece, Vocab
 
 from .conftest import examples_for_training
 
@@ -64,6 +65,18 @@ def test_metric_definitions() -> None:
     assert polyphony([(0, 24, 60), (0, 24, 64), (0, 24, 67)]) == 3.0
     assert groove_consistency(scale, 96) == 1.0
     assert math.isclose(overlap([1, 2, 3, 4], [1, 2, 3, 4]), 1.0, rel_tol=1e-6)
+
+
+def test_ends_on_tonic_reads_the_first_voices_last_note() -> None:
+    def piece(*voices: list[int | None]) -> Piece:
+        return Piece(
+            "chorale", "minor", "4/4", [[Note(12 * i, 12, p) for i, p in enumerate(v)] for v in voices]
+        )
+
+    assert ends_on_tonic(piece([62, 60, None]))  # a trailing rest does not count
+    assert ends_on_tonic(piece([67, 72]))  # any octave
+    assert not ends_on_tonic(piece([60, 62], [48, 48]))  # the first voice decides
+    assert not ends_on_tonic(piece([None]))
 
 
 def test_real_pieces_are_cropped_to_whole_bars(vocab: Vocab) -> None:
