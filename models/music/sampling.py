@@ -256,12 +256,16 @@ def sample(
             allowed = allowed & within
         return pick(logits, allowed, params, gen, groups)
 
+    reprimes = 0  # how often the context filled up and the model was re-primed with a window
+
     def append(token: int) -> torch.Tensor:
         """Add `token` to the piece; the model's logits after it (re-primed when the context is full)."""
+        nonlocal reprimes
         ids.append(token)
         if vocab.pitch[token] >= 0:
             melody.append(vocab.pitch[token])
         if lean.length >= lean.max_len:
+            reprimes += 1
             lean.reset()
             return lean.forward(_window(ids, vocab, window_limit))
         return lean.forward([token])
@@ -275,27 +279,35 @@ def sample(
         if lean.length + room > lean.max_len:
             lean.reset()
             logits = lean.forward(_window(ids, vocab, window_limit))
-        start, start_melody, state = len(ids), len(melody), lean.checkpoint()
+        start, start_melody = len(ids), len(melody)
+        state, seen = lean.checkpoint(), reprimes
+
+        def back_to_start() -> torch.Tensor:
+            """Undo a candidate: the cache before `start` is intact unless a re-prime overwrote it."""
+            nonlocal state, seen, logits
+            del ids[start:], melody[start_melody:]
+            if reprimes == seen:
+                lean.rewind(state)
+                return logits
+            lean.reset()  # only with a context shorter than a bar and a window (tiny models)
+            logits = lean.forward(_window(ids, vocab, window_limit))
+            state, seen = lean.checkpoint(), reprimes
+            return logits
+
         tries: list[tuple[list[int], float]] = []
         for _ in range(ending_candidates):
-            del ids[start:], melody[start_melody:]
-            lean.rewind(state)  # the cache before `start` is untouched: no re-prime fits in
-            trial, current = grammar.copy(), logits
+            trial, current = grammar.copy(), back_to_start()
             while (token := choose(current, trial)) != vocab.eos:
                 trial.update(token)
                 current = append(token)
             tries.append((ids[start:], float(current.log_softmax(-1)[vocab.eos])))
         weights = torch.tensor([weight for _, weight in tries]).softmax(-1)
         chosen = tries[int(torch.multinomial(weights, 1, generator=gen))][0]
-        del ids[start:], melody[start_melody:]
-        lean.rewind(state)
-        final = grammar.copy()
+        after, final = back_to_start(), grammar.copy()
         for token in chosen:
             final.update(token)
-            ids.append(token)
-            if vocab.pitch[token] >= 0:
-                melody.append(vocab.pitch[token])
-        return final, lean.forward(chosen), len(chosen)
+            after = append(token)
+        return final, after, len(chosen)
 
     lean.reset()
     logits = lean.forward(_window(ids, vocab, lean.max_len - 1))

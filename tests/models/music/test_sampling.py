@@ -50,6 +50,10 @@ def test_untrained_model_also_obeys_the_grammar(vocab: Vocab) -> None:
         lean, vocab, style="hornpipe", mode="dorian", meter="4/4", bars=20, params=SamplingParams(seed=5)
     )  # 64 positions: the window slides several times
     assert bars_well_formed(sampled.ids, vocab, 48) == (20, 20)
+    chorale = sample(
+        lean, vocab, style="chorale", mode="minor", meter="4/4", bars=6, params=SamplingParams(seed=5)
+    )
+    assert bars_well_formed(chorale.ids, vocab, 48) == (6, 6)  # even the last-bar draw outgrows the context
 
 
 def test_same_seed_same_piece(lean: LeanGPT2, vocab: Vocab) -> None:
