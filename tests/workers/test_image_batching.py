@@ -19,6 +19,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from PIL import Image
 
 from config.settings import BatchSettings, ImagePreset, Settings, load_settings
+from tests.helpers.images import assert_same_image
 from tests.models.image.tiny import build_pipeline
 from workers import keys
 from workers.app import create_app
@@ -293,7 +294,7 @@ def test_compatible_jobs_share_one_pipeline_call_and_equal_running_alone(
         by_itself = [f.data for f in single.files if f.kind == "image"]
         assert len(together) == len(by_itself) == item.options.count
         for a, b in zip(together, by_itself, strict=True):
-            assert np.array_equal(pixels(a), pixels(b))  # same seed, same image, batched or not
+            assert_same_image(pixels(a), pixels(b))  # same seed, same image, batched or not
 
 
 def test_incompatible_jobs_still_run_just_not_together(

@@ -15,15 +15,9 @@ from models.base import GenerationError, GenerationOutput, JobCancelled
 from models.image.backend import DiffusersImageBackend
 from provenance import LABEL
 from provenance.png import read_png_provenance
+from tests.helpers.images import assert_same_image
 from tests.models.image.conftest import FakeContext, image_job, png_image, tiny_preset
 from workers.contract import ErrorCode
-
-
-def assert_same_image(a: np.ndarray, b: np.ndarray) -> None:
-    """The same picture up to float rounding: batched and single runs sum in a different order, and on
-    some CPUs that moves a rare pixel by one level (a wrong seed or prompt would change them all)."""
-    difference = np.abs(a.astype(np.int16) - b.astype(np.int16))
-    assert a.shape == b.shape and int(difference.max()) <= 1 and float((difference > 0).mean()) < 0.001
 
 
 def pixels(output: GenerationOutput, kind: str = "image") -> list[np.ndarray]:
