@@ -18,6 +18,7 @@ move. Weights record whether they have it (config `upper_gaps`).
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 from pathlib import Path
@@ -65,8 +66,8 @@ class VoiceClock:
         self.current: list[int] = []  # event starts of the voice being written
 
     def copy(self) -> VoiceClock:
-        twin = VoiceClock.__new__(VoiceClock)
-        twin.__dict__.update(self.__dict__)
+        """An independent twin at the same state (as `BarGrammar.copy`)."""
+        twin = copy.copy(self)
         twin.upper, twin.current = list(self.upper), list(self.current)
         return twin
 
@@ -114,7 +115,7 @@ class MetricalGPT2(GPT2LMHeadModel):
 
     def _position_tables(self, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
         if device not in self._tables:
-            durations, restarts = position_tables(Vocab())
+            durations, restarts = position_tables(self._vocab)
             self._tables[device] = (durations.to(device), restarts.to(device))
         return self._tables[device]
 

@@ -258,6 +258,11 @@ def sample(
 
     reprimes = 0  # how often the context filled up and the model was re-primed with a window
 
+    def reprime() -> torch.Tensor:
+        """Restart the cache on the latest bar-aligned window of `ids`; the logits after it."""
+        lean.reset()
+        return lean.forward(_window(ids, vocab, window_limit))
+
     def append(token: int) -> torch.Tensor:
         """Add `token` to the piece; the model's logits after it (re-primed when the context is full)."""
         nonlocal reprimes
@@ -266,8 +271,7 @@ def sample(
             melody.append(vocab.pitch[token])
         if lean.length >= lean.max_len:
             reprimes += 1
-            lean.reset()
-            return lean.forward(_window(ids, vocab, window_limit))
+            return reprime()
         return lean.forward([token])
 
     def last_bar(logits: torch.Tensor) -> tuple[BarGrammar, torch.Tensor, int]:
@@ -277,8 +281,7 @@ def sample(
         """
         room = n_voices * (grammar.bar_len + 1) + 2  # the most tokens a bar (and the end) can take
         if lean.length + room > lean.max_len:
-            lean.reset()
-            logits = lean.forward(_window(ids, vocab, window_limit))
+            logits = reprime()
         start, start_melody = len(ids), len(melody)
         state, seen = lean.checkpoint(), reprimes
 
@@ -289,8 +292,7 @@ def sample(
             if reprimes == seen:
                 lean.rewind(state)
                 return logits
-            lean.reset()  # only with a context shorter than a bar and a window (tiny models)
-            logits = lean.forward(_window(ids, vocab, window_limit))
+            logits = reprime()  # only with a context shorter than a bar and a window (tiny models)
             state, seen = lean.checkpoint(), reprimes
             return logits
 
