@@ -38,7 +38,7 @@ class StyleDecoding:
     """How one style is decoded, on top of the request's temperature and top-p (see the model card).
 
     - `grids`: per meter, the onset grid of the style's training pieces (positions within the bar where
-      at least 0.5% of their events start; `python -m models.music.calibrate` derives them): a note or
+      at least 0.5% of some voice's events start; `python -m models.music.calibrate` derives them): a note or
       rest may only end on the grid or at the bar line. Without it, dance tunes drift off their rhythm
       (a stray one-step note shifts every following onset of the bar).
     - `in_scale`: notes only from the mode's scale (rests always allowed), for styles whose training
@@ -54,8 +54,8 @@ class StyleDecoding:
     max_span: int | None = None
 
 
-# Onset grids, `in_scale` and `max_span` from the training split (calibrate: grids for every style but jig,
-# in meters with at least 50 training pieces); `accidentals` chosen on the validation split (the smallest offset that meets
+# Onset grids, `in_scale` and `max_span` from the training split (calibrate: grids for every style but jig and
+# strathspey, in meters with at least 50 training pieces); `accidentals` chosen on the validation split (the smallest offset that meets
 # every validation hornpipe cell). The model card gives the figures behind each entry.
 _SIXTEENTHS_4_4 = tuple(range(0, 48, 3))
 STYLE_DECODING: dict[str, StyleDecoding] = {
@@ -76,7 +76,7 @@ STYLE_DECODING: dict[str, StyleDecoding] = {
         accidentals=1.0,
         max_span=32,
     ),
-    "strathspey": StyleDecoding(grids={"4/4": _SIXTEENTHS_4_4}, in_scale=True, max_span=28),
+    "strathspey": StyleDecoding(in_scale=True, max_span=28),
     "waltz": StyleDecoding(in_scale=True, max_span=21),
     "air": StyleDecoding(
         grids={
@@ -85,7 +85,7 @@ STYLE_DECODING: dict[str, StyleDecoding] = {
         },
         max_span=28,
     ),
-    "chorale": StyleDecoding(grids={"4/4": tuple(range(0, 48, 6))}),
+    "chorale": StyleDecoding(grids={"4/4": (0, 6, 9, 12, 18, 21, 24, 30, 36, 42, 45)}),
     "folk song": StyleDecoding(
         grids={
             "2/4": tuple(range(0, 24, 3)),

@@ -18,7 +18,7 @@ def _piece(vocab: Vocab, bars: list[list[tuple[int | None, int]]]) -> list[int]:
 
 def test_event_positions_count_notes_and_rests_per_position(vocab: Vocab) -> None:
     ids = _piece(vocab, [[(None, 12), (60, 6), (62, 6)], [(60, 8), (62, 4), (64, 12)]])
-    assert event_positions(ids, vocab) == {0: 2, 12: 2, 18: 1, 8: 1}
+    assert event_positions(ids, vocab) == {0: {0: 2, 12: 2, 18: 1, 8: 1}}
 
 
 def test_onset_grid_keeps_positions_with_enough_events(vocab: Vocab) -> None:
@@ -34,6 +34,37 @@ def test_onset_grid_keeps_positions_with_enough_events(vocab: Vocab) -> None:
     assert onset_grid(pieces, vocab, 24) == (0, 4, 6, 10, 12, 16, 18, 22)
     # with enough stray bars, position 1 holds more than 0.5% of the events and joins the grid
     assert 1 in onset_grid([*pieces, _piece(vocab, [stray] * 5)], vocab, 24)
+
+
+def _four_voices(vocab: Vocab, bars: list[list[list[tuple[int | None, int]]]]) -> list[int]:
+    ids = prefix_ids(vocab, "chorale", "major", "4/4")
+    for bar in bars:
+        ids.append(vocab.bar)
+        for voice, events in zip(vocab.voice_ids, bar, strict=True):
+            ids.append(voice)
+            ids += [vocab.event_id(p, d) for p, d in events]
+    return [*ids, vocab.eos]
+
+
+def test_event_positions_count_each_voice_apart(vocab: Vocab) -> None:
+    quarters: list[tuple[int | None, int]] = [(60, 12)] * 4
+    ids = _four_voices(vocab, [[quarters, quarters, [(55, 6), (57, 6), *quarters[1:]], quarters]])
+    counts = event_positions(ids, vocab)
+    assert sorted(counts) == [0, 1, 2, 3]
+    assert counts[0] == {0: 1, 12: 1, 24: 1, 36: 1}
+    assert counts[2] == {0: 1, 6: 1, 12: 1, 24: 1, 36: 1}
+
+
+def test_onset_grid_keeps_a_position_that_one_voice_uses_enough(vocab: Vocab) -> None:
+    """The share is taken per voice: an eighth that only the tenor plays counts against the tenor's events."""
+    quarters: list[tuple[int | None, int]] = [(60, 12)] * 4
+    moving: list[tuple[int | None, int]] = [(55, 6), (57, 6), *quarters[1:]]
+    plain = [quarters] * 4
+    tenor = [quarters, quarters, moving, quarters]
+    # 1 of the tenor's 125 events (0.8%), though 1 of 497 in all voices (0.2%): on the grid
+    assert onset_grid([_four_voices(vocab, [plain] * 30 + [tenor])], vocab, 48) == (0, 6, 12, 24, 36)
+    # 1 of the tenor's 405 events (0.25%): off the grid
+    assert onset_grid([_four_voices(vocab, [plain] * 100 + [tenor])], vocab, 48) == (0, 12, 24, 36)
 
 
 def test_out_of_scale_share_uses_each_pieces_mode(vocab: Vocab) -> None:
