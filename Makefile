@@ -83,7 +83,7 @@ eval-music: $(STAMP)
 TRAIN_DEVICE ?= cpu
 train-music: $(STAMP)
 	test -f $(MUSIC_DATASET) || $(PY) -m models.music.data
-	nice -n 15 $(PY) -m models.music.train --device $(TRAIN_DEVICE) --out var/music/stage1
+	nice -n 15 $(PY) -m models.music.train --voices-above --device $(TRAIN_DEVICE) --out var/music/stage1
 	nice -n 15 $(PY) -m models.music.train --device $(TRAIN_DEVICE) --init-from var/music/stage1 --out var/music/stage2 --epochs 1 --lr 3e-4 --min-lr 3e-5 --warmup 20
 	nice -n 15 $(PY) -m models.music.train --device $(TRAIN_DEVICE) --init-from var/music/stage2 --out var/music/stage3 --epochs 2 --lr 3e-4 --min-lr 3e-5 --warmup 20
 	cp var/music/stage1/training.json models/music/weights/training-stage1.json
