@@ -131,7 +131,7 @@ class MetricalGPT2(GPT2LMHeadModel):
 
 def build_config(vocab: Vocab, voices_above: bool = False, **shape: int) -> GPT2Config:
     """A GPT-2 config for the vocabulary (tied input/output embeddings); `voices_above` adds that
-    embedding (see the module doc; measured and not adopted for the committed weights, see the card)."""
+    embedding (see the module doc; the committed weights have it, see the card)."""
     dims = {**DEFAULT_SHAPE, **shape}
     config = GPT2Config(
         vocab_size=len(vocab),

@@ -47,7 +47,7 @@ class TrainConfig:
     shape: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_SHAPE))
     init_from: str | None = None  # continue from these weights (a second, lower-lr stage)
     device: str = "cpu"
-    voices_above: bool = False  # the voices-above embedding (model.py); off for the committed weights
+    voices_above: bool = False  # new weights get the voices-above embedding (`make train-music` sets it)
 
 
 def windows(ids: Sequence[int], vocab: Vocab, limit: int) -> list[list[int]]:
