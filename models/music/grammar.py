@@ -17,6 +17,12 @@ from models.music.vocab import Vocab
 # of each voice over the training chorales (soprano, alto, tenor, bass).
 CHORALE_RANGES = ((60, 82), (55, 76), (48, 71), (36, 64))
 
+# Four-part spacing: the most semitones each lower voice sits below the voice above it (alto under
+# soprano, tenor under alto, bass under tenor), the 99th percentile of those gaps over every step of the
+# training chorales (`python -m models.music.calibrate`): the textbook octave for the upper pairs, a
+# twelfth between tenor and bass.
+CHORALE_MAX_GAPS = (12, 12, 19)
+
 
 class BarGrammar:
     """State machine over token ids; `allowed()` is a boolean mask, `forced()` a single id or None.
@@ -28,6 +34,9 @@ class BarGrammar:
     With `no_crossing` (four-voice pieces), a note of voice i may not rise above what voice i−1 sounds
     during it (unisons allowed): the voices are written one bar at a time, one after the other, and the
     model alone lets them cross in a quarter to a half of the time, against a few percent in Bach.
+    With `max_gaps` as well (with `no_crossing`), a note of voice i may not sit more than max_gaps[i−1]
+    semitones below what voice i−1 sounds during it: without it the lower voices drift low, since a
+    note may go anywhere down but not up past the voice above.
     """
 
     def __init__(
@@ -39,6 +48,7 @@ class BarGrammar:
         pitch_ranges: tuple[tuple[int, int], ...] | None = None,
         follow_rests: bool = False,
         no_crossing: bool = False,
+        max_gaps: tuple[int, ...] | None = None,
     ) -> None:
         self.vocab = vocab
         self.bar_len = bar_len
@@ -62,6 +72,7 @@ class BarGrammar:
         self._grid: list[list[int | None]] = [[None] * bar_len for _ in range(n_voices)]
         self._duration_is = {d: durations == d for d in set(vocab.duration) if d > 0}
         self._pitch_at_most = [(pitches >= 0) & (pitches <= p) for p in range(128)]
+        self.max_gaps = max_gaps if self.no_crossing else None
         self._ranges = [
             (pitches == -1) | ((pitches >= lo) & (pitches <= hi)) for lo, hi in (pitch_ranges or ())
         ]
@@ -113,15 +124,20 @@ class BarGrammar:
         return fits
 
     def _below_upper_voice(self, position: int, run: int) -> torch.Tensor:
-        """Notes of each duration up to `run` whose pitch stays at or below the voice above meanwhile."""
+        """Notes of each duration up to `run` whose pitch stays at or below the voice above meanwhile
+        (and, with `max_gaps`, no further below it than the gap)."""
         upper = self._grid[self.voice - 1]
+        gap = self.max_gaps[self.voice - 1] if self.max_gaps else None
         mask = torch.zeros(len(self.vocab), dtype=torch.bool)
         for duration, is_duration in self._duration_is.items():
             if duration > run:
                 continue
             sounding = [p for p in upper[position : position + duration] if p is not None and p >= 0]
             limit = min(sounding) if sounding else 127
-            mask |= is_duration & self._pitch_at_most[limit]
+            allowed = is_duration & self._pitch_at_most[limit]
+            if gap is not None and sounding and max(sounding) - gap > 0:
+                allowed = allowed & ~self._pitch_at_most[max(sounding) - gap - 1]
+            mask |= allowed
         return mask
 
     def unisons(self) -> torch.Tensor | None:

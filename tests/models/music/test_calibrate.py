@@ -1,8 +1,18 @@
-"""Decoding tables derived from training pieces: onset grids and out-of-scale shares."""
+"""Decoding tables derived from training pieces: onset grids, out-of-scale shares, spans, spacing."""
 
 from __future__ import annotations
 
-from models.music.calibrate import event_positions, onset_grid, out_of_scale_share, widest_span
+from collections import Counter
+
+from models.music.calibrate import (
+    event_positions,
+    gap_quantile,
+    long_notes_per_bar,
+    onset_grid,
+    out_of_scale_share,
+    voice_gaps,
+    widest_span,
+)
 from models.music.sampling import STYLE_DECODING
 from models.music.tokenizer import prefix_ids
 from models.music.vocab import Vocab, bar_steps
@@ -84,3 +94,29 @@ def test_widest_span_is_the_largest_pitch_distance_in_a_piece(vocab: Vocab) -> N
     wide = _piece(vocab, [[(55, 12), (79, 12)]])
     assert widest_span([narrow, wide], vocab) == 24
     assert widest_span([_piece(vocab, [[(None, 24)]])], vocab) == 0
+
+
+def test_voice_gaps_count_the_steps_where_both_neighbours_sound(vocab: Vocab) -> None:
+    soprano: list[tuple[int | None, int]] = [(72, 24), (None, 12), (74, 12)]
+    alto: list[tuple[int | None, int]] = [(60, 12), (67, 12), (None, 12), (62, 12)]
+    tenor: list[tuple[int | None, int]] = [(55, 24), (None, 12), (55, 12)]
+    bass: list[tuple[int | None, int]] = [(36, 24), (None, 12), (43, 12)]
+    gaps = voice_gaps([_four_voices(vocab, [[soprano, alto, tenor, bass]])], vocab)
+    assert gaps[0] == Counter({12: 24, 5: 12})  # 72 over 60, 72 over 67, 74 over 62; rests not counted
+    assert gaps[1] == Counter({5: 12, 12: 12, 7: 12})
+    assert gaps[2] == Counter({19: 24, 12: 12})
+
+
+def test_gap_quantile_is_the_smallest_gap_enough_steps_stay_within() -> None:
+    counts = Counter({5: 90, 12: 9, 20: 1})
+    assert gap_quantile(counts, 0.99) == 12
+    assert gap_quantile(counts, 0.9) == 5
+    assert gap_quantile(counts, 1.0) == 20
+
+
+def test_long_notes_per_bar_counts_notes_of_a_half_or_more(vocab: Vocab) -> None:
+    long_bar: list[tuple[int | None, int]] = [(60, 24), (62, 12), (64, 12)]
+    rests: list[tuple[int | None, int]] = [(None, 24), (60, 12), (60, 12)]
+    quarters: list[tuple[int | None, int]] = [(60, 12)] * 4
+    ids = _four_voices(vocab, [[long_bar, quarters, quarters, [(48, 48)]], [rests] * 4])
+    assert long_notes_per_bar([ids], vocab) == 1.0  # two long notes in two bars; a long rest is no note

@@ -172,6 +172,51 @@ def test_unison_mask_marks_the_upper_voices_pitch(vocab: Vocab) -> None:
     assert allowed[vocab.event_id(72, 12)] and not allowed[vocab.event_id(74, 12)]
 
 
+def test_spacing_mask_keeps_a_lower_voice_within_its_gap(vocab: Vocab) -> None:
+    grammar = BarGrammar(
+        vocab,
+        bar_len=48,
+        n_voices=4,
+        total_bars=1,
+        follow_rests=True,
+        no_crossing=True,
+        max_gaps=(12, 12, 19),
+    )
+    soprano = (vocab.event_id(72, 24), vocab.event_id(76, 24))
+    for token in (vocab.bar, vocab.voice_ids[0], *soprano, vocab.voice_ids[1]):
+        grammar.update(token)
+    allowed = grammar.allowed()  # under 72 for two beats: the alto may sit an octave below, no further
+    assert allowed[vocab.event_id(60, 12)] and allowed[vocab.event_id(72, 24)]
+    assert not allowed[vocab.event_id(59, 12)] and not allowed[vocab.event_id(73, 12)]
+    # a note held across the soprano's leap to 76 must stay under 72 and within an octave of 76
+    assert allowed[vocab.event_id(64, 48)] and not allowed[vocab.event_id(63, 48)]
+    grammar.update(vocab.event_id(60, 48))
+    grammar.update(vocab.voice_ids[2])
+    allowed = grammar.allowed()  # the tenor under an alto on 60
+    assert allowed[vocab.event_id(48, 12)] and not allowed[vocab.event_id(47, 12)]
+
+
+def test_chorale_voices_keep_the_spacing(lean: LeanGPT2, vocab: Vocab) -> None:
+    from models.music.grammar import CHORALE_MAX_GAPS
+
+    for seed in range(3):
+        sampled = sample(
+            lean,
+            vocab,
+            style="chorale",
+            mode="major",
+            meter="4/4",
+            bars=6,
+            params=SamplingParams(temperature=2.0, top_p=1.0, seed=seed),
+        )
+        voices = decode(sampled.ids, vocab).voices
+        grids = [[n.pitch for n in voice for _ in range(n.duration)] for voice in voices]
+        for (upper, lower), gap in zip(itertools.pairwise(grids), CHORALE_MAX_GAPS, strict=True):
+            assert all(
+                lo is None or up is None or up - lo <= gap for up, lo in zip(upper, lower, strict=True)
+            )
+
+
 def _untrained(vocab: Vocab) -> LeanGPT2:
     torch.manual_seed(0)
     return LeanGPT2(build_model(vocab, n_layer=1, n_embd=32, n_head=2, n_positions=128))
@@ -272,6 +317,31 @@ def test_accidentals_offset_moves_the_out_of_scale_share(vocab: Vocab) -> None:
     assert share(-30.0) == 0.0
     assert share(30.0) == 1.0
     assert 0.0 < share(0.0) < 1.0
+
+
+def test_long_notes_offset_moves_the_share_of_long_notes(vocab: Vocab) -> None:
+    from models.music.sampling import LONG_NOTE, StyleDecoding
+
+    lean = _untrained(vocab)
+
+    def share(offset: float) -> float:
+        sampled = sample(
+            lean,
+            vocab,
+            style="chorale",
+            mode="major",
+            meter="4/4",
+            bars=4,
+            params=SamplingParams(seed=4),
+            decoding=StyleDecoding(long_notes=offset),
+        )
+        notes = [n for voice in decode(sampled.ids, vocab).voices for n in voice if n.pitch is not None]
+        return sum(n.duration >= LONG_NOTE for n in notes) / len(notes)
+
+    # (not 1.0 even at +30: a bar may hold a dotted half and a quarter, and a lower voice held under a
+    # leaping soprano would cross it or leave its spacing)
+    assert share(-30.0) == 0.0
+    assert 0.0 < share(0.0) < share(1.0) < share(30.0)
 
 
 def test_duration_groups_put_each_duration_in_its_own_group(vocab: Vocab) -> None:
