@@ -21,8 +21,8 @@ def _read(path: Path) -> Any:
 
 def _stage(record: dict[str, Any], command: str) -> str:
     config = record.get("config", {})
-    if config.get("voices_above"):
-        command += " --voices-above"
+    if config.get("voices_above") and not config.get("init_from"):
+        command += " --voices-above"  # a continued stage keeps what the model it continues has
     if config.get("device", "cpu") != "cpu":
         command += f" --device {config['device']}"
     return (

@@ -16,7 +16,7 @@ import random
 import time
 from collections.abc import Sequence
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -152,6 +152,8 @@ def _train(examples: list[Example], config: TrainConfig, out_dir: Path) -> dict[
     model = build_model(vocab, seed=config.seed, voices_above=config.voices_above, **config.shape)
     if config.init_from:
         model = load_model(Path(config.init_from))
+        # the record says what the continued model has, whatever the flag of this call
+        config = replace(config, voices_above=bool(getattr(model.config, "upper_gaps", None)))
     model.to(torch.device(config.device))  # type: ignore[arg-type]  # transformers' stub wraps `to`
     model.train()
     limit = model.config.n_positions

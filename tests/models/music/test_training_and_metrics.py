@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 
 from models.music.metrics import (
@@ -17,10 +18,10 @@ from models.music.metrics import (
     scale_consistency,
 )
 from models.music.ngram import NGramModel
-from models.music.train import make_batches, windows
+from models.music.train import TrainConfig, make_batches, train, windows
 from models.music.vocab import Note, Piece, Vocab
 
-from .conftest import examples_for_training
+from .conftest import TINY_SHAPE, examples_for_training
 
 
 def test_training_smoke(tiny_weights: Path) -> None:
@@ -29,6 +30,20 @@ def test_training_smoke(tiny_weights: Path) -> None:
     first, last = record["history"][0], record["history"][-1]
     assert last["val_nll"] < first["val_nll"] or last["val_nll"] < 6.0
     assert Vocab.load(tiny_weights / "vocab.json").tokens == Vocab().tokens
+
+
+def test_a_continued_stage_records_the_embedding_of_the_model_it_continues(
+    tmp_path: Path, vocab: Vocab
+) -> None:
+    examples = examples_for_training(vocab)
+    first = TrainConfig(
+        epochs=1, warmup_steps=1, batch_tokens=512, threads=1, shape=dict(TINY_SHAPE), voices_above=True
+    )
+    train(examples, first, tmp_path / "one")
+    second = replace(first, voices_above=False, init_from=str(tmp_path / "one"))  # the flag left off
+    record = train(examples, second, tmp_path / "two")
+    assert record["config"]["voices_above"] is True
+    assert json.loads((tmp_path / "two" / "config.json").read_text())["upper_gaps"]
 
 
 def test_windows_are_bar_aligned_and_bounded(vocab: Vocab) -> None:
