@@ -10,9 +10,17 @@ import torch
 
 from models.music.grammar import BarGrammar, bars_well_formed
 from models.music.model import LeanGPT2, build_model, load_model
-from models.music.sampling import SamplingParams, duration_groups, pick, sample, span_mask
+from models.music.sampling import (
+    LONG_NOTE,
+    SamplingParams,
+    StyleDecoding,
+    duration_groups,
+    pick,
+    sample,
+    span_mask,
+)
 from models.music.tokenizer import decode
-from models.music.vocab import Vocab, bar_steps
+from models.music.vocab import Note, Vocab, bar_steps
 
 
 @pytest.fixture(scope="module")
@@ -97,34 +105,37 @@ def test_grammar_forces_bar_lines_and_end(vocab: Vocab) -> None:
     assert grammar.forced() == vocab.eos
 
 
-def test_chorale_voices_stay_in_their_ranges(lean: LeanGPT2, vocab: Vocab) -> None:
-    from models.music.grammar import CHORALE_RANGES
-
+def _hot_chorale(
+    lean: LeanGPT2, vocab: Vocab, seed: int, mode: str = "major", meter: str = "4/4"
+) -> list[list[Note]]:
+    """The voices of a 6-bar chorale sampled hot (temperature 2, no nucleus), to stress the grammar."""
     sampled = sample(
         lean,
         vocab,
         style="chorale",
-        mode="minor",
-        meter="4/4",
+        mode=mode,
+        meter=meter,
         bars=6,
-        params=SamplingParams(temperature=2.0, top_p=1.0, seed=9),
+        params=SamplingParams(temperature=2.0, top_p=1.0, seed=seed),
     )
-    for voice, (lo, hi) in zip(decode(sampled.ids, vocab).voices, CHORALE_RANGES, strict=True):
+    return decode(sampled.ids, vocab).voices
+
+
+def _steps(voice: list[Note]) -> list[int | None]:
+    """The pitch a voice sounds at each step (None: a rest)."""
+    return [n.pitch for n in voice for _ in range(n.duration)]
+
+
+def test_chorale_voices_stay_in_their_ranges(lean: LeanGPT2, vocab: Vocab) -> None:
+    from models.music.grammar import CHORALE_RANGES
+
+    for voice, (lo, hi) in zip(_hot_chorale(lean, vocab, 9, mode="minor"), CHORALE_RANGES, strict=True):
         assert all(lo <= n.pitch <= hi for n in voice if n.pitch is not None)
 
 
 def test_chorale_lower_voices_rest_exactly_where_the_soprano_rests(lean: LeanGPT2, vocab: Vocab) -> None:
     for seed in range(3):
-        sampled = sample(
-            lean,
-            vocab,
-            style="chorale",
-            mode="major",
-            meter="3/4",
-            bars=6,
-            params=SamplingParams(temperature=2.0, top_p=1.0, seed=seed),
-        )
-        voices = decode(sampled.ids, vocab).voices
+        voices = _hot_chorale(lean, vocab, seed, meter="3/4")
 
         def resting(voice: list) -> list[bool]:
             return [n.pitch is None for n in voice for _ in range(n.duration)]
@@ -147,17 +158,7 @@ def test_follow_rests_grammar_masks(vocab: Vocab) -> None:
 
 
 def test_chorale_voices_never_cross(lean: LeanGPT2, vocab: Vocab) -> None:
-    sampled = sample(
-        lean,
-        vocab,
-        style="chorale",
-        mode="minor",
-        meter="4/4",
-        bars=6,
-        params=SamplingParams(temperature=2.0, top_p=1.0, seed=3),
-    )
-    voices = decode(sampled.ids, vocab).voices
-    grids = [[n.pitch for n in voice for _ in range(n.duration)] for voice in voices]
+    grids = [_steps(voice) for voice in _hot_chorale(lean, vocab, 3, mode="minor")]
     for upper, lower in itertools.pairwise(grids):
         assert all(lo is None or lo <= up for up, lo in zip(upper, lower, strict=True))
 
@@ -200,17 +201,7 @@ def test_chorale_voices_keep_the_spacing(lean: LeanGPT2, vocab: Vocab) -> None:
     from models.music.grammar import CHORALE_MAX_GAPS
 
     for seed in range(3):
-        sampled = sample(
-            lean,
-            vocab,
-            style="chorale",
-            mode="major",
-            meter="4/4",
-            bars=6,
-            params=SamplingParams(temperature=2.0, top_p=1.0, seed=seed),
-        )
-        voices = decode(sampled.ids, vocab).voices
-        grids = [[n.pitch for n in voice for _ in range(n.duration)] for voice in voices]
+        grids = [_steps(voice) for voice in _hot_chorale(lean, vocab, seed)]
         for (upper, lower), gap in zip(itertools.pairwise(grids), CHORALE_MAX_GAPS, strict=True):
             assert all(
                 lo is None or up is None or up - lo <= gap for up, lo in zip(upper, lower, strict=True)
@@ -247,7 +238,6 @@ def test_grid_masks_end_events_on_reachable_grid_positions(vocab: Vocab) -> None
 
 
 def test_onset_grid_keeps_every_event_on_the_grid(vocab: Vocab) -> None:
-    from models.music.sampling import StyleDecoding
 
     grid = (0, 4, 6, 10, 12, 16, 18, 22)  # swung sixteenths in 2/4
     lean = _untrained(vocab)
@@ -271,7 +261,6 @@ def test_onset_grid_keeps_every_event_on_the_grid(vocab: Vocab) -> None:
 
 def test_in_scale_writes_only_the_modes_scale(vocab: Vocab) -> None:
     from models.music.harmony import SCALES
-    from models.music.sampling import StyleDecoding
 
     lean = _untrained(vocab)
     for mode in ("major", "minor", "dorian"):
@@ -294,25 +283,29 @@ def test_in_scale_writes_only_the_modes_scale(vocab: Vocab) -> None:
         assert not pitches[False] <= set(SCALES[mode])  # the untrained model alone writes accidentals
 
 
+def _notes_decoded_with(
+    vocab: Vocab, style: str, bars: int, seed: int, decoding: StyleDecoding
+) -> list[Note]:
+    """The sounding notes (all voices) an untrained model writes under `decoding`."""
+    sampled = sample(
+        _untrained(vocab),
+        vocab,
+        style=style,
+        mode="major",
+        meter="4/4",
+        bars=bars,
+        params=SamplingParams(seed=seed),
+        decoding=decoding,
+    )
+    return [n for voice in decode(sampled.ids, vocab).voices for n in voice if n.pitch is not None]
+
+
 def test_accidentals_offset_moves_the_out_of_scale_share(vocab: Vocab) -> None:
     from models.music.harmony import SCALES
-    from models.music.sampling import StyleDecoding
-
-    lean = _untrained(vocab)
 
     def share(offset: float) -> float:
-        sampled = sample(
-            lean,
-            vocab,
-            style="hornpipe",
-            mode="major",
-            meter="4/4",
-            bars=8,
-            params=SamplingParams(seed=2),
-            decoding=StyleDecoding(accidentals=offset),
-        )
-        pitches = [n.pitch for n in decode(sampled.ids, vocab).voices[0] if n.pitch is not None]
-        return sum(p % 12 not in SCALES["major"] for p in pitches) / len(pitches)
+        notes = _notes_decoded_with(vocab, "hornpipe", 8, 2, StyleDecoding(accidentals=offset))
+        return sum(n.pitch % 12 not in SCALES["major"] for n in notes) / len(notes)
 
     assert share(-30.0) == 0.0
     assert share(30.0) == 1.0
@@ -320,22 +313,8 @@ def test_accidentals_offset_moves_the_out_of_scale_share(vocab: Vocab) -> None:
 
 
 def test_long_notes_offset_moves_the_share_of_long_notes(vocab: Vocab) -> None:
-    from models.music.sampling import LONG_NOTE, StyleDecoding
-
-    lean = _untrained(vocab)
-
     def share(offset: float) -> float:
-        sampled = sample(
-            lean,
-            vocab,
-            style="chorale",
-            mode="major",
-            meter="4/4",
-            bars=4,
-            params=SamplingParams(seed=4),
-            decoding=StyleDecoding(long_notes=offset),
-        )
-        notes = [n for voice in decode(sampled.ids, vocab).voices for n in voice if n.pitch is not None]
+        notes = _notes_decoded_with(vocab, "chorale", 4, 4, StyleDecoding(long_notes=offset))
         return sum(n.duration >= LONG_NOTE for n in notes) / len(notes)
 
     # (not 1.0 even at +30: a bar may hold a dotted half and a quarter, and a lower voice held under a
@@ -370,7 +349,6 @@ def test_nucleus_cuts_the_pitch_but_not_the_rhythm(vocab: Vocab) -> None:
 
 
 def test_max_span_keeps_the_melody_within_the_styles_widest_span(vocab: Vocab) -> None:
-    from models.music.sampling import StyleDecoding
 
     lean = _untrained(vocab)
     spans: dict[int | None, int] = {}
