@@ -94,8 +94,8 @@ COLLECTIONS = (
         "*.abc",
         "folk",
         "Essen Folksong Collection (Schaffrath et al.), distributed with music21; its licence note "
-        "calls the legal status unclear; research use. The Han Chinese collections (han1, han2) "
-        "can be left out with --no-han.",
+        "calls the legal status unclear; research use. `python -m models.music.data --no-essen` "
+        "leaves all of Essen out, `--no-han` only its Han Chinese collections (han1, han2).",
     ),
     Collection(
         "bach",
@@ -317,15 +317,23 @@ def chorale_piece(path: Path) -> Piece | None:
     return Piece("chorale", mode, meter, fitted, title=title, collection="bach", tonic=key.tonic.pitchClass)
 
 
-def iter_pieces(include_han: bool = True) -> Iterator[tuple[str, Piece]]:
+def keeps_file(collection: Collection, stem: str, *, include_han: bool, include_essen: bool) -> bool:
+    """Whether a corpus file goes into the dataset: the Essen collections can be left out (their licence
+    is unclear, see COLLECTIONS), all of them or the Han Chinese ones only; Essen's test files never."""
+    if collection.kind != "folk":
+        return True
+    return include_essen and not stem.startswith("test") and (include_han or not stem.startswith("han"))
+
+
+def iter_pieces(include_han: bool = True, include_essen: bool = True) -> Iterator[tuple[str, Piece]]:
     """(source id, piece) for every usable piece of every collection."""
     root = corpus_root()
     for collection in COLLECTIONS:
+        if collection.kind == "folk" and not include_essen:
+            continue
         files = sorted((root / collection.folder).glob(collection.pattern))
         for path in files:
-            if collection.kind == "folk" and (
-                path.stem.startswith("test") or (not include_han and path.stem.startswith("han"))
-            ):
+            if not keeps_file(collection, path.stem, include_han=include_han, include_essen=include_essen):
                 continue
             if collection.kind == "chorale":
                 try:

@@ -50,7 +50,7 @@ class Example:
     ids: list[int]
 
 
-def build(include_han: bool = True) -> list[Example]:
+def build(include_han: bool = True, include_essen: bool = True) -> list[Example]:
     """Tokenize the corpus (deduplicated), with each piece's split."""
     from models.music.corpus import iter_pieces  # the parser's dependencies are needed only here
 
@@ -58,7 +58,9 @@ def build(include_han: bool = True) -> list[Example]:
     seen: set[bytes] = set()
     examples: list[Example] = []
     started = time.monotonic()
-    for count, (source, piece) in enumerate(iter_pieces(include_han=include_han), 1):
+    for count, (source, piece) in enumerate(
+        iter_pieces(include_han=include_han, include_essen=include_essen), 1
+    ):
         ids = encode(piece, vocab)
         digest = hashlib.sha1(json.dumps(ids[4:]).encode()).digest()
         if digest in seen:
@@ -111,10 +113,13 @@ def summary(examples: list[Example]) -> dict[str, object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--no-han", action="store_true", help="leave out Essen's Han Chinese collections")
+    parser.add_argument(
+        "--no-essen", action="store_true", help="leave out every Essen collection (licence unclear)"
+    )
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    examples = build(include_han=not args.no_han)
+    examples = build(include_han=not args.no_han, include_essen=not args.no_essen)
     path = args.out or cache_dir() / DATASET_NAME
     save(examples, path)
     stats = summary(examples)

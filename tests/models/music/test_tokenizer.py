@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from models.music.corpus import COLLECTIONS, abc_piece, parse_key, parse_meter, to_c_shift
+from models.music.corpus import COLLECTIONS, abc_piece, keeps_file, parse_key, parse_meter, to_c_shift
 from models.music.tokenizer import decode, encode, normalise_voice, piece_bars
 from models.music.vocab import Note, Piece, Vocab, bar_steps, split_duration
 
@@ -70,3 +70,14 @@ def test_key_and_meter_fields() -> None:
     assert parse_key("Gmix") == (7, "mixolydian")
     assert parse_meter("C|") == "4/4" and parse_meter("6/8") == "6/8" and parse_meter("7/8") is None
     assert to_c_shift(2) == -2 and to_c_shift(9) == 3
+
+
+def test_the_essen_switches_leave_out_all_of_essen_or_only_its_han_collections() -> None:
+    by_name = {c.name: c for c in COLLECTIONS}
+    essen, oneills = by_name["essen"], by_name["oneills1850"]
+    assert keeps_file(essen, "han1", include_han=True, include_essen=True)
+    assert not keeps_file(essen, "han1", include_han=False, include_essen=True)
+    assert keeps_file(essen, "deutschl", include_han=False, include_essen=True)
+    assert not keeps_file(essen, "deutschl", include_han=True, include_essen=False)
+    assert not keeps_file(essen, "test", include_han=True, include_essen=True)
+    assert keeps_file(oneills, "han1", include_han=False, include_essen=False)  # only Essen is switched
