@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 import torch
 
 from models.music.grammar import CHORALE_MAX_GAPS, CHORALE_RANGES, BarGrammar, grid_masks
-from models.music.harmony import SCALES
+from models.music.harmony import SCALES, outer_voices_end_on_tonic
 from models.music.model import LeanGPT2
-from models.music.tokenizer import prefix_ids
+from models.music.tokenizer import decode, prefix_ids
 from models.music.vocab import Vocab, bar_steps
 
 # Four-voice pieces: logit penalty (nats) on a note that starts in unison with the voice above. Chosen on
@@ -46,6 +46,11 @@ class StyleDecoding:
     - `accidentals`: logit offset (nats) on notes outside the mode's scale.
     - `max_span`: a one-voice piece never spans more semitones than the widest of the style's training
       pieces (calibrate): once a melody has drifted an octave, nothing in the model pulls it back.
+    - `cadence`: the last bar is drawn (ENDING_CANDIDATES) among the candidates whose top and lowest
+      voices end on the tonic (harmony.outer_voices_end_on_tonic), when any does. For chorales: the
+      model's end-token probability says little about a chorale's cadence; its soprano ended on the
+      tonic in about a third of the pieces, where 84% of the training chorales close with soprano and
+      bass on the tonic.
     - `long_notes`: logit offset (nats) on notes lasting a half note or more (LONG_NOTE steps). Reading
       real chorales (validation), the model gives long notes their real share, but in chorales it writes
       itself it holds a note for two beats or more less often than Bach (0.89 long notes per bar against
@@ -57,6 +62,7 @@ class StyleDecoding:
     accidentals: float = 0.0
     max_span: int | None = None
     long_notes: float = 0.0
+    cadence: bool = False
 
 
 LONG_NOTE = 24  # steps: a half note
@@ -94,7 +100,9 @@ STYLE_DECODING: dict[str, StyleDecoding] = {
         },
         max_span=28,
     ),
-    "chorale": StyleDecoding(grids={"4/4": (0, 6, 9, 12, 18, 21, 24, 30, 36, 42, 45)}, long_notes=0.25),
+    "chorale": StyleDecoding(
+        grids={"4/4": (0, 6, 9, 12, 18, 21, 24, 30, 36, 42, 45)}, long_notes=0.25, cadence=True
+    ),
     "folk song": StyleDecoding(
         grids={
             "2/4": tuple(range(0, 24, 3)),
@@ -181,6 +189,15 @@ def span_mask(pitch: torch.Tensor, melody: list[int], max_span: int) -> torch.Te
     if high - low > max_span:
         return None
     return (pitch < 0) | ((pitch >= high - max_span) & (pitch <= low + max_span))
+
+
+def ending_weights(log_weights: list[float], cadences: list[bool]) -> torch.Tensor:
+    """Resampling weights of the candidate last bars: in proportion to the model's end-token probability,
+    among those that end on a cadence when any does."""
+    scores = torch.tensor(log_weights)
+    if any(cadences):
+        scores = scores.masked_fill(~torch.tensor(cadences), float("-inf"))
+    return scores.softmax(-1)
 
 
 def _window(ids: list[int], vocab: Vocab, limit: int) -> list[int]:
@@ -309,14 +326,15 @@ def sample(
             state, seen = lean.checkpoint(), reprimes
             return logits
 
-        tries: list[tuple[list[int], float]] = []
+        tries: list[tuple[list[int], float, bool]] = []
         for _ in range(ending_candidates):
             trial, current = grammar.copy(), back_to_start()
             while (token := choose(current, trial)) != vocab.eos:
                 trial.update(token)
                 current = append(token)
-            tries.append((ids[start:], float(current.log_softmax(-1)[vocab.eos])))
-        weights = torch.tensor([weight for _, weight in tries]).softmax(-1)
+            cadence = decoding.cadence and outer_voices_end_on_tonic(decode(ids, vocab).voices)
+            tries.append((ids[start:], float(current.log_softmax(-1)[vocab.eos]), cadence))
+        weights = ending_weights([weight for _, weight, _ in tries], [cadence for *_, cadence in tries])
         chosen = tries[int(torch.multinomial(weights, 1, generator=gen))][0]
         after, final = back_to_start(), grammar.copy()
         for token in chosen:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from pathlib import Path
 
 import pytest
@@ -439,3 +440,56 @@ def test_last_bar_draw_leaves_the_cache_as_a_fresh_run_would(vocab: Vocab, voice
         fresh = LeanGPT2(model)
         fresh.forward(ids[:-1])
         assert torch.allclose(lean.forward([vocab.bar]), fresh.forward([vocab.bar]), atol=1e-4)
+
+
+def test_ending_weights_keep_only_cadences_when_any() -> None:
+    from models.music.sampling import ending_weights
+
+    weights = ending_weights([-1.0, -2.0, -3.0], [False, True, True])
+    assert weights[0] == 0.0 and torch.isclose(weights[1] / weights[2], torch.tensor(math.e))
+    plain = ending_weights([-1.0, -2.0], [False, False])
+    assert torch.allclose(plain, torch.tensor([-1.0, -2.0]).softmax(-1))
+
+
+def test_outer_voices_end_on_tonic_reads_the_last_note_of_soprano_and_bass() -> None:
+    from models.music.harmony import outer_voices_end_on_tonic
+
+    def voice(*pitches: int | None) -> list[Note]:
+        return [Note(12 * i, 12, p) for i, p in enumerate(pitches)]
+
+    assert outer_voices_end_on_tonic([voice(67, 72, None), voice(64, 67), voice(59, 55), voice(43, 48)])
+    assert not outer_voices_end_on_tonic([voice(74), voice(67), voice(59), voice(48)])  # soprano on D
+    assert not outer_voices_end_on_tonic([voice(72), voice(67), voice(64), voice(43)])  # bass on G
+    assert not outer_voices_end_on_tonic([voice(72), voice(None)])
+
+
+def test_cadence_draws_the_last_bar_among_endings_on_the_tonic(vocab: Vocab) -> None:
+    """Same seed, same candidates (the draw takes the same random numbers): whenever the plain draw
+    ends on the tonic, some candidate did, so the cadence draw does too; and it does more often."""
+    import dataclasses
+
+    from models.music.harmony import outer_voices_end_on_tonic
+    from models.music.sampling import STYLE_DECODING
+    from models.music.train import WEIGHTS_DIR
+
+    committed = LeanGPT2(load_model(WEIGHTS_DIR))
+    chorale = STYLE_DECODING["chorale"]
+    assert chorale.cadence
+
+    def ends_on_tonic(seed: int, decoding: StyleDecoding) -> bool:
+        sampled = sample(
+            committed,
+            vocab,
+            style="chorale",
+            mode="major",
+            meter="4/4",
+            bars=4,
+            params=SamplingParams(seed=seed),
+            decoding=decoding,
+        )
+        return outer_voices_end_on_tonic(decode(sampled.ids, vocab).voices)
+
+    plain = [ends_on_tonic(seed, dataclasses.replace(chorale, cadence=False)) for seed in range(6)]
+    cadence = [ends_on_tonic(seed, chorale) for seed in range(6)]
+    assert all(c for p, c in zip(plain, cadence, strict=True) if p)
+    assert sum(cadence) > sum(plain)
