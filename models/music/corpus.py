@@ -329,8 +329,6 @@ def iter_pieces(include_han: bool = True, include_essen: bool = True) -> Iterato
     """(source id, piece) for every usable piece of every collection."""
     root = corpus_root()
     for collection in COLLECTIONS:
-        if collection.kind == "folk" and not include_essen:
-            continue
         files = sorted((root / collection.folder).glob(collection.pattern))
         for path in files:
             if not keeps_file(collection, path.stem, include_han=include_han, include_essen=include_essen):
