@@ -35,18 +35,6 @@ def triads(mode: str) -> list[tuple[int, int, int]]:
     return out
 
 
-def outer_voices_end_on_tonic(voices: list[list[Note]]) -> bool:
-    """Whether the top and the lowest voice both end on the tonic (C in the model's frame): the close of
-    84% of the training chorales (soprano and bass); it leaves the inner voices free."""
-    lasts = [next((n.pitch for n in reversed(voice) if n.pitch is not None), None) for voice in voices]
-    return (
-        bool(lasts)
-        and lasts[0] is not None
-        and lasts[-1] is not None
-        and lasts[0] % 12 == lasts[-1] % 12 == 0
-    )
-
-
 def span_steps(meter: str) -> int:
     """Harmonic rhythm: half a bar in 4/4, 6/8 and 12/8 (two or four beats), else a whole bar."""
     bar = bar_steps(meter)

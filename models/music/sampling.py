@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 import torch
 
 from models.music.grammar import CHORALE_MAX_GAPS, CHORALE_RANGES, BarGrammar, grid_masks
-from models.music.harmony import SCALES, outer_voices_end_on_tonic
+from models.music.harmony import SCALES
+from models.music.metrics import outer_voices_end_on_tonic
 from models.music.model import LeanGPT2
 from models.music.tokenizer import decode, prefix_ids
 from models.music.vocab import Vocab, bar_steps
@@ -47,7 +48,7 @@ class StyleDecoding:
     - `max_span`: a one-voice piece never spans more semitones than the widest of the style's training
       pieces (calibrate): once a melody has drifted an octave, nothing in the model pulls it back.
     - `cadence`: the last bar is drawn (ENDING_CANDIDATES) among the candidates whose top and lowest
-      voices end on the tonic (harmony.outer_voices_end_on_tonic), when any does. For chorales: the
+      voices end on the tonic (metrics.outer_voices_end_on_tonic), when any does. For chorales: the
       model's end-token probability says little about a chorale's cadence; its soprano ended on the
       tonic in about a third of the pieces, where 84% of the training chorales close with soprano and
       bass on the tonic.

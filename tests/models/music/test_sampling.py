@@ -452,7 +452,7 @@ def test_ending_weights_keep_only_cadences_when_any() -> None:
 
 
 def test_outer_voices_end_on_tonic_reads_the_last_note_of_soprano_and_bass() -> None:
-    from models.music.harmony import outer_voices_end_on_tonic
+    from models.music.metrics import outer_voices_end_on_tonic
 
     def voice(*pitches: int | None) -> list[Note]:
         return [Note(12 * i, 12, p) for i, p in enumerate(pitches)]
@@ -468,7 +468,7 @@ def test_cadence_draws_the_last_bar_among_endings_on_the_tonic(vocab: Vocab) -> 
     ends on the tonic, some candidate did, so the cadence draw does too; and it does more often."""
     import dataclasses
 
-    from models.music.harmony import outer_voices_end_on_tonic
+    from models.music.metrics import outer_voices_end_on_tonic
     from models.music.sampling import STYLE_DECODING
     from models.music.train import WEIGHTS_DIR
 
