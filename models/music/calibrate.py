@@ -5,8 +5,9 @@ keeps as constants, and says whether the constants still match:
 
 - per style, the share of notes outside the mode's scale; styles under IN_SCALE_MAX_SHARE are decoded
   with notes from the mode's scale only (`StyleDecoding.in_scale`);
-- per style (but NO_GRID_STYLES) and meter with at least GRID_MIN_PIECES training pieces, the onset grid: the positions
-  within the bar where at least GRID_MIN_SHARE of some voice's events (notes and rests) start;
+- per style (but NO_GRID_STYLES) and meter with at least GRID_MIN_PIECES training pieces, the onset
+  grid: the positions within the bar where at least GRID_MIN_SHARE of some voice's events (notes and
+  rests) start;
 - per one-voice style, the widest span (highest minus lowest note, in semitones) of its training pieces
   (`StyleDecoding.max_span`);
 - for chorales, the spacing of the voices: per pair of neighbouring voices, the gap in semitones that
@@ -148,7 +149,7 @@ def generated_long_notes(examples: Sequence[Example], offsets: Sequence[float], 
 
     import torch
 
-    from models.music.evaluate import count_bars, crop_bars
+    from models.music.evaluate import MAX_BARS, crop_bars, piece_controls
     from models.music.model import LeanGPT2, load_model
     from models.music.sampling import STYLE_DECODING, SamplingParams, sample
     from models.music.train import WEIGHTS_DIR
@@ -157,7 +158,7 @@ def generated_long_notes(examples: Sequence[Example], offsets: Sequence[float], 
     vocab = Vocab.load(WEIGHTS_DIR / "vocab.json")
     lean = LeanGPT2(load_model(WEIGHTS_DIR))
     real = [e for e in examples if e.style == "chorale"]
-    controls = [(e.mode, e.meter, count_bars(crop_bars(e.ids, vocab, 32), vocab)) for e in real]
+    controls = piece_controls(real, [crop_bars(e.ids, vocab, MAX_BARS) for e in real], vocab)
     for offset in offsets:
         decoding = dataclasses.replace(STYLE_DECODING["chorale"], long_notes=offset)
         made = []
@@ -184,7 +185,7 @@ def generated_long_notes(examples: Sequence[Example], offsets: Sequence[float], 
 
 def main() -> None:
     from models.music.data import load
-    from models.music.evaluate import crop_bars
+    from models.music.evaluate import MAX_BARS, crop_bars
     from models.music.grammar import CHORALE_MAX_GAPS
     from models.music.sampling import STYLE_DECODING, StyleDecoding
     from models.music.vocab import STYLES
@@ -228,7 +229,7 @@ def main() -> None:
         same = span == kept[style].max_span
         differs |= not same
         print(f"  {style:10s} {span}" + ("" if same else "  DIFFERS"))
-    chorales = [crop_bars(e.ids, vocab, 32) for e in train if e.style == "chorale"]
+    chorales = [crop_bars(e.ids, vocab, MAX_BARS) for e in train if e.style == "chorale"]
     gaps = tuple(gap_quantile(counts) for counts in voice_gaps(chorales, vocab))
     same = gaps == CHORALE_MAX_GAPS
     differs |= not same
@@ -236,7 +237,8 @@ def main() -> None:
         f"chorale spacing, the gap {GAP_QUANTILE:.0%} of the steps stay within (alto, tenor, bass): {gaps}"
         + ("" if same else "  DIFFERS from grammar.CHORALE_MAX_GAPS")
     )
-    print(f"chorale long notes per bar (training, first 32 bars): {long_notes_per_bar(chorales, vocab):.3f}")
+    long_notes = long_notes_per_bar(chorales, vocab)
+    print(f"chorale long notes per bar (training, first {MAX_BARS} bars): {long_notes:.3f}")
     print("STYLE_DECODING differs from the training data" if differs else "STYLE_DECODING matches")
     if args.long_notes:
         generated_long_notes(train, args.long_notes, args.pieces)

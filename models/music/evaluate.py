@@ -45,6 +45,7 @@ METRICS = (
 )
 MIN_REAL = 10  # fewer held-out pieces than this (test, plus validation if needed): too few to judge
 MIN_OVERLAP = 0.7
+MAX_BARS = 32  # real pieces are cropped to their first 32 bars (generated ones take those lengths)
 
 
 def held_out_nll(folder: Path, examples: list[Example], order: int) -> dict[str, Any]:
@@ -97,6 +98,11 @@ def count_bars(ids: list[int], vocab: Vocab) -> int:
     return sum(1 for token in ids if token == vocab.bar)
 
 
+def piece_controls(real: list[Example], cropped: list[list[int]], vocab: Vocab) -> list[tuple[str, str, int]]:
+    """(mode, meter, bars) of each real piece as cropped: what generated piece i takes from piece i mod n."""
+    return [(e.mode, e.meter, count_bars(ids, vocab)) for e, ids in zip(real, cropped, strict=True)]
+
+
 def style_comparison(
     folder: Path,
     examples: list[Example],
@@ -119,8 +125,7 @@ def style_comparison(
         cropped = [crop_bars(e.ids, vocab, max_bars) for e in real]
         real_metrics = [all_metrics(decode(ids, vocab)) for ids in cropped]
         # controls and length of real piece i mod n (the style's usual meter when there is no reference)
-        controls = [(e.mode, e.meter, count_bars(ids, vocab)) for e, ids in zip(real, cropped, strict=True)]
-        controls = controls or [("major", STYLE_METERS[style], min(16, max_bars))]
+        controls = piece_controls(real, cropped, vocab) or [("major", STYLE_METERS[style], min(16, max_bars))]
         chosen = decoding or SamplingParams()
         gen_metrics = []
         gen_tonic_endings = 0
@@ -252,7 +257,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--weights", type=Path, default=WEIGHTS_DIR)
     parser.add_argument("--per-style", type=int, default=100)
-    parser.add_argument("--max-bars", type=int, default=32, help="real pieces are cropped to this many bars")
+    parser.add_argument(
+        "--max-bars", type=int, default=MAX_BARS, help="real pieces are cropped to this many bars"
+    )
     parser.add_argument("--order", type=int, default=5)
     parser.add_argument("--seed", type=int, default=1000)
     parser.add_argument("--temperature", type=float, default=SamplingParams.temperature)
