@@ -63,11 +63,11 @@ test: setup lint typecheck
 
 # Speed goals live here, never in timed tests. Each part prints its own table.
 bench: setup redis
-	$(PY) -m workers.bench                 # pipeline overhead vs raw Celery, side by side
-	$(PY) -m workers.bench_batch           # image jobs through a worker, batching off vs on (tiny pipeline, CPU)
-	$(PY) -m bot.bench                     # 50 interactions/s for 30 s: defer latency, bot memory
-	HF_HUB_OFFLINE=1 $(PY) -m models.text.bench --compare   # SmolLM2: load time, tokens/s, memory
-	$(PY) -m models.music.bench            # a 32-bar tune generated and rendered to OGG
+	$(PY) -m bench.pipeline          # pipeline overhead vs raw Celery, side by side
+	$(PY) -m bench.image_batching    # image jobs through a worker, batching off vs on (tiny pipeline, CPU)
+	$(PY) -m bench.interactions      # 50 interactions/s for 30 s: defer latency, bot memory
+	HF_HUB_OFFLINE=1 $(PY) -m bench.text --compare   # SmolLM2: load time, tokens/s, memory
+	$(PY) -m bench.music             # a 32-bar tune generated and rendered to OGG
 
 MUSIC_DATASET = $${ATELIER_MUSIC_CACHE:-$$HOME/.cache/atelier/music}/dataset-v1.json
 
@@ -91,7 +91,7 @@ train-music: $(STAMP)
 	cp var/music/stage2/training.json models/music/weights/training-stage2.json
 	cp var/music/stage3/{config.json,generation_config.json,model.safetensors,training.json,vocab.json} models/music/weights/
 	$(MAKE) eval-music
-	$(PY) -m models.music.bench --json models/music/weights/bench.json
+	$(PY) -m bench.music --json models/music/weights/bench.json
 	$(PY) -m models.music.card
 
 measure-watermark: setup

@@ -20,7 +20,7 @@ from bot.exts._shared.tree import AtelierTree
 from bot.i18n import AtelierTranslator
 from bot.runtime import Runtime, open_runtime
 from config.settings import Settings
-from workers.events import EventConsumer
+from wire.events import EventConsumer
 
 log = logging.getLogger(__name__)
 

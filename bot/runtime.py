@@ -14,8 +14,8 @@ from bot.db.engine import upgrade_database
 from bot.db.repository import JobRepository
 from bot.pipeline.service import JobService
 from config.settings import Settings, get_settings
-from workers.app import create_app
-from workers.artifacts import ArtifactStore, make_store
+from wire.artifacts import ArtifactStore, make_store
+from wire.broker import create_producer
 
 
 @dataclass
@@ -40,7 +40,7 @@ async def open_runtime(settings: Settings | None = None, *, migrate: bool = True
     # Blocking pool: a burst of submissions waits for a free connection instead of failing at 100.
     pool = aioredis.BlockingConnectionPool.from_url(settings.redis_url, max_connections=64, timeout=30)
     client = aioredis.Redis.from_pool(pool)  # closes the pool with the client
-    celery_app = create_app(settings)
+    celery_app = create_producer(settings.redis_url, settings.visibility_timeout_s)
     marker_client = redis.Redis.from_url(settings.redis_url)
     service = JobService(
         repo,

@@ -11,9 +11,7 @@ import abc
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
-from workers.contract import ErrorCode, ImageJob, MusicJob, TextJob
-
-AnyJob = MusicJob | ImageJob | TextJob
+from wire.contract import AnyJob, ErrorCode
 
 
 class GenerationError(Exception):

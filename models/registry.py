@@ -9,7 +9,7 @@ from typing import Any
 
 from config.settings import ImagePreset, MusicPreset, Settings, TextPreset, get_settings
 from models.base import Backend, GenerationError
-from workers.contract import ErrorCode
+from wire.contract import ErrorCode
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workers.contract import ImageJob, MusicJob, TextJob
+from wire.contract import ImageJob, MusicJob, TextJob
 
 LABEL = "AI-generated with Atelier"
 SOFTWARE = "Atelier"

@@ -93,7 +93,7 @@ class WorkerProcess:
             [
                 celery,
                 "-A",
-                "workers.app",
+                "workers.main",
                 "worker",
                 "-Q",
                 self.queues,

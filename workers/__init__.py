@@ -1,1 +1,1 @@
-"""Celery workers. `workers.contract` is the job contract shared with the bot (pydantic only)."""
+"""Celery workers: the app factory, the job runner and one task per modality."""

@@ -1,23 +1,25 @@
-"""The Celery app: JSON only, late acks, one queue per modality, limits from config.
+"""The worker's Celery app, built by a factory from settings (nothing is read at import).
 
 GPU workers: one worker per GPU (`CUDA_VISIBLE_DEVICES=N`), `-P prefork -c 1` so that a crashed child
 is replaced and its job requeued at once; the parent never touches CUDA (models load in the child on
-its first task).
+its first task). `celery -A workers.main` runs the app that `workers/main.py` builds from the
+environment; a test or a worker on another host builds its own with `create_worker_app(settings)`.
 """
 
 from __future__ import annotations
 
+import os
+from typing import Any
+
 from celery import Celery
-from celery.signals import setup_logging, worker_process_init
-from kombu import Queue
+from celery.signals import setup_logging
 
-from config.settings import ConfigError, Settings, get_settings
-from workers import transport
-from workers.contract import MODALITIES
-from workers.log import setup_logging as setup_logging_for
-from workers.routing import QUEUES, ROUTES
-
-TASK_MODULES = [f"workers.tasks.{modality}" for modality in MODALITIES]
+from config.settings import ConfigError, Settings
+from wire.broker import configure
+from wire.contract import MODALITIES
+from wire.log import setup_logging as setup_logging_for
+from workers.runner import Services
+from workers.tasks import register_tasks
 
 
 def check_limits(settings: Settings) -> None:
@@ -36,48 +38,34 @@ def check_limits(settings: Settings) -> None:
             )
 
 
-def create_app(settings: Settings | None = None) -> Celery:
-    """A Celery app configured from settings (the bot uses it only to send tasks by name)."""
-    settings = settings or get_settings()
+class WorkerApp(Celery):  # type: ignore[misc]
+    """Celery with the settings it was built from and this process's services (made after a fork)."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__("atelier", broker=settings.redis_url)
+        self.settings = settings
+        self._services: Services | None = None
+        self._services_pid = 0
+
+    def services(self) -> Services:
+        """Redis, the artifact store and the event stream, made once per process: a forked child
+        makes its own instead of sharing the parent's connections."""
+        if self._services is None or self._services_pid != os.getpid():
+            self._services = Services.from_settings(self.settings)
+            self._services_pid = os.getpid()
+        return self._services
+
+
+def create_worker_app(settings: Settings) -> WorkerApp:
+    """A worker's Celery app: the shared broker configuration, the tasks, limits from `settings`."""
     check_limits(settings)
-    app = Celery("atelier", broker=settings.redis_url, include=TASK_MODULES)
-    if settings.redis_url.startswith("redis://"):
-        app.conf.broker_transport = transport.NAME  # kombu's, with one client per channel
-    app.conf.update(
-        task_serializer="json",
-        result_serializer="json",
-        accept_content=["json"],
-        event_serializer="json",
-        task_ignore_result=True,
-        task_acks_late=True,
-        task_reject_on_worker_lost=True,
-        worker_prefetch_multiplier=1,
-        task_queues=[Queue(name) for name in QUEUES.values()],
-        task_routes=ROUTES,
-        task_default_queue=QUEUES["text"],
-        task_create_missing_queues=False,
-        broker_transport_options={"visibility_timeout": settings.visibility_timeout_s},
-        broker_connection_retry_on_startup=True,
-        worker_hijack_root_logger=False,
-        worker_send_task_events=False,
-        enable_utc=True,
-    )
+    app = WorkerApp(settings)
+    configure(app, settings.redis_url, settings.visibility_timeout_s)
+    register_tasks(app, settings)
+
+    def configure_logging(**_: Any) -> None:
+        """Celery leaves logging to us: job-id-carrying structured logs."""
+        setup_logging_for(settings.log_level, settings.log_json)
+
+    setup_logging.connect(configure_logging, weak=False, dispatch_uid="atelier-worker-logging")
     return app
-
-
-app = create_app()
-
-
-@worker_process_init.connect
-def _fresh_services_after_fork(**_: object) -> None:
-    """Connections made in the parent must not be shared with a forked child."""
-    from workers.runner import reset_services
-
-    reset_services()
-
-
-@setup_logging.connect
-def _configure_logging(**_: object) -> None:
-    """Celery leaves logging to us: job-id-carrying structured logs."""
-    settings = get_settings()
-    setup_logging_for(settings.log_level, settings.log_json)

@@ -54,7 +54,7 @@ from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
 
 from config.settings import BatchSettings, Settings
-from workers.contract import (
+from wire.contract import (
     ContractError,
     ErrorCode,
     ImageJob,
@@ -63,9 +63,9 @@ from workers.contract import (
     parse_job,
     utcnow,
 )
+from wire.log import job_context
+from wire.routing import queue_for, task_for
 from workers.jobstate import Start
-from workers.log import job_context
-from workers.routing import queue_for, task_for
 from workers.runner import (
     LOCK_TTL_S,
     JobBusy,
@@ -75,7 +75,6 @@ from workers.runner import (
     _finish,
     failure_for,
     run_job,
-    services,
     stored_result,
     worker_name,
 )
@@ -208,12 +207,9 @@ def gather(
         time.sleep(min(POLL_S, remaining))
 
 
-def run_image_batch(
-    payload: Any, config: BatchSettings, svc: Services | None = None
-) -> list[JobResult | None]:
+def run_image_batch(payload: Any, config: BatchSettings, svc: Services) -> list[JobResult | None]:
     """Run the received job, with compatible queued jobs when batching is on; returns every member's
     published result (None where a gathered job was released to run on its own)."""
-    svc = svc or services()
     if config.max_size <= 1:
         return [run_job(payload, "image", svc)]
     try:
@@ -365,9 +361,9 @@ def _generate_one(backend: Any, job: ImageJob, ctx: WorkerContext) -> Any:
         return error
 
 
-def run_batch_task(task: Task, payload: dict[str, Any], config: BatchSettings) -> None:
+def run_batch_task(task: Task, payload: dict[str, Any], svc: Services) -> None:
     """What the image task does: like `run_task`, a job locked elsewhere comes back later."""
     try:
-        run_image_batch(payload, config)
+        run_image_batch(payload, svc.settings.image_batch, svc)
     except JobBusy:
         raise task.retry(countdown=LOCK_TTL_S, max_retries=None) from None

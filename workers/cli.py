@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from config.settings import ConfigError, ImagePreset, MusicPreset, Settings, TextPreset, load_settings
-from workers.contract import MODALITIES
+from wire.contract import MODALITIES
 
 console = Console()
 

@@ -3,7 +3,7 @@
 `begin` checks for a stored result and a cancel request, takes the job's lock and counts the attempt;
 `finish` stores the result (the first writer wins), publishes the stored one on the event stream,
 clears the enqueued marker and releases the lock. Done as separate commands they cost eleven round
-trips per job, the largest part of the worker's own overhead (measured by `python -m workers.bench`).
+trips per job, the largest part of the worker's own overhead (measured by `python -m bench.pipeline`).
 
 `Heartbeats` keeps the locks of the jobs this process is running alive from one thread per process.
 """
@@ -18,8 +18,8 @@ from enum import StrEnum
 
 import redis
 
-from workers import keys
-from workers.contract import JobResult, ResultEvent, StartedEvent
+from wire import keys
+from wire.contract import JobResult, ResultEvent, StartedEvent
 
 log = logging.getLogger(__name__)
 

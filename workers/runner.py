@@ -17,23 +17,23 @@ from typing import Any
 import redis
 from celery.exceptions import SoftTimeLimitExceeded
 
-from config.settings import Settings, get_settings
-from workers import keys
-from workers.artifacts import ArtifactNotFound, ArtifactStore, make_store
-from workers.contract import (
+from config.settings import Settings
+from wire import keys
+from wire.artifacts import ArtifactNotFound, ArtifactStore, make_store
+from wire.contract import (
     ContractError,
     ErrorCode,
     JobResult,
-    JobStatus,
+    Outcome,
     Progress,
     ProgressEvent,
     ResultEvent,
     parse_job,
     utcnow,
 )
-from workers.events import EventPublisher
+from wire.events import EventPublisher
+from wire.log import job_context
 from workers.jobstate import LOCK_TTL_S, Heartbeats, JobState, Start
-from workers.log import job_context
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,6 @@ __all__ = [
     "WorkerContext",
     "failure_for",
     "run_job",
-    "services",
     "stored_result",
 ]
 
@@ -79,22 +78,6 @@ class Services:
             state=JobState(client, events.stream, events.maxlen, settings.artifacts.redis_ttl_s),
             heartbeats=Heartbeats(client),
         )
-
-
-_services: Services | None = None
-
-
-def services() -> Services:
-    """This process's services (built on first use, after the fork)."""
-    global _services
-    if _services is None:
-        _services = Services.from_settings(get_settings())
-    return _services
-
-
-def reset_services() -> None:
-    global _services
-    _services = None
 
 
 @dataclass
@@ -166,15 +149,14 @@ def _finish(svc: Services, result: JobResult, owner: str | None = None) -> JobRe
 
 
 def _failure(job_id: str, code: ErrorCode, message: str, started: datetime | None) -> JobResult:
-    status = JobStatus.CANCELLED if code is ErrorCode.CANCELLED else JobStatus.FAILED
+    status = Outcome.CANCELLED if code is ErrorCode.CANCELLED else Outcome.FAILED
     return JobResult(
         job_id=job_id, status=status, error=message, error_code=code, worker=worker_name(), started_at=started
     )
 
 
-def run_job(payload: Any, modality: str, svc: Services | None = None) -> JobResult | None:
+def run_job(payload: Any, modality: str, svc: Services) -> JobResult | None:
     """Run one job payload; returns the published result (None for an unusable payload)."""
-    svc = svc or services()
     try:
         job = parse_job(payload)
     except ContractError as error:
@@ -219,7 +201,7 @@ def stored_result(
     merged.setdefault("seconds", seconds)
     return JobResult(
         job_id=job_id,
-        status=JobStatus.SUCCEEDED,
+        status=Outcome.SUCCEEDED,
         artifacts=refs,
         metadata=merged,
         text=output.text,

@@ -31,7 +31,7 @@ EPHEMERAL, LOADING = 64, 128
 def bot_command(sandbox_port: int) -> None:
     """Run the Discord bot; without DISCORD_TOKEN, against a local sandbox Discord on 127.0.0.1:8765."""
     from bot.cli.main import _settings
-    from workers.log import setup_logging
+    from wire.log import setup_logging
 
     settings = _settings()
     setup_logging(settings.log_level, settings.log_json)

@@ -9,9 +9,10 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 from bot.db.repository import JobRecord
+from bot.db.status import JobStatus
 from bot.runtime import Runtime
-from workers.contract import JobResult, JobStatus, ProgressEvent, ResultEvent, StartedEvent
-from workers.events import event_job_id, last_entry_id, tail_events
+from wire.contract import JobResult, ProgressEvent, ResultEvent, StartedEvent
+from wire.events import event_job_id, last_entry_id, tail_events
 
 CLI_TARGET = {"kind": "cli"}
 

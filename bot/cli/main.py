@@ -18,17 +18,10 @@ from rich.console import Console
 from rich.table import Table
 
 from bot.cli.discord_cmds import bot_command, sandbox_group
+from bot.db.status import JobStatus
 from config.settings import ConfigError, Settings, load_settings
-from workers.contract import (
-    MUSIC_KEYS,
-    MUSIC_MODES,
-    MUSIC_STYLES,
-    TEXT_KINDS,
-    ContractError,
-    JobStatus,
-    parse_job,
-)
-from workers.routing import QUEUES
+from wire.contract import MUSIC_KEYS, MUSIC_MODES, MUSIC_STYLES, TEXT_KINDS, ContractError, parse_job
+from wire.routing import QUEUES
 
 console = Console()
 err_console = Console(stderr=True)
@@ -111,7 +104,7 @@ def submit() -> None:
 def _upload(path: Path | None) -> str | None:
     if path is None:
         return None
-    from workers.artifacts import make_store
+    from wire.artifacts import make_store
 
     content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     return make_store(_settings()).put_input(path.name, content_type, path.read_bytes()).key
@@ -359,7 +352,7 @@ def worker(queues: str, pool: str, concurrency: int, name: str | None) -> None:
     args = [
         celery,
         "-A",
-        "workers.app",
+        "workers.main",
         "worker",
         "-Q",
         ",".join(QUEUES[m] for m in modalities),
@@ -383,7 +376,7 @@ async def scheduler() -> None:
     """Run the reconciler: recover jobs stuck after a worker or broker failure."""
     from bot.pipeline.reconciler import Reconciler
     from bot.runtime import open_runtime
-    from workers.log import setup_logging
+    from wire.log import setup_logging
 
     settings = _settings()
     setup_logging(settings.log_level, settings.log_json)

@@ -46,13 +46,12 @@ from sqlalchemy.exc import IntegrityError
 from bot.db.database import Database, open_database
 from bot.db.direct import DirectStatement
 from bot.db.models import ArtifactRow, JobRow, UTCDateTime
-from workers.contract import (
-    FINISHED_STATUSES,
+from bot.db.status import FINISHED_STATUSES, JobStatus
+from wire.contract import (
     ArtifactRef,
     ErrorCode,
     ImageJob,
     JobResult,
-    JobStatus,
     Modality,
     MusicJob,
     TextJob,

@@ -27,9 +27,9 @@ from bot.delivery.render import Rendered, finished_message, progress_message
 from bot.delivery.target import DiscordTarget
 from bot.i18n import t
 from bot.runtime import Runtime
-from workers.artifacts import ArtifactError
-from workers.contract import ProgressEvent, ResultEvent, StartedEvent
-from workers.events import AnyEvent, event_job_id
+from wire.artifacts import ArtifactError
+from wire.contract import ProgressEvent, ResultEvent, StartedEvent
+from wire.events import AnyEvent, event_job_id
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.db.repository import JobRecord
 from bot.i18n import t
-from workers.contract import ErrorCode, ImageJob, JobResult, MusicJob, TextJob
+from wire.contract import ErrorCode, ImageJob, JobResult, MusicJob, TextJob
 
 TITLES = {"music": "🎵 /compose", "image": "🎨 /imagine", "text": "✍️ /write"}
 COLOURS = {"music": 0x5865F2, "image": 0xEB459E, "text": 0x57F287}

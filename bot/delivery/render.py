@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import discord
 
 from bot.db.repository import JobRecord
+from bot.db.status import JobStatus
 from bot.delivery.buttons import finished_view, running_view
 from bot.delivery.describe import (
     COLOURS,
@@ -20,7 +21,7 @@ from bot.delivery.describe import (
     prompt_of,
 )
 from bot.i18n import t
-from workers.contract import ArtifactRef, ImageJob, JobStatus, MusicJob, TextJob
+from wire.contract import ArtifactRef, ImageJob, MusicJob, TextJob
 
 EMBED_TEXT_LIMIT = 4000
 IMAGE_KINDS = ("grid", "image", "piano_roll")

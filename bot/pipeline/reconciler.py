@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from bot.db.repository import JobRecord, JobRepository
+from bot.db.status import JobStatus
 from bot.pipeline.service import JobService
 from config.settings import Settings
-from workers import keys
-from workers.contract import ErrorCode, JobResult, JobStatus, ResultEvent, utcnow
+from wire import keys
+from wire.contract import ErrorCode, JobResult, ResultEvent, utcnow
 
 log = logging.getLogger(__name__)
 

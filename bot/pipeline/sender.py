@@ -14,11 +14,9 @@ import redis
 from celery import Celery
 
 from bot.batch_thread import BatchThread, Outcome
-from workers import keys
-from workers.contract import ImageJob, MusicJob, TextJob
-from workers.routing import queue_for, task_for
-
-AnyJob = MusicJob | ImageJob | TextJob
+from wire import keys
+from wire.contract import AnyJob
+from wire.routing import queue_for, task_for
 
 
 class BrokerSender:

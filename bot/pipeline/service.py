@@ -18,13 +18,12 @@ from celery import Celery
 
 from bot.db.repository import CancelOutcome, JobRecord, JobRepository, Op
 from bot.pipeline.sender import BrokerSender
-from workers import keys
-from workers.contract import ImageJob, MusicJob, ProgressEvent, ResultEvent, StartedEvent, TextJob
-from workers.events import AnyEvent, event_job_id
+from wire import keys
+from wire.contract import AnyJob, ProgressEvent, ResultEvent, StartedEvent
+from wire.events import AnyEvent, event_job_id
 
 log = logging.getLogger(__name__)
 
-AnyJob = MusicJob | ImageJob | TextJob
 SUBMITTED_KEPT = 4096
 
 

@@ -8,7 +8,7 @@ import warnings
 from PIL import Image, ImageOps
 
 from models.base import GenerationError
-from workers.contract import ErrorCode
+from wire.contract import ErrorCode
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_PIXELS = 4096 * 4096

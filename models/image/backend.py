@@ -28,7 +28,7 @@ from models.image.pipeline import Placement, load_text2image
 from models.image.request import ImageRequest, prepare
 from provenance import provenance_record
 from provenance.image import stamp_png, watermark_status
-from workers.contract import ErrorCode, ImageJob
+from wire.contract import ErrorCode, ImageJob
 
 log = logging.getLogger(__name__)
 

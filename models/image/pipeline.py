@@ -12,7 +12,7 @@ import torch
 from config.settings import ImagePreset
 from models.base import GenerationError
 from models.image import hub
-from workers.contract import ErrorCode
+from wire.contract import ErrorCode
 
 log = logging.getLogger(__name__)
 

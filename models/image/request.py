@@ -11,7 +11,7 @@ from PIL import Image
 from config.settings import ImagePreset
 from models.base import GenerationContext, GenerationError
 from models.image.attachments import fit, load_image
-from workers.contract import ErrorCode, ImageJob
+from wire.contract import ErrorCode, ImageJob
 
 SEED_SPACE = 2**32
 

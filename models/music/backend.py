@@ -16,7 +16,7 @@ from models.music.artifacts import render_all
 from models.music.compose import STYLE_METERS, MusicModel, Request
 from models.music.midi_in import read_prime
 from provenance import provenance_record
-from workers.contract import ErrorCode, MusicJob
+from wire.contract import ErrorCode, MusicJob
 
 log = logging.getLogger(__name__)
 

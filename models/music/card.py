@@ -413,7 +413,7 @@ def render_card(folder: Path) -> str:
         *_misses(_read(folder / "evaluation.json")),
         "## Speed",
         "",
-        "`python -m models.music.bench` (32-bar reel, generated and rendered to OGG + MIDI + PNG):",
+        "`python -m bench.music` (32-bar reel, generated and rendered to OGG + MIDI + PNG):",
         "",
         "```",
         json.dumps(bench, indent=2) if bench else "(not run yet)",

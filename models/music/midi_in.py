@@ -15,7 +15,7 @@ import pretty_midi
 from models.base import GenerationError
 from models.music.corpus import fit_range, parse_meter, to_c_shift
 from models.music.vocab import STEPS_PER_QUARTER, Note, bar_steps
-from workers.contract import ErrorCode
+from wire.contract import ErrorCode
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_TRACKS = 64

@@ -25,7 +25,7 @@ from models.text.loading import LoadedModel, load_model
 from models.text.prompts import build_messages, clean_output, plain_prompt, trim_unfinished
 from provenance import provenance_record
 from provenance.text import add_footer
-from workers.contract import ErrorCode, TextJob
+from wire.contract import ErrorCode, TextJob
 
 log = logging.getLogger(__name__)
 

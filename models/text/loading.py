@@ -28,7 +28,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, P
 from config.settings import TextPreset
 from models.base import GenerationError
 from models.text.quantize import apply_quantization
-from workers.contract import ErrorCode
+from wire.contract import ErrorCode
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from workers.contract import TEXT_KINDS
+from wire.contract import TEXT_KINDS
 
 SYSTEM_PROMPTS: dict[str, str] = {
     "poem": (

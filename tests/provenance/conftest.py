@@ -7,7 +7,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from provenance import provenance_record
-from workers.contract import MusicJob
+from wire.contract import MusicJob
 
 
 @pytest.fixture

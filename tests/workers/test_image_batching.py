@@ -21,22 +21,22 @@ from PIL import Image
 from config.settings import BatchSettings, ImagePreset, Settings, load_settings
 from tests.helpers.images import assert_same_image
 from tests.models.image.tiny import build_pipeline
-from workers import keys
-from workers.app import create_app
-from workers.artifacts import make_store
-from workers.batching import Member, batch_key, gather, message_payload, peek, queue_lists, run_image_batch
-from workers.contract import (
+from wire import keys
+from wire.artifacts import make_store
+from wire.broker import create_producer
+from wire.contract import (
     ErrorCode,
     ImageJob,
     JobResult,
-    JobStatus,
+    Outcome,
     ProgressEvent,
     ResultEvent,
     StartedEvent,
     TextJob,
     parse_event,
 )
-from workers.routing import queue_for, task_for
+from wire.routing import queue_for, task_for
+from workers.batching import Member, batch_key, gather, message_payload, peek, queue_lists, run_image_batch
 from workers.runner import Services
 
 StartWorker = Callable[..., Any]
@@ -79,7 +79,7 @@ def job(prompt: str = "a lighthouse at dusk", **options: Any) -> ImageJob:
 
 def enqueue(settings: Settings, *jobs: ImageJob | TextJob, **send: Any) -> None:
     """Queue jobs exactly as the bot does (task id = job id, the modality's queue)."""
-    app = create_app(settings)
+    app = create_producer(settings.redis_url, settings.visibility_timeout_s)
     for item in jobs:
         app.send_task(
             task_for(item.modality),
@@ -248,7 +248,7 @@ def test_at_the_soft_time_limit_the_received_job_times_out_and_gathered_ones_go_
         assert redis_client.llen(QUEUE) == 2  # their messages are still queued
 
         again = run_image_batch(second.model_dump(mode="json"), config, svc)  # the next delivery
-        assert [r.status if r else None for r in again] == [JobStatus.SUCCEEDED] * 2
+        assert [r.status if r else None for r in again] == [Outcome.SUCCEEDED] * 2
         assert [int(redis_client.get(keys.attempts_key(j.id)) or 0) for j in (second, third)] == [2, 2]
         assert redis_client.llen(QUEUE) == 1  # the gathered one's message went with its result
     finally:
@@ -271,7 +271,7 @@ def test_compatible_jobs_share_one_pipeline_call_and_equal_running_alone(
     enqueue(settings, *jobs)  # all queued before the worker takes the first
     worker = start_worker(settings, queues=QUEUE, **worker_env(tiny_dir, max_size=8))
     results = wait_results(redis_client, jobs)
-    assert [r.status for r in results] == [JobStatus.SUCCEEDED] * 4, [r.error for r in results]
+    assert [r.status for r in results] == [Outcome.SUCCEEDED] * 4, [r.error for r in results]
     assert [timings(r) for r in results] == [(4, 4)] * 4  # four jobs, one pipeline call
     assert {r.metadata["worker_batch"]["received"] for r in results} == {jobs[0].id}
     assert "running 4 image jobs as one batch" in worker.log_path.read_text()
@@ -306,7 +306,7 @@ def test_incompatible_jobs_still_run_just_not_together(
     enqueue(settings, *ordered)
     start_worker(settings, queues=QUEUE, **worker_env(tiny_dir, max_size=8, max_wait_ms=100))
     results = dict(zip([j.id for j in ordered], wait_results(redis_client, ordered), strict=True))
-    assert all(r.status is JobStatus.SUCCEEDED for r in results.values())
+    assert all(r.status is Outcome.SUCCEEDED for r in results.values())
     assert [timings(results[j.id]) for j in (a, b, c)] == [(3, 3)] * 3
     assert timings(results[taller.id]) == (1, 1) and timings(results[more_steps.id]) == (1, 1)
     assert results[more_steps.id].metadata["steps"] == 3 and results[taller.id].metadata["height"] == 96
@@ -323,8 +323,8 @@ def test_a_cancelled_job_does_not_cancel_the_rest_of_its_batch(
     wait_event(redis_client, settings, ProgressEvent, jobs[1].id)  # the batched call is denoising
     redis_client.set(keys.cancel_key(jobs[1].id), "1")
     first, cancelled, third = wait_results(redis_client, jobs)
-    assert cancelled.status is JobStatus.CANCELLED and cancelled.error_code is ErrorCode.CANCELLED
-    assert first.status is third.status is JobStatus.SUCCEEDED
+    assert cancelled.status is Outcome.CANCELLED and cancelled.error_code is ErrorCode.CANCELLED
+    assert first.status is third.status is Outcome.SUCCEEDED
     assert timings(first) == timings(third) == (3, 3)  # it was in the call, and the call went on
 
 
@@ -338,8 +338,8 @@ def test_a_failing_job_fails_alone(
     enqueue(settings, broken, *fine)
     start_worker(settings, queues=QUEUE, **worker_env(tiny_dir, max_size=8))
     failed, *others = wait_results(redis_client, [broken, *fine])
-    assert failed.status is JobStatus.FAILED and failed.error_code is ErrorCode.INVALID_INPUT, failed.error
-    assert [r.status for r in others] == [JobStatus.SUCCEEDED] * 3
+    assert failed.status is Outcome.FAILED and failed.error_code is ErrorCode.INVALID_INPUT, failed.error
+    assert [r.status for r in others] == [Outcome.SUCCEEDED] * 3
     assert [timings(r) for r in others] == [(3, 4)] * 3  # the broken one was in the worker's batch
 
 
@@ -350,7 +350,7 @@ def test_batching_off_runs_one_job_per_message(
     enqueue(settings, *jobs)
     start_worker(settings, queues=QUEUE, **worker_env(tiny_dir, max_size=1))
     results = wait_results(redis_client, jobs)
-    assert [r.status for r in results] == [JobStatus.SUCCEEDED] * 2
+    assert [r.status for r in results] == [Outcome.SUCCEEDED] * 2
     assert [r.metadata["timings"]["batch_size"] for r in results] == [1, 1]
     assert all("worker_batch" not in r.metadata for r in results)
 
@@ -365,6 +365,6 @@ def test_a_worker_killed_mid_batch_loses_no_job(
     wait_event(redis_client, settings, ProgressEvent, jobs[2].id)  # all three are in the running call
     worker.kill_child()
     results = wait_results(redis_client, jobs, timeout=180)  # each lock expires, then each job runs again
-    assert [r.status for r in results] == [JobStatus.SUCCEEDED] * 3, [r.error for r in results]
+    assert [r.status for r in results] == [Outcome.SUCCEEDED] * 3, [r.error for r in results]
     for item in jobs:
         assert int(redis_client.get(keys.attempts_key(item.id)) or 0) >= 2

@@ -7,11 +7,11 @@ import time
 import redis
 
 from config.settings import Settings
-from workers import keys
-from workers.contract import (
+from wire import keys
+from wire.contract import (
     ErrorCode,
     JobResult,
-    JobStatus,
+    Outcome,
     ResultEvent,
     StartedEvent,
     new_job_id,
@@ -64,12 +64,12 @@ def test_finish_stores_publishes_and_releases_and_the_first_result_wins(
     job_id = new_job_id()
     assert state.begin(job_id, "worker-a").state is Start.RUN
     redis_client.set(keys.enqueued_key(job_id), "1")
-    first = JobResult(job_id=job_id, status=JobStatus.SUCCEEDED, text="first", metadata={"n": 1.5})
+    first = JobResult(job_id=job_id, status=Outcome.SUCCEEDED, text="first", metadata={"n": 1.5})
     assert state.finish(first, "worker-a") == first
     assert redis_client.get(keys.lock_key(job_id)) is None
     assert redis_client.get(keys.enqueued_key(job_id)) is None
 
-    late = JobResult(job_id=job_id, status=JobStatus.FAILED, error="late", error_code=ErrorCode.INTERNAL)
+    late = JobResult(job_id=job_id, status=Outcome.FAILED, error="late", error_code=ErrorCode.INTERNAL)
     assert state.finish(late, None) == first  # a late duplicate republishes the stored result
     published = _events(settings, redis_client)
     assert [event.result for event in published] == [first, first]
@@ -82,7 +82,7 @@ def test_finish_leaves_another_owners_lock_alone(settings: Settings, redis_clien
     state = _state(settings, redis_client)
     job_id = new_job_id()
     redis_client.set(keys.lock_key(job_id), "worker-b")
-    state.finish(JobResult(job_id=job_id, status=JobStatus.SUCCEEDED), "worker-a")
+    state.finish(JobResult(job_id=job_id, status=Outcome.SUCCEEDED), "worker-a")
     assert redis_client.get(keys.lock_key(job_id)) == b"worker-b"
 
 

@@ -6,20 +6,9 @@ from typing import Any
 
 from celery import Task
 
-from config.settings import get_settings
-from workers.app import app
-from workers.routing import task_for
 from workers.tasks.common import run_task
 
-_limits = get_settings().queue_limits("text")
 
-
-@app.task(
-    name=task_for("text"),
-    bind=True,
-    soft_time_limit=_limits.soft_time_limit,
-    time_limit=_limits.time_limit,
-)
-def generate_text(self: Task, payload: dict[str, Any]) -> None:
+def generate(task: Task, payload: dict[str, Any]) -> None:
     """Run one text job; progress and the result travel on the event stream."""
-    run_task(self, payload, "text")
+    run_task(task, payload, "text")

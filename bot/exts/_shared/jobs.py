@@ -8,9 +8,7 @@ from typing import Any
 import discord
 
 from bot.exts._shared.errors import OptionProblem
-from workers.contract import MODALITIES, ContractError, ImageJob, MusicJob, TextJob, parse_job
-
-AnyJob = MusicJob | ImageJob | TextJob
+from wire.contract import MODALITIES, AnyJob, ContractError, parse_job
 
 # contract field -> the slash-command option a member typed
 OPTION_NAMES = {

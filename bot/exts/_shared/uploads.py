@@ -13,7 +13,7 @@ from pathlib import PurePath
 import discord
 
 from bot.exts._shared.errors import UserFacingError
-from workers.artifacts import ArtifactStore
+from wire.artifacts import ArtifactStore
 
 MIB = 1024 * 1024
 

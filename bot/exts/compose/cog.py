@@ -15,7 +15,7 @@ from bot.exts._shared.presets import preset_autocomplete
 from bot.exts._shared.submit import submit_job
 from bot.exts._shared.uploads import MIDI
 from bot.exts.compose.instruments import instrument_choices
-from workers.contract import MUSIC_KEYS, MUSIC_MODES, MUSIC_STYLES
+from wire.contract import MUSIC_KEYS, MUSIC_MODES, MUSIC_STYLES
 
 STYLES = [app_commands.Choice(name=_(style), value=style) for style in MUSIC_STYLES]
 KEYS = [app_commands.Choice(name=key, value=key) for key in MUSIC_KEYS]

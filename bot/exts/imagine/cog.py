@@ -15,7 +15,7 @@ from bot.exts._shared.jobs import job_for
 from bot.exts._shared.presets import preset_autocomplete
 from bot.exts._shared.submit import submit_job
 from bot.exts._shared.uploads import IMAGE
-from workers.contract import MAX_PROMPT_CHARS
+from wire.contract import MAX_PROMPT_CHARS
 
 SIZES = ("512x512", "768x768", "1024x1024", "512x768", "768x512", "832x1216", "1216x832")
 SIZE_CHOICES = [app_commands.Choice(name=size.replace("x", "×"), value=size) for size in SIZES]

@@ -12,7 +12,7 @@ from discord.ext import commands
 from bot.exts._shared.jobs import job_for
 from bot.exts._shared.presets import preset_autocomplete
 from bot.exts._shared.submit import submit_job
-from workers.contract import MAX_PROMPT_CHARS, TEXT_KINDS
+from wire.contract import MAX_PROMPT_CHARS, TEXT_KINDS
 
 KINDS = [app_commands.Choice(name=_(kind.replace("_", " ")), value=kind) for kind in TEXT_KINDS]
 SEED_MAX = 2**32 - 1

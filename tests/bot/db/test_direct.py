@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.db.database import SQLiteDatabase
 from bot.db.direct import DirectStatement
 from bot.db.models import JOB_STATUS_TYPE, UTCDateTime
-from workers.contract import JobStatus
+from bot.db.status import JobStatus
 
 METADATA = MetaData()
 ITEMS = Table(

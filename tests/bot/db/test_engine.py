@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db.engine import create_engine, make_sessionmaker
 from bot.db.models import ArtifactRow, JobRow
-from workers.contract import JobStatus, MusicJob
+from bot.db.status import JobStatus
+from wire.contract import MusicJob
 
 
 async def test_sqlite_engine_creates_folder_and_enables_wal_and_foreign_keys(tmp_path: Path) -> None:

@@ -15,17 +15,8 @@ from bot.db.repository import (
     JobRecord,
     JobRepository,
 )
-from workers.contract import (
-    ArtifactRef,
-    ErrorCode,
-    ImageJob,
-    JobResult,
-    JobStatus,
-    MusicJob,
-    TextJob,
-    new_job_id,
-    utcnow,
-)
+from bot.db.status import JobStatus
+from wire.contract import ArtifactRef, ErrorCode, ImageJob, JobResult, MusicJob, TextJob, new_job_id, utcnow
 
 T0 = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 DISCORD_TARGET = {

@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.db.repository import JobRecord
+from bot.db.status import JobStatus
 from bot.delivery.describe import describe_job, failure_sentence, progress_bar
 from bot.delivery.render import finished_message, progress_message, queued_message
-from workers.contract import ArtifactRef, ErrorCode, ImageJob, JobResult, JobStatus, MusicJob, TextJob
+from wire.contract import ArtifactRef, ErrorCode, ImageJob, JobResult, MusicJob, TextJob
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from bot.app import AtelierBot
+from bot.db.status import JobStatus
 from bot.sandbox import SandboxServer
 from tests.bot.e2e.conftest import wait_for_job
 from tests.services import WorkerProcess
-from workers.contract import ErrorCode, JobStatus
+from wire.contract import ErrorCode
 
 EPHEMERAL = 64
 

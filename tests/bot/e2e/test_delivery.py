@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 
 from bot.app import AtelierBot
+from bot.db.status import JobStatus
 from bot.delivery.target import DiscordTarget
 from bot.sandbox import SandboxServer
 from tests.bot.e2e.conftest import wait_for_job
 from tests.bot.e2e.test_commands import custom_ids, final_reply, job_of
 from tests.polling import wait_until
-from workers.contract import JobStatus
 
 
 async def queued_job(sandbox: SandboxServer, prompt: str = "snow drifts") -> tuple[Any, str]:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
+from bot.db.status import JobStatus
 from bot.runtime import open_runtime
 from tests.bot.e2e.conftest import BotControl, wait_for_job
 from tests.bot.e2e.test_commands import final_reply
 from tests.bot.e2e.test_restart import wait_for_result_event, write_then_stop_the_bot
 from tests.services import WorkerProcess
-from workers.contract import JobStatus
 
 
 async def test_a_claim_left_by_a_dead_bot_lapses_and_the_result_is_sent_once(

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from bot.app import AtelierBot
+from bot.db.status import JobStatus
 from bot.sandbox import SandboxServer
 from tests.bot.e2e.conftest import wait_for_job
 from tests.bot.e2e.test_commands import EPHEMERAL, custom_ids, final_reply, job_of
-from workers.contract import JobStatus
 
 
 async def test_jobs_lists_and_shows_my_jobs(bot: AtelierBot, sandbox: SandboxServer) -> None:

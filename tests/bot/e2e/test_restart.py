@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
+from bot.db.status import JobStatus
 from bot.sandbox import InteractionHandle
 from config.settings import Settings
 from tests.bot.e2e.conftest import BotControl, wait_for_job
@@ -15,7 +16,7 @@ from tests.bot.e2e.test_commands import custom_ids, final_reply, job_of
 from tests.conftest import _empty_database, _run_isolated
 from tests.polling import wait_until
 from tests.services import WorkerProcess
-from workers.contract import JobStatus, ResultEvent, parse_event
+from wire.contract import ResultEvent, parse_event
 
 pytestmark = pytest.mark.postgres
 

@@ -11,20 +11,13 @@ from typing import Any
 import redis
 
 from bot.app import AtelierBot
+from bot.db.status import JobStatus
 from bot.sandbox import SandboxServer
 from tests.bot.e2e.conftest import wait_for_job
 from tests.bot.e2e.test_commands import custom_ids, final_reply, job_of
-from workers.artifacts import make_store
-from workers.contract import (
-    ErrorCode,
-    JobResult,
-    JobStatus,
-    Progress,
-    ProgressEvent,
-    ResultEvent,
-    StartedEvent,
-)
-from workers.events import EventPublisher
+from wire.artifacts import make_store
+from wire.contract import ErrorCode, JobResult, Progress, ProgressEvent, ResultEvent, StartedEvent
+from wire.events import EventPublisher
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
 MIDI = b"MThd\x00\x00\x00\x06\x00\x00\x00\x01\x00\x60MTrk\x00\x00\x00\x04\x00\xff\x2f\x00"

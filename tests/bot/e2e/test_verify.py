@@ -14,7 +14,7 @@ from provenance import provenance_record
 from provenance.image import stamp_png
 from provenance.text import add_footer
 from tests.bot.e2e.test_bad_input import private_answer
-from workers.contract import ImageJob, TextJob
+from wire.contract import ImageJob, TextJob
 
 
 async def _verify(sandbox: SandboxServer, filename: str, data: bytes, content_type: str) -> dict[str, Any]:

@@ -9,11 +9,11 @@ import pytest
 
 from bot.app import AtelierBot
 from bot.cli.discord_cmds import _send as send_via_sandbox
+from bot.db.status import JobStatus
 from bot.sandbox import SandboxServer
 from tests.bot.e2e.conftest import wait_for_job
 from tests.polling import wait_until
 from tests.services import WorkerProcess
-from workers.contract import JobStatus
 
 FINISHED = {JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.DELIVERED}
 

@@ -8,7 +8,7 @@ import pytest
 
 from bot.exts._shared.errors import OptionProblem
 from bot.exts._shared.jobs import build_job
-from workers.contract import ImageJob, MusicJob, TextJob
+from wire.contract import ImageJob, MusicJob, TextJob
 
 BAD: list[tuple[str, dict[str, Any], str]] = [
     ("music", {"tempo": 29}, "tempo"),

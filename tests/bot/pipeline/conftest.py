@@ -14,7 +14,7 @@ from bot.runtime import Runtime, open_runtime
 from config.settings import Settings, load_settings
 from tests.helpers.tiny_text import build_tiny_text_model
 from tests.services import RedisServer
-from workers.events import EventConsumer
+from wire.events import EventConsumer
 
 TINY_PRESET = "tiny"
 

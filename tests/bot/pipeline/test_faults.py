@@ -8,13 +8,14 @@ from collections.abc import Iterator
 
 import pytest
 
+from bot.db.status import JobStatus
 from bot.pipeline.reconciler import Reconciler
 from bot.runtime import Runtime
 from tests.bot.pipeline.conftest import ConsumerControl, WaitFor, worker_env
 from tests.conftest import _empty_database, _run_isolated
 from tests.services import RedisServer
-from workers import keys
-from workers.contract import JobStatus, TextJob
+from wire import keys
+from wire.contract import TextJob
 
 FINISHED = {JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED}
 

@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from bot.db.status import JobStatus
 from bot.runtime import Runtime
 from provenance.verify import verify
 from tests.bot.pipeline.conftest import ConsumerControl, WaitFor
 from tests.models.image.tiny import build_pipeline
-from workers.contract import ErrorCode, ImageJob, JobStatus, MusicJob
+from wire.contract import ErrorCode, ImageJob, MusicJob
 
 FINISHED = {JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED}
 

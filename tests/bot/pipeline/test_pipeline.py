@@ -8,11 +8,12 @@ from collections.abc import Callable
 from sqlalchemy import Connection
 
 from bot.db.repository import CancelOutcome
+from bot.db.status import JobStatus
 from bot.runtime import Runtime
 from tests.bot.pipeline.conftest import ConsumerControl, WaitFor, worker_env
-from workers import keys
-from workers.contract import ErrorCode, JobResult, JobStatus, ResultEvent, StartedEvent, TextJob, new_job_id
-from workers.routing import queue_for, task_for
+from wire import keys
+from wire.contract import ErrorCode, JobResult, ResultEvent, StartedEvent, TextJob, new_job_id
+from wire.routing import queue_for, task_for
 
 FINISHED = {JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED}
 

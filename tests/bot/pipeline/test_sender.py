@@ -9,14 +9,16 @@ import redis
 
 from bot.pipeline.sender import BrokerSender
 from config.settings import Settings, load_settings
-from workers import keys
-from workers.app import create_app
-from workers.contract import TextJob
-from workers.routing import queue_for
+from wire import keys
+from wire.broker import create_producer
+from wire.contract import TextJob
+from wire.routing import queue_for
 
 
 async def test_a_burst_of_jobs_is_sent_and_marked(settings: Settings, redis_client: redis.Redis) -> None:
-    sender = BrokerSender(create_app(settings), redis_client, ttl_s=60)
+    sender = BrokerSender(
+        create_producer(settings.redis_url, settings.visibility_timeout_s), redis_client, ttl_s=60
+    )
     jobs = [TextJob(options={"prompt": f"poem {i}"}) for i in range(50)]
     await asyncio.gather(*(sender.send(job) for job in jobs))
     await sender.close()
@@ -33,7 +35,7 @@ async def test_an_unreachable_broker_is_an_error_and_leaves_no_mark(
     settings: Settings, redis_client: redis.Redis
 ) -> None:
     nowhere = load_settings(redis_url="redis://127.0.0.1:1/0", database_url=settings.database_url)
-    app = create_app(nowhere)
+    app = create_producer(nowhere.redis_url, nowhere.visibility_timeout_s)
     app.conf.broker_transport_options = {**app.conf.broker_transport_options, "max_retries": 0}
     app.conf.task_publish_retry = False
     sender = BrokerSender(app, redis_client, ttl_s=60)

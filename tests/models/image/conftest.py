@@ -12,7 +12,7 @@ from PIL import Image
 from config.settings import ImagePreset, Settings, load_settings
 from models.image.backend import DiffusersImageBackend
 from tests.models.image.tiny import build_pipeline
-from workers.contract import ImageJob, ImageOptions
+from wire.contract import ImageJob, ImageOptions
 
 
 class FakeContext:

@@ -11,7 +11,7 @@ from PIL import Image
 
 from models.base import GenerationError
 from models.image.attachments import MAX_BYTES, fit, load_image
-from workers.contract import ErrorCode
+from wire.contract import ErrorCode
 
 
 def encoded(image: Image.Image, fmt: str, **params: object) -> bytes:

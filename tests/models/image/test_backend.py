@@ -17,7 +17,7 @@ from provenance import LABEL
 from provenance.png import read_png_provenance
 from tests.helpers.images import assert_same_image
 from tests.models.image.conftest import FakeContext, image_job, png_image, tiny_preset
-from workers.contract import ErrorCode
+from wire.contract import ErrorCode
 
 
 def pixels(output: GenerationOutput, kind: str = "image") -> list[np.ndarray]:

@@ -11,7 +11,7 @@ from config.settings import MusicPreset, get_settings
 from models.base import GenerationError, JobCancelled
 from models.music.backend import MusicBackend
 from provenance import LABEL
-from workers.contract import ErrorCode, MusicJob, MusicOptions
+from wire.contract import ErrorCode, MusicJob, MusicOptions
 
 from .helpers import FakeContext, melody_midi
 from .test_midi_input import BAD_FILES, G_MAJOR_TUNE

@@ -11,7 +11,7 @@ import pytest
 from models.base import GenerationError
 from models.music.compose import MusicModel, Request
 from models.music.midi_in import read_prime
-from workers.contract import ErrorCode
+from wire.contract import ErrorCode
 
 from .helpers import many_tracks_midi, melody_midi, tempo_midi
 

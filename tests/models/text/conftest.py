@@ -15,7 +15,7 @@ from tokenizers import Tokenizer, decoders, models, pre_tokenizers
 from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
 from config.settings import Settings, TextPreset, load_settings
-from workers.contract import TextJob, TextOptions
+from wire.contract import TextJob, TextOptions
 
 WORDS = [
     "the",

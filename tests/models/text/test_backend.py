@@ -13,7 +13,7 @@ from config.settings import Settings, TextPreset
 from models.base import GenerationError, JobCancelled
 from models.text.backend import TransformersTextBackend
 from provenance import LABEL
-from workers.contract import ErrorCode, TextJob
+from wire.contract import ErrorCode, TextJob
 
 from .conftest import FakeContext
 
@@ -158,7 +158,7 @@ def test_a_cuda_preset_on_a_machine_without_cuda_is_not_available(
 
 
 def test_a_non_text_job_is_refused(backend: TransformersTextBackend) -> None:
-    from workers.contract import MusicJob
+    from wire.contract import MusicJob
 
     with pytest.raises(GenerationError) as caught:
         backend.generate(MusicJob(), FakeContext())

@@ -18,7 +18,7 @@ from models.base import GenerationError
 from models.text import loading
 from models.text.backend import TransformersTextBackend
 from models.text.loading import CACHE_MARKER, cache_dir_for, resolve_source
-from workers.contract import ErrorCode
+from wire.contract import ErrorCode
 
 PACKAGE = "atelier_fake_gguf_pkg"
 GGUF = "tiny.Q4_1.gguf"

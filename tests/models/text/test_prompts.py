@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from models.text.prompts import SYSTEM_PROMPTS, build_messages, clean_output, plain_prompt, trim_unfinished
-from workers.contract import TEXT_KINDS
+from wire.contract import TEXT_KINDS
 
 
 @pytest.mark.parametrize("kind", TEXT_KINDS)

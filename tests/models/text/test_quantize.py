@@ -11,7 +11,7 @@ from torch import nn
 from config.settings import Settings, TextPreset
 from models.text.backend import TransformersTextBackend
 from models.text.quantize import Int8WeightLinear, apply_quantization, int8_supported, quantize_int8
-from workers.contract import TextJob
+from wire.contract import TextJob
 
 from .conftest import FakeContext
 

@@ -11,7 +11,7 @@ from config.settings import load_settings
 from models.text.backend import TransformersTextBackend
 from models.text.loading import CACHE_MARKER
 from provenance import LABEL
-from workers.contract import TextJob, TextOptions
+from wire.contract import TextJob, TextOptions
 
 from .conftest import FakeContext
 

@@ -5,7 +5,7 @@ Revises:
 Create Date: 2026-11-29
 
 The status and modality lists are copied here on purpose: a migration describes the schema as it
-was when written, whatever workers.contract says later.
+was when written, whatever wire.contract says later.
 """
 
 from __future__ import annotations

@@ -7,14 +7,21 @@ from kombu import Connection, Exchange, Queue
 from kombu.transport import redis as kombu_redis
 
 from config.settings import Settings
-from workers import transport
-from workers.app import create_app
+from wire import transport
+from wire.broker import create_producer
 
 
 def test_redis_brokers_use_it_and_tls_brokers_keep_kombus(settings: Settings) -> None:
-    assert create_app(settings).connection_for_write().transport_cls == transport.NAME
+    assert (
+        create_producer(settings.redis_url, settings.visibility_timeout_s)
+        .connection_for_write()
+        .transport_cls
+        == transport.NAME
+    )
     tls = settings.model_copy(update={"redis_url": "rediss://127.0.0.1:6380/0"})
-    assert create_app(tls).conf.broker_transport is None  # kombu picks its own from the scheme
+    assert (
+        create_producer(tls.redis_url, tls.visibility_timeout_s).conf.broker_transport is None
+    )  # kombu picks its own from the scheme
 
 
 def test_a_channel_reuses_one_client_and_messages_round_trip(

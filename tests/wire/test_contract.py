@@ -8,12 +8,12 @@ import sys
 
 import pytest
 
-from workers.contract import (
+from wire.contract import (
     ContractError,
     ImageJob,
     JobResult,
-    JobStatus,
     MusicJob,
+    Outcome,
     ProgressEvent,
     ResultEvent,
     TextJob,
@@ -69,7 +69,7 @@ def test_jobs_are_frozen() -> None:
 
 
 def test_events_round_trip() -> None:
-    result = JobResult(job_id="a" * 32, status=JobStatus.SUCCEEDED, text="hi")
+    result = JobResult(job_id="a" * 32, status=Outcome.SUCCEEDED, text="hi")
     event = parse_event(dump(ResultEvent(result=result)))
     assert isinstance(event, ResultEvent) and event.result == result
     progress = parse_event(
@@ -80,7 +80,7 @@ def test_events_round_trip() -> None:
 
 def test_contract_imports_nothing_but_pydantic() -> None:
     code = (
-        "import sys; import workers.contract; "
+        "import sys; import wire.contract; "
         "bad = [m for m in ('torch', 'discord', 'celery', 'redis', 'sqlalchemy', 'models') if m in sys.modules]; "
         "print(bad)"
     )

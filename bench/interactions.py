@@ -21,8 +21,8 @@ from pathlib import Path
 
 import psutil
 
+from bench.pipeline import private_redis
 from bot.sandbox.server import SandboxServer
-from workers.bench import private_redis
 
 ROOT = Path(__file__).resolve().parents[1]
 

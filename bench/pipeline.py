@@ -24,10 +24,11 @@ import psutil
 import redis
 
 from bot.db.repository import JobRecord
+from bot.db.status import JobStatus
 from bot.runtime import Runtime, open_runtime
 from config.settings import get_settings, load_settings
-from workers.contract import JobStatus, StartedEvent, TextJob
-from workers.events import AnyEvent, EventConsumer, event_job_id
+from wire.contract import StartedEvent, TextJob
+from wire.events import AnyEvent, EventConsumer, event_job_id
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -69,7 +70,7 @@ def _start_worker(app: str, queue: str, env: dict[str, str], log: Path) -> subpr
 
 
 def _raw_round(n: int) -> dict[str, list[float] | float]:
-    from workers.bench_raw import noop
+    from bench.raw_celery import noop
 
     noop.delay().get(timeout=60)  # warm
     starts, rtts = [], []
@@ -210,8 +211,8 @@ async def _compare(
         "PYTHONPATH": str(ROOT),
         "ATELIER_LOG_LEVEL": "WARNING",  # as the raw worker's -l: neither side writes a line per task
     }
-    raw = _start_worker("workers.bench_raw", "bench.raw", env, tmp / "raw.log")
-    ours = _start_worker("workers.app", "gen.text", env, tmp / "ours.log")
+    raw = _start_worker("bench.raw_celery", "bench.raw", env, tmp / "raw.log")
+    ours = _start_worker("workers.main", "gen.text", env, tmp / "ours.log")
     results: dict[str, dict[str, list[float]]] = {"raw": {}, "ours": {}}
     cpu: dict[str, dict[str, float]] = {"raw": {}, "ours": {}}
     try:

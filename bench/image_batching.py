@@ -12,7 +12,7 @@ By default the model is the tests' tiny diffusers pipeline on the CPU (built in 
 which measures the worker's side of batching, not a GPU's. On a GPU worker, name a configured preset
 whose weights are on the machine, e.g.:
 
-    python -m workers.bench_batch --preset sd-turbo --jobs 32 --max-size 8 --rounds 5
+    python -m bench.image_batching --preset sd-turbo --jobs 32 --max-size 8 --rounds 5
 """
 
 from __future__ import annotations
@@ -29,12 +29,13 @@ from typing import Any
 
 import redis
 
+from bot.db.status import JobStatus
 from config.settings import Settings, load_settings
 from tests.services import ROOT, RedisServer, WorkerProcess
-from workers import keys
-from workers.app import create_app
-from workers.contract import ImageJob, JobResult, JobStatus
-from workers.routing import queue_for, task_for
+from wire import keys
+from wire.broker import create_producer
+from wire.contract import ImageJob, JobResult
+from wire.routing import queue_for, task_for
 
 TINY_ENV = {
     "ATELIER_DEFAULT_IMAGE_PRESET": "tiny",
@@ -73,7 +74,7 @@ def _jobs(n: int, preset: str, size: tuple[int, int], tag: int) -> list[ImageJob
 
 def _round(settings: Settings, jobs: list[ImageJob], timeout: float) -> dict[str, Any]:
     """Queue all jobs at once; wait for every result. Latency: queued → result seen in Redis."""
-    app = create_app(settings)
+    app = create_producer(settings.redis_url, settings.visibility_timeout_s)
     client = redis.Redis.from_url(settings.redis_url)
     result_keys = [keys.result_key(j.id) for j in jobs]
     sent: list[float] = []

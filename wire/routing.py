@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workers.contract import MODALITIES
+from wire.contract import MODALITIES
 
 QUEUES: dict[str, str] = {modality: f"gen.{modality}" for modality in MODALITIES}
 TASKS: dict[str, str] = {modality: f"atelier.generate.{modality}" for modality in MODALITIES}

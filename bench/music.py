@@ -1,4 +1,4 @@
-"""Speed benchmark: `python -m models.music.bench` — a 32-bar tune generated and rendered to OGG.
+"""Speed benchmark: `python -m bench.music` — a 32-bar tune generated and rendered to OGG.
 
 Prints the median wall time (decode + MIDI + FluidSynth + OGG + PNG), decode tokens/s and the
 process's peak resident memory.

@@ -10,8 +10,8 @@ import redis.asyncio as aioredis
 
 from config.settings import Settings
 from tests.polling import wait_until
-from workers.contract import Progress, ProgressEvent, StartedEvent
-from workers.events import AnyEvent, EventConsumer, EventPublisher, event_job_id, last_entry_id, tail_events
+from wire.contract import Progress, ProgressEvent, StartedEvent
+from wire.events import AnyEvent, EventConsumer, EventPublisher, event_job_id, last_entry_id, tail_events
 
 JOB = "c" * 32
 

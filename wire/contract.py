@@ -25,6 +25,7 @@ MUSIC_KEYS = ("C", "C#", "Db", "D", "D#", "Eb", "E", "F", "F#", "Gb", "G", "G#",
 TEXT_KINDS = ("poem", "story", "lyrics", "prompt_ideas", "challenge_theme", "free")
 
 MAX_PROMPT_CHARS = 1000
+SEED_MAX = 2**32 - 1
 _JOB_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -59,7 +60,7 @@ class MusicOptions(_Frozen):
     bars: int = Field(16, ge=4, le=64)
     instrument: int = Field(0, ge=0, le=127, description="General MIDI program")
     accompaniment: Literal["none", "chords", "bass"] = "none"
-    seed: int | None = Field(None, ge=0, le=2**32 - 1)
+    seed: int | None = Field(None, ge=0, le=SEED_MAX)
     temperature: float = Field(1.0, gt=0.0, le=2.0)
     top_p: float = Field(0.97, gt=0.0, le=1.0)
     prime_artifact: str | None = Field(None, description="artifact key of a MIDI file to continue")
@@ -74,7 +75,7 @@ class ImageOptions(_Frozen):
     height: int = Field(512, ge=64, le=2048, multiple_of=8)
     steps: int | None = Field(None, ge=1, le=150)
     guidance: float | None = Field(None, ge=0.0, le=30.0)
-    seed: int | None = Field(None, ge=0, le=2**32 - 1)
+    seed: int | None = Field(None, ge=0, le=SEED_MAX)
     count: int = Field(1, ge=1, le=4)
     init_artifact: str | None = Field(None, description="artifact key of an image for image-to-image")
     strength: float = Field(0.6, gt=0.0, le=1.0)
@@ -90,7 +91,7 @@ class TextOptions(_Frozen):
     max_new_tokens: int = Field(160, ge=1, le=2048)
     temperature: float = Field(0.7, ge=0.0, le=2.0)
     top_p: float = Field(0.9, gt=0.0, le=1.0)
-    seed: int | None = Field(None, ge=0, le=2**32 - 1)
+    seed: int | None = Field(None, ge=0, le=SEED_MAX)
 
     _prompt = field_validator("prompt")(_clean_prompt)
 
@@ -130,21 +131,19 @@ class TextJob(JobBase):
     options: TextOptions
 
 
-Job = Annotated[MusicJob | ImageJob | TextJob, Field(discriminator="modality")]
-_JOB_ADAPTER: TypeAdapter[MusicJob | ImageJob | TextJob] = TypeAdapter(Job)
+AnyJob = MusicJob | ImageJob | TextJob
+"""Any job, as a type; `Job` is the same union tagged by `modality` for validation."""
+Job = Annotated[AnyJob, Field(discriminator="modality")]
+_JOB_ADAPTER: TypeAdapter[AnyJob] = TypeAdapter(Job)
 
 
-class JobStatus(StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
+class Outcome(StrEnum):
+    """How a job ended on the worker. (Where a job is in the bot's own lifecycle, queued or
+    delivered, is the bot's business: `bot.db.status.JobStatus`.)"""
+
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     CANCELLED = "cancelled"
-    DELIVERED = "delivered"
-
-
-FINISHED_STATUSES = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED})
-TERMINAL_STATUSES = FINISHED_STATUSES | {JobStatus.DELIVERED}
 
 
 class ErrorCode(StrEnum):
@@ -181,7 +180,7 @@ class Progress(_Frozen):
 
 class JobResult(_Frozen):
     job_id: str
-    status: Literal[JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED]
+    status: Outcome
     artifacts: tuple[ArtifactRef, ...] = ()
     metadata: dict[str, Any] = Field(default_factory=dict)
     text: str | None = None
@@ -216,6 +215,29 @@ Event = Annotated[StartedEvent | ProgressEvent | ResultEvent, Field(discriminato
 _EVENT_ADAPTER: TypeAdapter[StartedEvent | ProgressEvent | ResultEvent] = TypeAdapter(Event)
 
 
+def field_bounds(model: type[BaseModel], name: str) -> tuple[Any, Any]:
+    """The lowest and highest value a field accepts (None where it sets none): the one source of the
+    ranges that slash commands and command-line options offer."""
+    low = high = None
+    for item in model.model_fields[name].metadata:
+        low = getattr(item, "ge", getattr(item, "gt", low))
+        high = getattr(item, "le", getattr(item, "lt", high))
+    return low, high
+
+
+def max_length(model: type[BaseModel], name: str) -> int:
+    """The most characters a string field accepts."""
+    for item in model.model_fields[name].metadata:
+        if getattr(item, "max_length", None) is not None:
+            return int(item.max_length)
+    raise ValueError(f"{model.__name__}.{name} sets no max_length")
+
+
+def field_default(model: type[BaseModel], name: str) -> Any:
+    """A field's default value."""
+    return model.model_fields[name].get_default(call_default_factory=True)
+
+
 class ContractError(ValueError):
     """A payload that does not match the contract; the message names the fields."""
 
@@ -228,7 +250,7 @@ class ContractError(ValueError):
         super().__init__("invalid job payload: " + "; ".join(parts))
 
 
-def parse_job(payload: str | bytes | dict[str, Any]) -> MusicJob | ImageJob | TextJob:
+def parse_job(payload: str | bytes | dict[str, Any]) -> AnyJob:
     """Validate a job from JSON text or a decoded dict; raise ContractError naming the fields."""
     try:
         if isinstance(payload, str | bytes):

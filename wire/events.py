@@ -16,7 +16,7 @@ import redis
 import redis.asyncio as aioredis
 from pydantic import BaseModel
 
-from workers.contract import ContractError, ProgressEvent, ResultEvent, StartedEvent, dump, parse_event
+from wire.contract import ContractError, ProgressEvent, ResultEvent, StartedEvent, dump, parse_event
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ class EventConsumer:
         self._acks: set[asyncio.Future[Any]] = set()  # acknowledgements still on their way
         # While `run` goes on, reads and background acknowledgements each hold a connection of their
         # own: taking one from the pool and giving it back for every command cost a tenth of the
-        # bot's event-loop time (py-spy, `python -m workers.bench`).
+        # bot's event-loop time (py-spy, `python -m bench.pipeline`).
         self._reader = client
         self._acker = client
 

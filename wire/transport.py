@@ -4,9 +4,9 @@ kombu's Redis channel builds a new `redis.Redis` object for nearly every command
 message published, each acknowledgement, each record of an unacknowledged message. The object holds
 no connection (those come from the channel's pool either way), but building it (its table of
 response callbacks) was about a sixth of a worker's CPU per job and a seventh of a send (py-spy,
-`python -m workers.bench`). This channel builds it once and reuses it; everything else is kombu's.
+`python -m bench.pipeline`). This channel builds it once and reuses it; everything else is kombu's.
 
-It is used for `redis://` brokers (`workers.app.create_app`); a `rediss://` broker keeps kombu's own
+It is used for `redis://` brokers (`wire.broker.configure`); a `rediss://` broker keeps kombu's own
 transport, whose TLS set-up depends on the scheme.
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 
 from kombu.transport import redis as kombu_redis
 
-NAME = "workers.transport:Transport"
+NAME = "wire.transport:Transport"
 
 
 class Channel(kombu_redis.Channel):  # type: ignore[misc]

@@ -12,11 +12,11 @@ import os
 import re
 import uuid
 from pathlib import Path
+from typing import Protocol
 
 import redis
 
-from config.settings import Settings
-from workers.contract import ArtifactRef
+from wire.contract import ArtifactRef
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -138,7 +138,29 @@ class RedisArtifactStore(ArtifactStore):
         self.client.delete(self.prefix + key)
 
 
-def make_store(settings: Settings) -> ArtifactStore:
+class StoreConfig(Protocol):
+    """The artifact settings a store is made from (`config.settings.ArtifactSettings`)."""
+
+    @property
+    def store(self) -> str: ...
+    @property
+    def local_dir(self) -> Path: ...
+    @property
+    def redis_ttl_s(self) -> int: ...
+    @property
+    def max_bytes(self) -> int: ...
+
+
+class StoreSettings(Protocol):
+    """Settings that say where artifacts live (`config.settings.Settings`)."""
+
+    @property
+    def artifacts(self) -> StoreConfig: ...
+    @property
+    def artifact_redis_url(self) -> str: ...
+
+
+def make_store(settings: StoreSettings) -> ArtifactStore:
     """The store the configuration asks for."""
     config = settings.artifacts
     if config.store == "local":

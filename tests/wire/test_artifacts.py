@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from workers.artifacts import (
+from wire.artifacts import (
     ArtifactNotFound,
     ArtifactStore,
     ArtifactTooLarge,

@@ -1,7 +1,7 @@
 """Measure the text backend: load time (cold conversion and cached), tokens/s and resident memory.
 
-    python -m models.text.bench                      # the default preset, cached load + 3 runs
-    python -m models.text.bench --cold --compare     # also a fresh conversion, and `model.generate`
+    python -m bench.text                      # the default preset, cached load + 3 runs
+    python -m bench.text --cold --compare     # also a fresh conversion, and `model.generate`
 
 Tokens/s counts every new token over the whole call (prefill included), median of `--runs`.
 CPU s/token is process CPU time per token: unlike wall time it barely moves when other processes
@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from config.settings import get_settings
     from models.text.backend import TransformersTextBackend
-    from workers.contract import TextJob, TextOptions
+    from wire.contract import TextJob, TextOptions
 
     settings = get_settings()
     name = args.preset or settings.default_text_preset
