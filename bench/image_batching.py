@@ -29,12 +29,11 @@ from typing import Any
 
 import redis
 
-from bot.db.status import JobStatus
 from config.settings import Settings, load_settings
 from tests.services import ROOT, RedisServer, WorkerProcess
 from wire import keys
 from wire.broker import create_producer
-from wire.contract import ImageJob, JobResult
+from wire.contract import ImageJob, JobResult, Outcome
 from wire.routing import queue_for, task_for
 
 TINY_ENV = {
@@ -98,7 +97,7 @@ def _round(settings: Settings, jobs: list[ImageJob], timeout: float) -> dict[str
         time.sleep(0.01)
     finished = max(seen.values())
     results = [JobResult.model_validate_json(stored[i]) for i in range(len(jobs))]
-    failed = [r for r in results if r.status is not JobStatus.SUCCEEDED]
+    failed = [r for r in results if r.status is not Outcome.SUCCEEDED]
     if failed:
         raise RuntimeError(f"{len(failed)} jobs did not succeed: {failed[0].error}")
     calls = sum(1 / r.metadata["timings"]["batch_size"] for r in results)

@@ -23,7 +23,7 @@ from pathlib import Path
 import psutil
 import redis
 
-from bot.db.repository import JobRecord
+from bot.db.jobs import JobRecord
 from bot.db.status import JobStatus
 from bot.runtime import Runtime, open_runtime
 from config.settings import get_settings, load_settings
@@ -140,7 +140,7 @@ async def _ours_round(rt: Runtime, n: int) -> dict[str, list[float] | float]:
     throughput = n / (time.perf_counter() - began)
     stop.set()
     await task
-    record = await rt.repo.get(next(iter(done)))
+    record = await rt.jobs.get(next(iter(done)))
     assert record is not None and record.status is JobStatus.FAILED  # the instant answer, recorded
     return {"start": starts, "rtt": rtts, "throughput": throughput}
 

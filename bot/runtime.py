@@ -10,8 +10,9 @@ import redis
 import redis.asyncio as aioredis
 from celery import Celery
 
+from bot.db.database import Database, open_database
 from bot.db.engine import upgrade_database
-from bot.db.repository import JobRepository
+from bot.db.jobs import JobRepository
 from bot.pipeline.service import JobService
 from config.settings import Settings, get_settings
 from wire.artifacts import ArtifactStore, make_store
@@ -20,10 +21,15 @@ from wire.broker import create_producer
 
 @dataclass
 class Runtime:
-    """Everything a bot-side process needs, opened together and closed together."""
+    """Everything a bot-side process needs, opened together and closed together.
+
+    `database` runs units of work for every repository; each aggregate has its own repository
+    (`jobs` here; the guild settings, timers and later features open theirs on the same database).
+    """
 
     settings: Settings
-    repo: JobRepository
+    database: Database
+    jobs: JobRepository
     redis: aioredis.Redis
     celery: Celery
     service: JobService
@@ -36,24 +42,19 @@ async def open_runtime(settings: Settings | None = None, *, migrate: bool = True
     settings = settings or get_settings()
     if migrate:
         await upgrade_database(settings.database_url)
-    repo = JobRepository.open(settings.database_url)
+    database = open_database(settings.database_url)
+    jobs = JobRepository(database)
     # Blocking pool: a burst of submissions waits for a free connection instead of failing at 100.
     pool = aioredis.BlockingConnectionPool.from_url(settings.redis_url, max_connections=64, timeout=30)
     client = aioredis.Redis.from_pool(pool)  # closes the pool with the client
     celery_app = create_producer(settings.redis_url, settings.visibility_timeout_s)
     marker_client = redis.Redis.from_url(settings.redis_url)
-    service = JobService(
-        repo,
-        celery_app,
-        client,
-        settings.artifacts.redis_ttl_s,
-        marker_client,
-    )
+    service = JobService(jobs, celery_app, client, settings.artifacts.redis_ttl_s, marker_client)
     try:
-        yield Runtime(settings, repo, client, celery_app, service, make_store(settings))
+        yield Runtime(settings, database, jobs, client, celery_app, service, make_store(settings))
     finally:
         await service.close()
         marker_client.close()
         await client.aclose()
-        await repo.close()
+        await database.close()
         celery_app.close()

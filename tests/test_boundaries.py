@@ -146,4 +146,8 @@ def test_the_cycle_finder_finds_a_cycle_through_a_type_only_import(tmp_path: Pat
         "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from bot.app import AtelierBot\n"
         "def f():\n    from .sibling import thing\n"
     )
-    assert _imported(source, "bot.x.mod") == ["typing.TYPE_CHECKING", "bot.app.AtelierBot", "bot.x.sibling.thing"]
+    assert _imported(source, "bot.x.mod") == [
+        "typing.TYPE_CHECKING",
+        "bot.app.AtelierBot",
+        "bot.x.sibling.thing",
+    ]

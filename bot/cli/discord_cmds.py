@@ -30,10 +30,10 @@ EPHEMERAL, LOADING = 64, 128
 @click.option("--sandbox-port", type=int, default=SANDBOX_PORT, show_default=True, help="without a token")
 def bot_command(sandbox_port: int) -> None:
     """Run the Discord bot; without DISCORD_TOKEN, against a local sandbox Discord on 127.0.0.1:8765."""
-    from bot.cli.main import _settings
+    from bot.cli.settings import cli_settings
     from wire.log import setup_logging
 
-    settings = _settings()
+    settings = cli_settings()
     setup_logging(settings.log_level, settings.log_json)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_run_bot(settings, sandbox_port))

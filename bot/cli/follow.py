@@ -8,7 +8,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-from bot.db.repository import JobRecord
+from bot.db.jobs import JobRecord
 from bot.db.status import JobStatus
 from bot.runtime import Runtime
 from wire.contract import JobResult, ProgressEvent, ResultEvent, StartedEvent
@@ -71,8 +71,8 @@ async def submit_and_follow(
         except TimeoutError:
             hint = f"see `atelier jobs show {receipt.job_id}`"
             console.print(f"[yellow]still running after {timeout_s:.0f} s[/yellow]; {hint}")
-    record = await rt.repo.get(receipt.job_id)
+    record = await rt.jobs.get(receipt.job_id)
     assert record is not None
     if record.status in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED):
-        await rt.repo.claim_delivery(record.id)
+        await rt.jobs.mark_delivered(record.id)
     return record

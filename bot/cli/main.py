@@ -18,22 +18,14 @@ from rich.console import Console
 from rich.table import Table
 
 from bot.cli.discord_cmds import bot_command, sandbox_group
+from bot.cli.settings import cli_settings as _settings
+from bot.cli.settings import err_console
 from bot.db.status import JobStatus
-from config.settings import ConfigError, Settings, load_settings
-from wire.contract import MUSIC_KEYS, MUSIC_MODES, MUSIC_STYLES, TEXT_KINDS, ContractError, parse_job
+from wire.contract import MUSIC_KEYS, MUSIC_MODES, MUSIC_STYLES, TEXT_KINDS, ContractError, Outcome, parse_job
 from wire.routing import QUEUES
 
 console = Console()
-err_console = Console(stderr=True)
 T = TypeVar("T")
-
-
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except ConfigError as error:
-        err_console.print(f"[red]{error}[/red]")
-        raise SystemExit(2) from None
 
 
 def run_async(fn: Callable[..., Coroutine[Any, Any, T]]) -> Callable[..., T]:
@@ -132,7 +124,7 @@ async def _submit_job(job: Any, out_dir: Path, wait: bool, timeout_s: float) -> 
         result = record.result
         if result is None:
             raise SystemExit(3)
-        if result.status is not JobStatus.SUCCEEDED:
+        if result.status is not Outcome.SUCCEEDED:
             err_console.print(f"[red]{result.status.value}[/red]: {result.error}")
             raise SystemExit(1)
         if result.text:
@@ -284,7 +276,7 @@ async def jobs_list(status: str | None, limit: int) -> None:
     from bot.runtime import open_runtime
 
     async with open_runtime(_settings()) as rt:
-        records = await rt.repo.list_recent(limit=limit, status=JobStatus(status) if status else None)
+        records = await rt.jobs.list_recent(limit=limit, status=JobStatus(status) if status else None)
     table = Table("id", "modality", "status", "created", "progress", "error")
     for r in records:
         table.add_row(
@@ -308,7 +300,7 @@ async def jobs_show(job_id: str, save_dir: Path | None) -> None:
     from bot.runtime import open_runtime
 
     async with open_runtime(_settings()) as rt:
-        record = await rt.repo.get(job_id)
+        record = await rt.jobs.get(job_id)
         if record is None:
             err_console.print(f"[red]no job {job_id}[/red]")
             raise SystemExit(1)
@@ -382,7 +374,7 @@ async def scheduler() -> None:
     setup_logging(settings.log_level, settings.log_json)
     async with open_runtime(settings) as rt:
         stop = asyncio.Event()
-        await Reconciler(rt.service, rt.repo, settings).run_forever(stop)
+        await Reconciler(rt.service, rt.jobs, settings).run_forever(stop)
 
 
 cli.add_command(bot_command)

@@ -1,7 +1,7 @@
 """The bot's database: engine and migrations, ORM tables, and the job repository."""
 
 from bot.db.engine import create_engine, make_sessionmaker, upgrade_database, upgrade_database_sync
-from bot.db.repository import (
+from bot.db.jobs import (
     CancelOutcome,
     JobAlreadyExistsError,
     JobNotFoundError,

@@ -141,3 +141,40 @@ class ArtifactRow(Base):
     job: Mapped[JobRow] = relationship(back_populates="artifacts", lazy="raise")
 
     __table_args__ = (UniqueConstraint("job_id", "key"),)
+
+
+TIMER_STATES = ("pending", "done", "cancelled", "failed")
+"""A timer's states (bot.scheduling.repository.TimerState names them): only pending ones fire."""
+TIMER_STATE_TYPE = Enum(
+    *TIMER_STATES, name="timer_state", native_enum=False, create_constraint=True, length=16
+)
+
+
+class TimerRow(Base):
+    """A durable timer: the handler for `kind` runs once `due_at` has passed (bot/scheduling).
+
+    `key` deduplicates: scheduling the same key again moves the pending timer instead of adding one.
+    A scheduler that claims a timer holds it until `lease_expires_at`; if it dies, another takes over.
+    """
+
+    __tablename__ = "timers"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(255))
+    guild_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    state: Mapped[str] = mapped_column(TIMER_STATE_TYPE, default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    lease_owner: Mapped[str | None] = mapped_column(String(255))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("key"),
+        Index("ix_timers_state_due_at", "state", "due_at"),
+    )

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.db.repository import CancelOutcome, JobRecord
+from bot.db.jobs import CancelOutcome, JobRecord
 from bot.exts._shared.errors import UserFacingError
 from bot.exts._shared.jobs import remix
 from bot.exts._shared.submit import submit_job
@@ -48,7 +48,7 @@ async def handle_button(
 ) -> None:
     """Dispatch a click; errors reach the same friendly handler as slash commands."""
     try:
-        record = await bot.runtime.repo.get(job_id)
+        record = await bot.runtime.jobs.get(job_id)
         if record is None:
             await reply(interaction, "remix_missing")
             return
@@ -92,7 +92,7 @@ async def cancel_and_deliver(bot: AtelierBot, job_id: str) -> CancelOutcome:
     """Cancel a job; one that never ran is delivered as cancelled at once (no worker will report it)."""
     outcome = await bot.runtime.service.cancel(job_id)
     if outcome is CancelOutcome.CANCELLED:
-        cancelled = await bot.runtime.repo.get(job_id)
+        cancelled = await bot.runtime.jobs.get(job_id)
         if cancelled is not None:
             bot.deliverer.spawn(bot.deliverer.deliver(cancelled))
     return outcome

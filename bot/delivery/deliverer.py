@@ -22,7 +22,7 @@ from typing import Any
 
 import discord
 
-from bot.db.repository import DELIVERY_LEASE_S, JobRecord
+from bot.db.jobs import DELIVERY_LEASE_S, JobRecord
 from bot.delivery.render import Rendered, finished_message, progress_message
 from bot.delivery.target import DiscordTarget
 from bot.i18n import t
@@ -94,7 +94,7 @@ class Deliverer:
         async with self.lock(job_id):
             if job_id in self._finished:
                 return
-            record = await self.runtime.repo.get(job_id)
+            record = await self.runtime.jobs.get(job_id)
             target = DiscordTarget.from_dict(record.delivery_target) if record else None
             if record is None or target is None or not record.is_active or not target.token_alive():
                 return
@@ -113,12 +113,12 @@ class Deliverer:
             return False
         self._finished.add(record.id)
         async with self.lock(record.id):
-            fresh = await self.runtime.repo.get(record.id)
+            fresh = await self.runtime.jobs.get(record.id)
             if fresh is None or fresh.delivered_at is not None or fresh.result is None:
                 return False
             target = DiscordTarget.from_dict(fresh.delivery_target) or target
             outcome = fresh.outcome
-            if outcome is None or not await self.runtime.repo.begin_delivery(record.id, self.lease_s):
+            if outcome is None or not await self.runtime.jobs.begin_delivery(record.id, self.lease_s):
                 return False  # another bot process holds it
             self._tries[record.id] += 1
             try:
@@ -130,9 +130,9 @@ class Deliverer:
                 log.exception("delivering job %s failed; it stays undelivered", record.id)
                 delivered = False
             if not delivered:
-                await self.runtime.repo.abandon_delivery(record.id)
+                await self.runtime.jobs.abandon_delivery(record.id)
                 return False
-            await self.runtime.repo.finish_delivery(record.id)
+            await self.runtime.jobs.finish_delivery(record.id)
         if delivered:
             self._forget(record.id)
         return delivered
@@ -140,7 +140,7 @@ class Deliverer:
     async def deliver_backlog(self) -> int:
         """Deliver finished jobs left undelivered (from before a restart, or failed tries)."""
         delivered = 0
-        for record in await self.runtime.repo.undelivered_finished(
+        for record in await self.runtime.jobs.undelivered_finished(
             target_kind="discord", lease_s=self.lease_s
         ):
             if self._tries[record.id] >= MAX_TRIES_PER_PROCESS:

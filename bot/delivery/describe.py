@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.db.repository import JobRecord
+from bot.db.jobs import JobRecord
 from bot.i18n import t
 from wire.contract import ErrorCode, ImageJob, JobResult, MusicJob, TextJob
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import discord
 
-from bot.db.repository import JobRecord
+from bot.db.jobs import JobRecord
 from bot.db.status import JobStatus
 from bot.delivery.buttons import finished_view, running_view
 from bot.delivery.describe import (

@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from bot.db.repository import JobRecord, JobRepository
+from bot.db.jobs import JobRecord, JobRepository
 from bot.db.status import JobStatus
 from bot.pipeline.service import JobService
 from config.settings import Settings
@@ -36,15 +36,15 @@ class ReconcileReport:
 class Reconciler:
     """One pass every `interval_s`, run by the scheduler process."""
 
-    def __init__(self, service: JobService, repo: JobRepository, settings: Settings) -> None:
+    def __init__(self, service: JobService, jobs: JobRepository, settings: Settings) -> None:
         self.service = service
-        self.repo = repo
+        self.jobs = jobs
         self.settings = settings
 
     async def run_once(self) -> ReconcileReport:
         config = self.settings.reconciler
         now = utcnow()
-        stuck = await self.repo.find_stuck(
+        stuck = await self.jobs.find_stuck(
             queued_before=now - timedelta(seconds=config.queued_grace_s),
             running_before=now - timedelta(seconds=config.running_grace_s),
         )
@@ -81,10 +81,10 @@ class Reconciler:
         if record.status is JobStatus.RUNNING and not self._overdue(record):
             report.left_alone.append(record.id)
             return
-        attempts = await self.repo.bump_attempt(record.id)
+        attempts = await self.jobs.bump_attempt(record.id)
         if attempts > self.settings.reconciler.max_attempts:
             reason = f"The job was lost {attempts - 1} times (a worker or the queue went away); giving up."
-            await self.repo.fail(record.id, ErrorCode.WORKER_LOST, reason)
+            await self.jobs.fail(record.id, ErrorCode.WORKER_LOST, reason)
             report.failed.append(record.id)
             return
         if await self.service.enqueue(record.job):

@@ -16,7 +16,7 @@ import redis
 import redis.asyncio as aioredis
 from celery import Celery
 
-from bot.db.repository import CancelOutcome, JobRecord, JobRepository, Op
+from bot.db.jobs import CancelOutcome, JobRecord, JobRepository, Op
 from bot.pipeline.sender import BrokerSender
 from wire import keys
 from wire.contract import AnyJob, ProgressEvent, ResultEvent, StartedEvent
@@ -41,13 +41,13 @@ class JobService:
 
     def __init__(
         self,
-        repo: JobRepository,
+        jobs: JobRepository,
         celery_app: Celery,
         redis_client: aioredis.Redis,
         ttl_s: int,
         marker_client: redis.Redis,
     ) -> None:
-        self.repo = repo
+        self.jobs = jobs
         self.celery = celery_app
         self.redis = redis_client
         self.ttl_s = ttl_s
@@ -58,7 +58,7 @@ class JobService:
 
     async def submit(self, job: AnyJob, delivery_target: dict[str, Any] | None = None) -> Receipt:
         """Store the job, then queue it; if the broker is down it stays queued for the reconciler."""
-        position = await self.repo.store_ranked(job, delivery_target)
+        position = await self.jobs.store_ranked(job, delivery_target)
         self._submitted[job.id] = job
         if len(self._submitted) > SUBMITTED_KEPT:
             self._submitted.popitem(last=False)
@@ -80,7 +80,7 @@ class JobService:
 
     async def cancel(self, job_id: str) -> CancelOutcome:
         """Cancel a queued job at once, or ask the worker to stop a running one."""
-        outcome = await self.repo.request_cancel(job_id)
+        outcome = await self.jobs.request_cancel(job_id)
         if outcome in (CancelOutcome.CANCELLED, CancelOutcome.REQUESTED):
             await self.redis.set(keys.cancel_key(job_id), "1", ex=self.ttl_s)
         return outcome
@@ -109,23 +109,23 @@ class JobService:
         attempts: dict[str, int] = {}  # folded started events: job id → attempt
         ops: list[Op[Any]] = []
         if not finishing:
-            ops.append(self.repo.relaxed_commit_op)
+            ops.append(self.jobs.relaxed_commit_op)
         for i, event in enumerate(events):
             if isinstance(event, StartedEvent) and finishing.get(event.job_id, -1) > i:
                 attempts[event.job_id] = max(event.attempt, attempts.get(event.job_id, 0))
                 ops.append(_nothing)
             elif isinstance(event, StartedEvent):
-                ops.append(self.repo.mark_running_op(event.job_id, event.worker, event.at, event.attempt))
+                ops.append(self.jobs.mark_running_op(event.job_id, event.worker, event.at, event.attempt))
             elif isinstance(event, ProgressEvent) and last_index[event.progress.job_id] == i:
                 item = event.progress
-                ops.append(self.repo.record_progress_op(item.job_id, item.fraction, item.message))
+                ops.append(self.jobs.record_progress_op(item.job_id, item.fraction, item.message))
             elif isinstance(event, ResultEvent):
                 job_id = event.result.job_id
                 job = self._submitted.get(job_id)
-                ops.append(self.repo.record_result_op(event.result, attempts.get(job_id), job))
+                ops.append(self.jobs.record_result_op(event.result, attempts.get(job_id), job))
             else:
                 ops.append(_nothing)
-        done = await self.repo.run_all(ops)
+        done = await self.jobs.run_all(ops)
         for job_id in finishing:
             self._submitted.pop(job_id, None)
         return [

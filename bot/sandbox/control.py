@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
 from bot.sandbox import http_utils as h
 from bot.sandbox.commands import OptionError, UnknownCommand
+from bot.sandbox.facade import SandboxFacade
 from bot.sandbox.interactions import InteractionHandle
-
-if TYPE_CHECKING:
-    from bot.sandbox.server import SandboxServer
 
 JSON = dict[str, Any]
 PREFIX = "/_sandbox"
@@ -22,7 +20,7 @@ PREFIX = "/_sandbox"
 class ControlApi:
     """Routes under ``/_sandbox``; every body is JSON unless noted."""
 
-    def __init__(self, server: SandboxServer) -> None:
+    def __init__(self, server: SandboxFacade) -> None:
         self.server = server
 
     def register(self, app: web.Application) -> None:

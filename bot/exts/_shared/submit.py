@@ -36,5 +36,5 @@ async def submit_job(interaction: discord.Interaction[Any], job: AnyJob) -> Rece
         rendered = queued_message(job, receipt.queue_position, receipt.enqueued, target.locale)
         message = await interaction.edit_original_response(embed=rendered.embed, view=rendered.view)
         interaction.extras["queued"] = True
-        await bot.runtime.repo.set_delivery_target(job.id, target.with_message(message.id).to_dict())
+        await bot.runtime.jobs.set_delivery_target(job.id, target.with_message(message.id).to_dict())
     return receipt

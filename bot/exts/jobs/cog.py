@@ -9,7 +9,7 @@ from discord import app_commands
 from discord.app_commands import locale_str as _
 from discord.ext import commands
 
-from bot.db.repository import JobRecord
+from bot.db.jobs import JobRecord
 from bot.delivery.actions import CANCEL_REPLIES, cancel_and_deliver, may_manage
 from bot.delivery.describe import COLOURS, clip, describe_job, prompt_of, status_label
 from bot.exts._shared.errors import UserFacingError
@@ -43,7 +43,7 @@ class JobsCog(commands.Cog):
         bot: AtelierBot = interaction.client  # type: ignore[assignment]
         locale = str(interaction.locale.value)
         if action == "list" or not job:
-            records = await bot.runtime.repo.list_for_user(interaction.user.id, limit=10)
+            records = await bot.runtime.jobs.list_for_user(interaction.user.id, limit=10)
             if not records:
                 await interaction.response.send_message(t("no_jobs", locale), ephemeral=True)
                 return
@@ -73,7 +73,7 @@ class JobsCog(commands.Cog):
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
         bot: AtelierBot = interaction.client  # type: ignore[assignment]
-        records = await bot.runtime.repo.list_for_user(interaction.user.id, limit=25)
+        records = await bot.runtime.jobs.list_for_user(interaction.user.id, limit=25)
         locale = str(interaction.locale.value)
         return [
             app_commands.Choice(
@@ -85,11 +85,11 @@ class JobsCog(commands.Cog):
 
     async def _find(self, bot: AtelierBot, interaction: discord.Interaction[Any], job: str) -> JobRecord:
         """One of the member's jobs by full id or a unique prefix of at least 6 characters."""
-        record = await bot.runtime.repo.get(job) if len(job) == 32 else None
+        record = await bot.runtime.jobs.get(job) if len(job) == 32 else None
         if record is None and len(job) >= 6:
             matches = [
                 r
-                for r in await bot.runtime.repo.list_for_user(interaction.user.id, limit=50)
+                for r in await bot.runtime.jobs.list_for_user(interaction.user.id, limit=50)
                 if r.id.startswith(job)
             ]
             record = matches[0] if len(matches) == 1 else None

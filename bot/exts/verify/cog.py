@@ -11,7 +11,7 @@ from discord import app_commands
 from discord.app_commands import locale_str as _
 from discord.ext import commands
 
-from bot.db.repository import JobRecord
+from bot.db.jobs import JobRecord
 from bot.exts._shared.errors import UserFacingError
 from bot.exts.verify.report import report_embed
 from provenance.verify import VerifyReport, verify
@@ -54,8 +54,8 @@ class VerifyCog(commands.Cog):
 async def _job_behind(bot: AtelierBot, report: VerifyReport) -> JobRecord | None:
     """The stored job a report names: by full id from metadata, else by the watermark's reference."""
     if report.job_id:
-        return await bot.runtime.repo.get(report.job_id)
+        return await bot.runtime.jobs.get(report.job_id)
     if report.reference:
-        matches = await bot.runtime.repo.find_by_prefix(report.reference)
+        matches = await bot.runtime.jobs.find_by_prefix(report.reference)
         return matches[0] if len(matches) == 1 else None
     return None

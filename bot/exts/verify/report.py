@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import discord
 
-from bot.db.repository import JobRecord
+from bot.db.jobs import JobRecord
 from bot.delivery.describe import clip, describe_job, prompt_of
 from bot.i18n import t
 from provenance.verify import VerifyReport

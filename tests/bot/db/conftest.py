@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db.engine import create_engine, upgrade_database
-from bot.db.repository import JobRepository
+from bot.db.jobs import JobRepository
 
 
 @pytest.fixture

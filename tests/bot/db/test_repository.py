@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.db.repository import (
+from bot.db.jobs import (
     CancelOutcome,
     JobAlreadyExistsError,
     JobNotFoundError,
@@ -49,9 +49,23 @@ def succeeded(job_id: str, *artifacts: ArtifactRef, **fields: Any) -> JobResult:
     return JobResult(job_id=job_id, status=JobStatus.SUCCEEDED, artifacts=artifacts, **fields)
 
 
+async def mark_running(
+    repository: JobRepository, job_id: str, worker: str, at: datetime, attempt: int
+) -> bool:
+    return await repository.run(repository.mark_running_op(job_id, worker, at, attempt))
+
+
+async def record_progress(repository: JobRepository, job_id: str, fraction: float, message: str) -> bool:
+    return await repository.run(repository.record_progress_op(job_id, fraction, message))
+
+
+async def record_result(repository: JobRepository, result: JobResult) -> JobRecord | None:
+    return await repository.run(repository.record_result_op(result))
+
+
 async def finished_job(repository: JobRepository, **fields: Any) -> JobRecord:
     record = await repository.create(music_job(**fields))
-    assert await repository.record_result(succeeded(record.id))
+    assert await record_result(repository, succeeded(record.id))
     found = await repository.get(record.id)
     assert found is not None
     return found
@@ -128,7 +142,7 @@ async def test_list_recent_filters_by_status(repository: JobRepository) -> None:
     first = await repository.create(music_job(created_at=T0))
     second = await repository.create(text_job(created_at=T0 + timedelta(seconds=1)))
     third = await repository.create(image_job(created_at=T0 + timedelta(seconds=2)))
-    assert await repository.mark_running(second.id, "w1", utcnow(), 1)
+    assert await mark_running(repository, second.id, "w1", utcnow(), 1)
     assert [r.id for r in await repository.list_recent()] == [third.id, second.id, first.id]
     assert [r.id for r in await repository.list_recent(limit=1)] == [third.id]
     assert [r.id for r in await repository.list_recent(status=JobStatus.QUEUED)] == [third.id, first.id]
@@ -146,7 +160,7 @@ async def test_queue_position_counts_earlier_queued_jobs_of_the_same_modality(
     assert [await repository.queue_position(r.id) for r in music] == [1, 2, 3]
     assert await repository.queue_position(image.id) == 1
 
-    assert await repository.mark_running(music[0].id, "w1", utcnow(), 1)
+    assert await mark_running(repository, music[0].id, "w1", utcnow(), 1)
     assert await repository.queue_position(music[0].id) == 0
     assert [await repository.queue_position(r.id) for r in music[1:]] == [1, 2]
     assert await repository.queue_position(new_job_id()) == 0
@@ -178,45 +192,45 @@ async def test_store_ranked_stores_the_job_and_returns_its_position_in_one_go(
 
 async def test_mark_running_moves_queued_to_running_and_follows_retries(repository: JobRepository) -> None:
     record = await repository.create(music_job())
-    assert await repository.mark_running(record.id, "gpu-1", T0, attempt=1)
+    assert await mark_running(repository, record.id, "gpu-1", T0, attempt=1)
     running = await get(repository, record.id)
     assert running.status is JobStatus.RUNNING
     assert (running.worker, running.started_at, running.attempts) == ("gpu-1", T0, 1)
     assert running.updated_at > record.updated_at
 
     later = T0 + timedelta(minutes=5)
-    assert await repository.mark_running(record.id, "gpu-2", later, attempt=2)
+    assert await mark_running(repository, record.id, "gpu-2", later, attempt=2)
     retried = await get(repository, record.id)
     assert (retried.worker, retried.started_at, retried.attempts) == ("gpu-2", later, 2)
 
-    assert await repository.mark_running(record.id, "gpu-3", later, attempt=1)
+    assert await mark_running(repository, record.id, "gpu-3", later, attempt=1)
     assert (await get(repository, record.id)).attempts == 2
 
 
 async def test_mark_running_leaves_finished_and_unknown_jobs_alone(repository: JobRepository) -> None:
     done = await finished_job(repository)
-    assert not await repository.mark_running(done.id, "late-worker", utcnow(), 1)
+    assert not await mark_running(repository, done.id, "late-worker", utcnow(), 1)
     assert await get(repository, done.id) == done
-    assert not await repository.mark_running(new_job_id(), "w", utcnow(), 1)
+    assert not await mark_running(repository, new_job_id(), "w", utcnow(), 1)
 
 
 async def test_progress_is_recorded_only_while_active(repository: JobRepository) -> None:
     record = await repository.create(text_job())
-    assert await repository.mark_running(record.id, "cpu-1", utcnow(), 1)
-    assert await repository.record_progress(record.id, 0.25, "token 40 of 160")
+    assert await mark_running(repository, record.id, "cpu-1", utcnow(), 1)
+    assert await record_progress(repository, record.id, 0.25, "token 40 of 160")
     running = await get(repository, record.id)
     assert (running.progress, running.progress_message) == (0.25, "token 40 of 160")
 
     assert await repository.fail(record.id, ErrorCode.TIMEOUT, "took too long")
-    assert not await repository.record_progress(record.id, 0.5, "too late")
+    assert not await record_progress(repository, record.id, 0.5, "too late")
     assert (await get(repository, record.id)).progress == 0.25
-    assert not await repository.record_progress(new_job_id(), 0.5, "nobody")
+    assert not await record_progress(repository, new_job_id(), 0.5, "nobody")
 
 
 async def test_progress_outside_zero_to_one_is_refused(repository: JobRepository) -> None:
     record = await repository.create(text_job())
     with pytest.raises(ValueError, match=r"within 0\.\.1"):
-        await repository.record_progress(record.id, 1.5, "")
+        await record_progress(repository, record.id, 1.5, "")
 
 
 # --- results -----------------------------------------------------------------------------------------
@@ -225,7 +239,7 @@ async def test_progress_outside_zero_to_one_is_refused(repository: JobRepository
 async def test_result_is_stored_with_its_artifacts_in_order(repository: JobRepository) -> None:
     record = await repository.create(music_job())
     started = T0 - timedelta(seconds=30)
-    assert await repository.mark_running(record.id, "gpu-1", started, 1)
+    assert await mark_running(repository, record.id, "gpu-1", started, 1)
     result = succeeded(
         record.id,
         artifact("tune", "midi"),
@@ -237,7 +251,7 @@ async def test_result_is_stored_with_its_artifacts_in_order(repository: JobRepos
         started_at=started,
         finished_at=T0,
     )
-    assert await repository.record_result(result)
+    assert await record_result(repository, result)
     done = await get(repository, record.id)
     assert done.status is JobStatus.SUCCEEDED
     assert done.outcome is JobStatus.SUCCEEDED
@@ -252,14 +266,14 @@ async def test_result_is_stored_with_its_artifacts_in_order(repository: JobRepos
 async def test_a_result_is_recorded_once(repository: JobRepository) -> None:
     record = await repository.create(music_job())
     first = succeeded(record.id, artifact("one"), finished_at=T0)
-    assert await repository.record_result(first)
+    assert await record_result(repository, first)
     stored = await get(repository, record.id)
 
     duplicate = JobResult(
         job_id=record.id, status=JobStatus.FAILED, error="boom", error_code=ErrorCode.INTERNAL
     )
-    assert not await repository.record_result(duplicate)
-    assert not await repository.record_result(succeeded(record.id, artifact("two")))
+    assert not await record_result(repository, duplicate)
+    assert not await record_result(repository, succeeded(record.id, artifact("two")))
     assert await get(repository, record.id) == stored
 
 
@@ -272,7 +286,7 @@ async def test_failed_result_keeps_error_and_code(repository: JobRepository) -> 
         error_code=ErrorCode.MODEL_MISSING,
         worker="gpu-2",
     )
-    assert await repository.record_result(result)
+    assert await record_result(repository, result)
     failed = await get(repository, record.id)
     assert failed.status is JobStatus.FAILED
     assert (failed.error, failed.error_code, failed.worker) == (
@@ -285,21 +299,21 @@ async def test_failed_result_keeps_error_and_code(repository: JobRepository) -> 
 
 
 async def test_result_for_an_unknown_job_is_ignored(repository: JobRepository) -> None:
-    assert not await repository.record_result(succeeded(new_job_id(), artifact("x")))
+    assert not await record_result(repository, succeeded(new_job_id(), artifact("x")))
 
 
 async def test_concurrent_duplicate_results_store_artifacts_once(repository: JobRepository) -> None:
     record = await repository.create(music_job())
     result = succeeded(record.id, artifact("a"), artifact("b"))
-    outcomes = await asyncio.gather(*(repository.record_result(result) for _ in range(8)))
+    outcomes = await asyncio.gather(*(record_result(repository, result) for _ in range(8)))
     assert sorted(outcome is not None for outcome in outcomes) == [False] * 7 + [True]
     assert (await get(repository, record.id)).artifacts == result.artifacts
 
 
 async def test_record_result_returns_the_finished_job_as_stored(repository: JobRepository) -> None:
     record = await repository.create(music_job())
-    assert await repository.mark_running(record.id, "gpu-1", T0, 1)
-    returned = await repository.record_result(succeeded(record.id, artifact("a"), worker="gpu-1"))
+    assert await mark_running(repository, record.id, "gpu-1", T0, 1)
+    returned = await record_result(repository, succeeded(record.id, artifact("a"), worker="gpu-1"))
     assert returned is not None and returned.status is JobStatus.SUCCEEDED
     assert returned == await get(repository, record.id)
 
@@ -338,7 +352,7 @@ async def test_a_result_counts_the_attempt_of_the_started_event_folded_into_it(
     assert (finished.attempts, finished.worker, finished.started_at) == (3, "gpu-1", T0)
 
     retried = await repository.create(music_job())
-    assert await repository.mark_running(retried.id, "gpu-1", T0, 4)
+    assert await mark_running(repository, retried.id, "gpu-1", T0, 4)
     late = await repository.run(repository.record_result_op(succeeded(retried.id), attempt=2))
     assert late is not None and late.attempts == 4  # a late event never lowers the count
 
@@ -359,14 +373,14 @@ async def test_cancelling_a_queued_job_finishes_it_at_once(repository: JobReposi
     assert cancelled.cancel_requested_at is not None
     assert await repository.queue_position(record.id) == 0
 
-    assert not await repository.mark_running(record.id, "w", utcnow(), 1)
-    assert not await repository.record_result(succeeded(record.id, artifact("late")))
+    assert not await mark_running(repository, record.id, "w", utcnow(), 1)
+    assert not await record_result(repository, succeeded(record.id, artifact("late")))
     assert await repository.request_cancel(record.id) is CancelOutcome.ALREADY_FINISHED
 
 
 async def test_cancelling_a_running_job_asks_the_worker(repository: JobRepository) -> None:
     record = await repository.create(music_job())
-    assert await repository.mark_running(record.id, "gpu-1", utcnow(), 1)
+    assert await mark_running(repository, record.id, "gpu-1", utcnow(), 1)
     assert await repository.request_cancel(record.id) is CancelOutcome.REQUESTED
     requested = await get(repository, record.id)
     assert requested.status is JobStatus.RUNNING
@@ -376,7 +390,7 @@ async def test_cancelling_a_running_job_asks_the_worker(repository: JobRepositor
     assert (await get(repository, record.id)).cancel_requested_at == requested.cancel_requested_at
 
     stopped = JobResult(job_id=record.id, status=JobStatus.CANCELLED, error_code=ErrorCode.CANCELLED)
-    assert await repository.record_result(stopped)
+    assert await record_result(repository, stopped)
     assert (await get(repository, record.id)).status is JobStatus.CANCELLED
 
 
@@ -390,17 +404,17 @@ async def test_cancelling_finished_or_unknown_jobs(repository: JobRepository) ->
 # --- delivery ----------------------------------------------------------------------------------------
 
 
-async def test_claim_delivery_wins_once_and_keeps_the_outcome(repository: JobRepository) -> None:
+async def test_mark_delivered_wins_once_and_keeps_the_outcome(repository: JobRepository) -> None:
     active = await repository.create(music_job())
-    assert not await repository.claim_delivery(active.id)
+    assert not await repository.mark_delivered(active.id)
     done = await finished_job(repository)
-    assert await repository.claim_delivery(done.id)
+    assert await repository.mark_delivered(done.id)
     delivered = await get(repository, done.id)
     assert delivered.status is JobStatus.DELIVERED
     assert delivered.delivered_at is not None
     assert delivered.outcome is JobStatus.SUCCEEDED
-    assert not await repository.claim_delivery(done.id)
-    assert not await repository.claim_delivery(new_job_id())
+    assert not await repository.mark_delivered(done.id)
+    assert not await repository.mark_delivered(new_job_id())
 
 
 async def test_twenty_concurrent_claims_have_exactly_one_winner(
@@ -411,7 +425,7 @@ async def test_twenty_concurrent_claims_have_exactly_one_winner(
     try:
         for _ in range(3):
             done = await finished_job(repository)
-            claims = [(repository if n % 2 else other).claim_delivery(done.id) for n in range(20)]
+            claims = [(repository if n % 2 else other).mark_delivered(done.id) for n in range(20)]
             outcomes = await asyncio.gather(*claims)
             assert outcomes.count(True) == 1
             assert outcomes.count(False) == 19
@@ -426,14 +440,14 @@ async def test_undelivered_finished_lists_what_the_bot_must_still_deliver(
     ids = []
     for minute in (3, 1, 2):
         record = await repository.create(music_job())
-        assert await repository.record_result(
-            succeeded(record.id, finished_at=T0 + timedelta(minutes=minute))
+        assert await record_result(
+            repository, succeeded(record.id, finished_at=T0 + timedelta(minutes=minute))
         )
         ids.append((minute, record.id))
     cancelled = await repository.create(text_job())
     assert await repository.request_cancel(cancelled.id) is CancelOutcome.CANCELLED
     delivered = await finished_job(repository)
-    assert await repository.claim_delivery(delivered.id)
+    assert await repository.mark_delivered(delivered.id)
 
     by_finish = [job_id for _, job_id in sorted(ids)]
     pending = await repository.undelivered_finished(limit=10)
@@ -441,25 +455,12 @@ async def test_undelivered_finished_lists_what_the_bot_must_still_deliver(
     assert [r.id for r in await repository.undelivered_finished(limit=2)] == by_finish[:2]
 
 
-async def test_a_released_claim_can_be_claimed_again(repository: JobRepository) -> None:
-    done = await finished_job(repository)
-    assert await repository.claim_delivery(done.id)
-    assert await repository.release_delivery(done.id, JobStatus.SUCCEEDED)
-    released = await get(repository, done.id)
-    assert released.status is JobStatus.SUCCEEDED and released.delivered_at is None
-    assert [r.id for r in await repository.undelivered_finished()] == [done.id]
-    assert not await repository.release_delivery(done.id, JobStatus.SUCCEEDED)  # not claimed now
-    assert await repository.claim_delivery(done.id)
-    with pytest.raises(ValueError):
-        await repository.release_delivery(done.id, JobStatus.QUEUED)
-
-
 async def test_undelivered_finished_can_keep_to_one_kind_of_target(repository: JobRepository) -> None:
     discord_job = await repository.create(text_job(), {"kind": "discord", "channel_id": 5})
     cli_job = await repository.create(text_job(), {"kind": "cli"})
     bare_job = await repository.create(text_job())
     for record in (discord_job, cli_job, bare_job):
-        assert await repository.record_result(succeeded(record.id))
+        assert await record_result(repository, succeeded(record.id))
     assert [r.id for r in await repository.undelivered_finished(target_kind="discord")] == [discord_job.id]
     assert len(await repository.undelivered_finished()) == 3
 
@@ -490,11 +491,11 @@ async def test_find_stuck_returns_old_queued_and_long_running_jobs(repository: J
     old_queued = await repository.create(music_job(created_at=T0 - timedelta(minutes=10)))
     await repository.create(music_job(created_at=T0 - timedelta(seconds=30)))
     long_running = await repository.create(text_job(created_at=T0 - timedelta(hours=1)))
-    assert await repository.mark_running(long_running.id, "w1", T0 - timedelta(minutes=30), 1)
+    assert await mark_running(repository, long_running.id, "w1", T0 - timedelta(minutes=30), 1)
     recent_running = await repository.create(text_job(created_at=T0 - timedelta(hours=1)))
-    assert await repository.mark_running(recent_running.id, "w2", T0 - timedelta(minutes=1), 1)
+    assert await mark_running(repository, recent_running.id, "w2", T0 - timedelta(minutes=1), 1)
     old_done = await repository.create(image_job(created_at=T0 - timedelta(hours=2)))
-    assert await repository.record_result(succeeded(old_done.id))
+    assert await record_result(repository, succeeded(old_done.id))
 
     stuck = await repository.find_stuck(
         queued_before=T0 - timedelta(minutes=2), running_before=T0 - timedelta(minutes=5)
@@ -513,7 +514,7 @@ async def test_bump_attempt_counts_up(repository: JobRepository) -> None:
 
 async def test_fail_finishes_an_active_job_with_a_result(repository: JobRepository) -> None:
     record = await repository.create(music_job())
-    assert await repository.mark_running(record.id, "gpu-1", T0, 1)
+    assert await mark_running(repository, record.id, "gpu-1", T0, 1)
     assert await repository.fail(record.id, ErrorCode.WORKER_LOST, "The worker went away.")
     failed = await get(repository, record.id)
     assert failed.status is JobStatus.FAILED

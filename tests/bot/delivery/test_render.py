@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.db.repository import JobRecord
+from bot.db.jobs import JobRecord
 from bot.db.status import JobStatus
 from bot.delivery.describe import describe_job, failure_sentence, progress_bar
 from bot.delivery.render import finished_message, progress_message, queued_message

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import AtelierBot, create_bot
-from bot.db.repository import JobRecord
+from bot.db.jobs import JobRecord
 from bot.sandbox import SandboxServer, point_discord_at
 from bot.sandbox.client_patch import current_endpoints, restore_endpoints
 from config.settings import Settings, load_settings
@@ -129,7 +129,7 @@ async def wait_for_job(
     bot: AtelierBot, job_id: str, predicate: Callable[[JobRecord], bool], timeout: float = 90
 ) -> JobRecord:
     async def check() -> JobRecord | None:
-        record = await bot.runtime.repo.get(job_id)
+        record = await bot.runtime.jobs.get(job_id)
         return record if record is not None and predicate(record) else None
 
     record: JobRecord = await wait_until(check, timeout)

@@ -43,7 +43,7 @@ def no_crash_logs(caplog: pytest.LogCaptureFixture) -> Any:
 
 
 async def nothing_queued(bot: AtelierBot) -> None:
-    assert await bot.runtime.repo.list_recent() == []
+    assert await bot.runtime.jobs.list_recent() == []
 
 
 OUT_OF_RANGE: list[tuple[str, dict[str, Any]]] = [
@@ -183,6 +183,6 @@ async def test_a_valid_midi_is_stored_for_the_job(
     await sandbox.wait_for_message(
         lambda m: int(m["id"]) == (handle.original_message_id or 0) and bool(m.get("embeds")), 10
     )
-    (record,) = await bot.runtime.repo.list_recent()
+    (record,) = await bot.runtime.jobs.list_recent()
     key = record.job.options.prime_artifact  # type: ignore[union-attr]
     assert key and bot.runtime.store.get(key) == MIDI

@@ -34,7 +34,7 @@ async def test_expired_token_falls_back_to_a_channel_post_with_one_mention(
     _, job_id = await queued_job(sandbox)
     sandbox.rules.token_ttl = 0.0  # Discord now answers 401 / 50027 on the interaction webhook
     await bot.runtime.service.cancel(job_id)
-    record = await bot.runtime.repo.get(job_id)
+    record = await bot.runtime.jobs.get(job_id)
     assert record is not None and await bot.deliverer.deliver(record)
 
     (post,) = [m for m in channel_posts(sandbox) if f"<@{sandbox.member_id}>" in m.data.get("content", "")]
@@ -44,7 +44,7 @@ async def test_expired_token_falls_back_to_a_channel_post_with_one_mention(
     assert "Cancelled" in post.data["embeds"][0]["description"]
     assert any(i.startswith("atelier:reroll:") for i in custom_ids(post.data))
     assert any(r.status == 401 for r in sandbox.requests_to("PATCH /webhooks/*"))
-    done = await bot.runtime.repo.get(job_id)
+    done = await bot.runtime.jobs.get(job_id)
     assert done is not None and done.status is JobStatus.DELIVERED
 
 
@@ -52,15 +52,15 @@ async def test_a_token_older_than_15_minutes_is_not_even_tried(
     bot: AtelierBot, sandbox: SandboxServer
 ) -> None:
     handle, job_id = await queued_job(sandbox)
-    record = await bot.runtime.repo.get(job_id)
+    record = await bot.runtime.jobs.get(job_id)
     assert record is not None
     target = DiscordTarget.from_dict(record.delivery_target)
     assert target is not None and target.message_id == handle.original_message_id
     old = DiscordTarget(**{**target.__dict__, "created_at": time.time() - 16 * 60})
-    await bot.runtime.repo.set_delivery_target(job_id, old.to_dict())
+    await bot.runtime.jobs.set_delivery_target(job_id, old.to_dict())
     patches_before = len(sandbox.requests_to("PATCH /webhooks/*"))
     await bot.runtime.service.cancel(job_id)
-    record = await bot.runtime.repo.get(job_id)
+    record = await bot.runtime.jobs.get(job_id)
     assert record is not None and await bot.deliverer.deliver(record)
     assert len(sandbox.requests_to("PATCH /webhooks/*")) == patches_before
     post = channel_posts(sandbox)[-1]
@@ -87,12 +87,12 @@ async def test_a_failed_delivery_stays_undelivered_and_is_retried(
     handle, job_id = await queued_job(sandbox)
     sandbox.inject_failures("PATCH /webhooks/*", 400, count=1)
     await bot.runtime.service.cancel(job_id)
-    record = await bot.runtime.repo.get(job_id)
+    record = await bot.runtime.jobs.get(job_id)
     assert record is not None and await bot.deliverer.deliver(record) is False
-    record = await bot.runtime.repo.get(job_id)
+    record = await bot.runtime.jobs.get(job_id)
     assert record is not None and record.status is JobStatus.CANCELLED and record.delivered_at is None
     assert await bot.deliverer.deliver_backlog() == 1
-    record = await bot.runtime.repo.get(job_id)
+    record = await bot.runtime.jobs.get(job_id)
     assert record is not None and record.status is JobStatus.DELIVERED
     message = sandbox.core.messages.get(handle.original_message_id or 0)
     assert message is not None and "Cancelled" in str(message.data)
@@ -101,7 +101,7 @@ async def test_a_failed_delivery_stays_undelivered_and_is_retried(
 async def test_delete_button_only_for_the_author(bot: AtelierBot, sandbox: SandboxServer) -> None:
     handle, job_id = await queued_job(sandbox)
     await bot.runtime.service.cancel(job_id)
-    record = await bot.runtime.repo.get(job_id)
+    record = await bot.runtime.jobs.get(job_id)
     assert record is not None and await bot.deliverer.deliver(record)
     final = await final_reply(sandbox, handle.original_message_id, 5)
     stranger = sandbox.world.add_user("stranger")
@@ -119,7 +119,7 @@ async def test_a_rate_limited_edit_is_retried(bot: AtelierBot, sandbox: SandboxS
     handle, job_id = await queued_job(sandbox)
     sandbox.rate_limit("PATCH /webhooks/*", 0.3, count=1)
     await bot.runtime.service.cancel(job_id)
-    record = await bot.runtime.repo.get(job_id)
+    record = await bot.runtime.jobs.get(job_id)
     assert record is not None and await bot.deliverer.deliver(record)
     statuses = [r.status for r in sandbox.requests_to(f"PATCH /webhooks/*/{handle.token}/messages/*")]
     assert statuses[-2:] == [429, 200]
@@ -152,11 +152,11 @@ async def test_a_target_without_a_message_id_edits_the_original_reply(
     bot: AtelierBot, sandbox: SandboxServer
 ) -> None:
     handle, job_id = await queued_job(sandbox)
-    record = await bot.runtime.repo.get(job_id)
+    record = await bot.runtime.jobs.get(job_id)
     assert record is not None and record.delivery_target is not None
-    await bot.runtime.repo.set_delivery_target(job_id, {**record.delivery_target, "message_id": None})
+    await bot.runtime.jobs.set_delivery_target(job_id, {**record.delivery_target, "message_id": None})
     await bot.runtime.service.cancel(job_id)
-    record = await bot.runtime.repo.get(job_id)
+    record = await bot.runtime.jobs.get(job_id)
     assert record is not None and await bot.deliverer.deliver(record)
     final = await final_reply(sandbox, handle.original_message_id, 5)
     assert "Cancelled" in final["embeds"][0]["description"]

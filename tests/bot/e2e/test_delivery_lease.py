@@ -22,11 +22,11 @@ async def test_a_claim_left_by_a_dead_bot_lapses_and_the_result_is_sent_once(
     event = await wait_for_result_event(settings, job_id)
     async with open_runtime(settings) as rt:  # another bot process records the result, claims it, dies
         assert await rt.service.apply_event(event) is not None
-        assert await rt.repo.begin_delivery(job_id)
+        assert await rt.jobs.begin_delivery(job_id)
 
     bot = await bot_control.start()
     await asyncio.sleep(2)
-    record = await bot.runtime.repo.get(job_id)
+    record = await bot.runtime.jobs.get(job_id)
     assert record is not None and record.status is JobStatus.SUCCEEDED  # the claim still holds
     assert record.delivered_at is None
 

@@ -66,7 +66,7 @@ async def test_image_result_shows_the_picture_and_variation_uses_it(
     child_message = await sandbox.wait_for_message(
         lambda m: int(m["id"]) == (click.original_message_id or 0) and bool(custom_ids(m)), 10
     )
-    child = await bot.runtime.repo.get(job_of(child_message))
+    child = await bot.runtime.jobs.get(job_of(child_message))
     assert child is not None and child.parent_id == job_id
     assert child.job.options.init_artifact == record.artifacts[0].key  # type: ignore[union-attr]
     assert child.job.options.prompt == "a fox" and child.job.options.seed != 4  # type: ignore[union-attr]
@@ -92,7 +92,7 @@ async def test_music_result_sends_audio_midi_and_roll_and_extend_continues_it(
     child_message = await sandbox.wait_for_message(
         lambda m: int(m["id"]) == (click.original_message_id or 0) and bool(custom_ids(m)), 10
     )
-    child = await bot.runtime.repo.get(job_of(child_message))
+    child = await bot.runtime.jobs.get(job_of(child_message))
     midi_key = next(a.key for a in record.artifacts if a.kind == "midi")
     assert child is not None and child.parent_id == job_id
     assert child.job.options.prime_artifact == midi_key and child.job.options.bars == 8  # type: ignore[union-attr]

@@ -33,7 +33,7 @@ async def _verify(sandbox: SandboxServer, filename: str, data: bytes, content_ty
 
 async def test_verify_reads_a_text_footer_and_links_the_job(bot: AtelierBot, sandbox: SandboxServer) -> None:
     job = TextJob(options={"prompt": "rain on a tin roof", "kind": "poem"}, user_id=sandbox.member_id)
-    await bot.runtime.repo.create(job)
+    await bot.runtime.jobs.create(job)
     text = add_footer("Rain on the roof,\nsoft drums all night.", provenance_record(job, "tiny", 3))
     embed = await _verify(sandbox, "poem.txt", text.encode(), "text/plain")
     assert "made with Atelier" in embed["title"]
@@ -43,7 +43,7 @@ async def test_verify_reads_a_text_footer_and_links_the_job(bot: AtelierBot, san
 
 async def test_verify_finds_the_watermark_in_a_reposted_jpeg(bot: AtelierBot, sandbox: SandboxServer) -> None:
     job = ImageJob(options={"prompt": "a lighthouse at dusk"}, user_id=sandbox.member_id)
-    await bot.runtime.repo.create(job)
+    await bot.runtime.jobs.create(job)
     blobs = (np.random.default_rng(3).random((32, 32, 3)) * 255).astype("uint8")  # a smooth picture
     picture = Image.fromarray(blobs).resize((512, 512), Image.Resampling.BICUBIC)
     png = stamp_png(picture, provenance_record(job, "tiny", 7))

@@ -73,7 +73,7 @@ async def test_reroll_makes_a_child_job(
     child_id = custom_ids(child_message)[0].rsplit(":", 1)[1]
     assert child_id != parent_id
     child = await wait_for_job(bot, child_id, lambda r: r.status in FINISHED)
-    parent = await bot.runtime.repo.get(parent_id)
+    parent = await bot.runtime.jobs.get(parent_id)
     assert parent is not None and child.parent_id == parent_id
     assert child.job.options.prompt == parent.job.options.prompt  # type: ignore[union-attr]
     assert child.job.options.seed != parent.job.options.seed  # type: ignore[union-attr]
@@ -114,7 +114,7 @@ async def test_someone_else_cannot_cancel(
     click = await sandbox.click_button(queued, f"atelier:cancel:{job_id}", user=other)
     await sandbox.wait_for_response(click, 3)
     assert "Only the member" in (click.response_data or {}).get("content", "")
-    record = await bot.runtime.repo.get(job_id)
+    record = await bot.runtime.jobs.get(job_id)
     assert record is not None and record.cancel_requested_at is None
     await bot.runtime.service.cancel(job_id)
     await wait_for_job(bot, job_id, lambda r: r.status is JobStatus.DELIVERED, 60)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.db.repository import JobRecord
+from bot.db.jobs import JobRecord
 from bot.runtime import Runtime, open_runtime
 from config.settings import Settings, load_settings
 from tests.helpers.tiny_text import build_tiny_text_model
@@ -113,12 +113,12 @@ WaitFor = Callable[[str, Callable[[JobRecord], bool], float], Awaitable[JobRecor
 def wait_for(runtime: Runtime) -> WaitFor:
     async def wait(job_id: str, predicate: Callable[[JobRecord], bool], timeout: float = 60.0) -> JobRecord:
         deadline = asyncio.get_running_loop().time() + timeout
-        record = await runtime.repo.get(job_id)
+        record = await runtime.jobs.get(job_id)
         while record is None or not predicate(record):
             if asyncio.get_running_loop().time() > deadline:
                 raise AssertionError(f"timed out; last state: {record}")
             await asyncio.sleep(0.1)
-            record = await runtime.repo.get(job_id)
+            record = await runtime.jobs.get(job_id)
         return record
 
     return wait

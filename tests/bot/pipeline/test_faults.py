@@ -51,8 +51,8 @@ async def test_worker_killed_mid_job_finishes_once(
     assert record.status is JobStatus.SUCCEEDED, record.error
     assert int(await runtime.redis.get(keys.attempts_key(job.id))) == 2  # ran again after the kill
     assert len(await _result_events(runtime, job.id)) == 1  # and finished exactly once
-    assert await runtime.repo.claim_delivery(job.id)
-    assert not await runtime.repo.claim_delivery(job.id)
+    assert await runtime.jobs.mark_delivered(job.id)
+    assert not await runtime.jobs.mark_delivered(job.id)
 
 
 async def test_events_published_while_the_consumer_is_down_are_applied(
@@ -69,7 +69,7 @@ async def test_events_published_while_the_consumer_is_down_are_applied(
                 break
             await asyncio.sleep(0.1)
         assert await _result_events(runtime, job.id)
-        assert (await runtime.repo.get(job.id)).status is JobStatus.QUEUED  # type: ignore[union-attr]
+        assert (await runtime.jobs.get(job.id)).status is JobStatus.QUEUED  # type: ignore[union-attr]
     consumer.start()  # the bot comes back
     for job in jobs:
         record = await wait_for(job.id, lambda r: r.status in FINISHED, 30)
@@ -89,9 +89,9 @@ async def test_redis_restart_with_jobs_queued_is_recovered_by_the_reconciler(
         assert receipt.enqueued
     redis_server.restart()  # the queue (kept only in memory) is gone; the consumer rides it out
     await asyncio.sleep(0.6)  # past queued_grace_s
-    report = await Reconciler(runtime.service, runtime.repo, runtime.settings).run_once()
+    report = await Reconciler(runtime.service, runtime.jobs, runtime.settings).run_once()
     assert sorted(report.requeued) == sorted(j.id for j in jobs)
-    second = await Reconciler(runtime.service, runtime.repo, runtime.settings).run_once()
+    second = await Reconciler(runtime.service, runtime.jobs, runtime.settings).run_once()
     assert second.requeued == []  # re-enqueued once, not on every pass
     start_worker(runtime.settings, **worker_env(runtime.settings))  # type: ignore[operator]
     for job in jobs:
@@ -113,9 +113,9 @@ async def test_lost_results_are_recovered_from_the_worker_record(
         await asyncio.sleep(0.1)
     await runtime.redis.delete(runtime.settings.events.stream)  # the stream is lost with its events
     await asyncio.sleep(0.6)
-    report = await Reconciler(runtime.service, runtime.repo, runtime.settings).run_once()
+    report = await Reconciler(runtime.service, runtime.jobs, runtime.settings).run_once()
     assert report.recovered_results == [job.id]
-    record = await runtime.repo.get(job.id)
+    record = await runtime.jobs.get(job.id)
     assert record is not None and record.status is JobStatus.SUCCEEDED
 
 
@@ -124,12 +124,12 @@ async def test_jobs_that_keep_getting_lost_fail_with_a_reason(
 ) -> None:
     job = _text(8)
     await runtime.service.submit(job)
-    reconciler = Reconciler(runtime.service, runtime.repo, runtime.settings)
+    reconciler = Reconciler(runtime.service, runtime.jobs, runtime.settings)
     for _ in range(runtime.settings.reconciler.max_attempts + 1):
         await runtime.redis.delete(keys.enqueued_key(job.id))  # as if the queue were lost each time
         await asyncio.sleep(0.6)
         await reconciler.run_once()
-    record = await runtime.repo.get(job.id)
+    record = await runtime.jobs.get(job.id)
     assert record is not None and record.status is JobStatus.FAILED
     assert record.error_code is not None and record.error_code.value == "worker_lost"
     assert "giving up" in (record.error or "")

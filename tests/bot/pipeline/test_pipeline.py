@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Connection
 
-from bot.db.repository import CancelOutcome
+from bot.db.jobs import CancelOutcome
 from bot.db.status import JobStatus
 from bot.runtime import Runtime
 from tests.bot.pipeline.conftest import ConsumerControl, WaitFor, worker_env
@@ -38,8 +38,8 @@ async def test_text_job_runs_end_to_end(
     assert [a.kind for a in record.artifacts] == ["text"]
     stored = runtime.store.get(record.artifacts[0].key).decode()
     assert record.result.text in stored and "AI-generated with Atelier" in stored
-    assert await runtime.repo.claim_delivery(job.id) is True
-    assert await runtime.repo.claim_delivery(job.id) is False  # never delivered twice
+    assert await runtime.jobs.mark_delivered(job.id) is True
+    assert await runtime.jobs.mark_delivered(job.id) is False  # never delivered twice
 
 
 async def test_bad_jobs_fail_with_a_reason_and_the_worker_stays_up(
@@ -79,7 +79,7 @@ async def test_cancel_a_queued_job(
     job = _text()
     await runtime.service.submit(job)  # no worker yet: it waits in the queue
     assert await runtime.service.cancel(job.id) is CancelOutcome.CANCELLED
-    record = await runtime.repo.get(job.id)
+    record = await runtime.jobs.get(job.id)
     assert record is not None and record.status is JobStatus.CANCELLED
     start_worker(runtime.settings, **worker_env(runtime.settings))  # type: ignore[operator]
     follower = _text()
@@ -87,7 +87,7 @@ async def test_cancel_a_queued_job(
     await wait_for(follower.id, lambda r: r.status in FINISHED, 90)
     stored = await runtime.redis.get(keys.result_key(job.id))
     assert stored is not None and b'"cancelled"' in stored  # the worker skipped it
-    assert (await runtime.repo.get(job.id)).status is JobStatus.CANCELLED  # type: ignore[union-attr]
+    assert (await runtime.jobs.get(job.id)).status is JobStatus.CANCELLED  # type: ignore[union-attr]
     assert await runtime.service.cancel(job.id) is CancelOutcome.ALREADY_FINISHED
 
 
@@ -110,14 +110,14 @@ async def test_unknown_job_cancel(runtime: Runtime) -> None:
 
 async def test_a_job_that_starts_and_finishes_in_one_batch_costs_one_write(runtime: Runtime) -> None:
     job = _text()
-    await runtime.repo.create(job)
+    await runtime.jobs.create(job)
     statements: list[str] = []
 
     def trace(connection: Connection, callback: Callable[[str], None] | None) -> None:
         connection.connection.driver_connection.set_trace_callback(callback)  # type: ignore[union-attr]
 
     # SQLite's own trace: it sees every statement, whether run through SQLAlchemy or directly.
-    await runtime.repo.run(
+    await runtime.jobs.run(
         lambda connection: trace(connection, lambda sql: statements.append(sql.split()[0].upper()))
     )
     try:
@@ -127,7 +127,7 @@ async def test_a_job_that_starts_and_finishes_in_one_batch_costs_one_write(runti
         )
         records = await runtime.service.apply_events([started, ResultEvent(result=result)])
     finally:
-        await runtime.repo.run(lambda connection: trace(connection, None))
+        await runtime.jobs.run(lambda connection: trace(connection, None))
     assert records[0] is None and records[1] is not None
     assert statements.count("UPDATE") == 1
     assert (records[1].status, records[1].attempts, records[1].worker) == (JobStatus.FAILED, 2, "w-1")
@@ -139,5 +139,5 @@ async def test_a_result_for_a_job_this_process_submitted_records_the_same_job(ru
     result = JobResult(job_id=job.id, status=JobStatus.SUCCEEDED, text="rain", worker="w-1")
     (record,) = await runtime.service.apply_events([ResultEvent(result=result)])
     assert record is not None and record.job == job and record.result == result
-    assert record == await runtime.repo.get(job.id)  # what a read of the stored row gives
+    assert record == await runtime.jobs.get(job.id)  # what a read of the stored row gives
     assert job.id not in runtime.service._submitted  # forgotten once finished

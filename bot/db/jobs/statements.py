@@ -1,0 +1,188 @@
+"""The job repository's SQL: table handles, conditions, and the hot statements built once.
+
+The hot statements take their values as parameters. SQLAlchemy memoises a statement's cache key on
+the object, so a prebuilt statement skips both building and keying on every call; as a
+`DirectStatement` it also runs straight on SQLite's driver (bot/db/direct.py).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Connection,
+    Integer,
+    Row,
+    Select,
+    Table,
+    Update,
+    and_,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
+
+from bot.db.direct import DirectStatement
+from bot.db.jobs.record import JobRecord
+from bot.db.models import ArtifactRow, JobRow, UTCDateTime
+from bot.db.status import ACTIVE_STATUSES, FINISHED_STATUSES, JobStatus
+
+JOBS: Table = JobRow.__table__  # type: ignore[assignment]
+ARTIFACTS: Table = ArtifactRow.__table__  # type: ignore[assignment]
+
+T = TypeVar("T")
+Op = Callable[[Connection], T]
+"""A unit of work: run it with `JobRepository.run` or, several in one transaction, `run_all`."""
+
+
+def status_in(statuses: Iterable[JobStatus]) -> ColumnElement[bool]:
+    """`status IN (...)` written as plain comparisons: SQLAlchemy renders an IN list again on every
+    execution ("expanding" parameters), which was a seventh of the bot's database time per event."""
+    return or_(*(JOBS.c.status == status for status in sorted(statuses)))
+
+
+def is_active() -> ColumnElement[bool]:
+    return status_in(ACTIVE_STATUSES)
+
+
+def finished_undelivered() -> ColumnElement[bool]:
+    return and_(status_in(FINISHED_STATUSES), JOBS.c.delivered_at.is_(None))
+
+
+def not_being_sent(now: datetime, lease_s: float) -> ColumnElement[bool]:
+    """No delivery claim, or one older than its lease (its sender died)."""
+    claimed = JOBS.c.delivery_claimed_at
+    return or_(claimed.is_(None), claimed < now - timedelta(seconds=lease_s))
+
+
+def update_job(job_id: str) -> Update:
+    """An UPDATE of one job."""
+    return update(JOBS).where(JOBS.c.id == job_id)
+
+
+def utc_value(value: datetime) -> ColumnElement[datetime]:
+    """A datetime parameter converted like a column value (UTC), for use inside SQL functions."""
+    return literal(value, UTCDateTime())
+
+
+def fetch_records(connection: Connection, statement: Select[Any]) -> list[JobRecord]:
+    """Run a select of jobs and load their artifacts with a second query."""
+    rows: Sequence[Row[Any]] = connection.execute(statement).all()
+    if not rows:
+        return []
+    found = connection.execute(
+        select(ARTIFACTS).where(ARTIFACTS.c.job_id.in_([row.id for row in rows])).order_by(ARTIFACTS.c.id)
+    )
+    by_job: dict[str, list[Row[Any]]] = {}
+    for artifact_row in found:
+        by_job.setdefault(artifact_row.job_id, []).append(artifact_row)
+    return [JobRecord.from_row(row, by_job.get(row.id, ())) for row in rows]
+
+
+def position_in_line(connection: Connection, job_id: str, modality: str, created: datetime) -> int:
+    ahead = QUEUE_AHEAD.scalar(connection, {"job_id": job_id, "p_modality": modality, "p_created": created})
+    return 1 + int(ahead or 0)
+
+
+def update_one(statement: Update) -> Op[bool]:
+    """A conditional UPDATE of one job, built for this call; True if it matched."""
+    returning = statement.returning(JOBS.c.id)
+    return lambda connection: connection.execute(returning).scalar_one_or_none() is not None
+
+
+def update_prebuilt(statement: DirectStatement, params: dict[str, Any]) -> Op[bool]:
+    """A prebuilt conditional UPDATE of one job that returns its id; True if it matched."""
+    return lambda connection: statement.scalar(connection, params) is not None
+
+
+def param(name: str, column: str) -> BindParameter[Any]:
+    """A named parameter typed like `column` (named apart from it: SET clauses reserve column names)."""
+    return bindparam(name, type_=JOBS.c[column].type)
+
+
+# The hot statements (building and cache-keying them per call was a third of the bot's CPU per event).
+INSERT_JOB = DirectStatement(insert(JOBS).values({c.name: param(f"p_{c.name}", c.name) for c in JOBS.c}))
+WHERE_JOB = JOBS.c.id == bindparam("job_id")
+QUEUE_AHEAD = DirectStatement(
+    select(func.count())
+    .select_from(JOBS)
+    .where(
+        JOBS.c.status == JobStatus.QUEUED,
+        JOBS.c.modality == param("p_modality", "modality"),
+        or_(
+            JOBS.c.created_at < param("p_created", "created_at"),
+            and_(JOBS.c.created_at == param("p_created", "created_at"), JOBS.c.id < bindparam("job_id")),
+        ),
+    )
+)
+ATTEMPTS_AT_LEAST = case(  # a late or repeated event never lowers the count
+    (JOBS.c.attempts < bindparam("p_attempt", type_=Integer()), bindparam("p_attempt", type_=Integer())),
+    else_=JOBS.c.attempts,
+)
+MARK_RUNNING = DirectStatement(
+    update(JOBS)
+    .where(WHERE_JOB, is_active())
+    .values(
+        status=JobStatus.RUNNING,
+        worker=param("p_worker", "worker"),
+        started_at=param("p_started_at", "started_at"),
+        attempts=ATTEMPTS_AT_LEAST,
+        updated_at=param("p_now", "updated_at"),
+    )
+    .returning(JOBS.c.id)
+)
+RECORD_PROGRESS = DirectStatement(
+    update(JOBS)
+    .where(WHERE_JOB, is_active())
+    .values(
+        progress=param("p_progress", "progress"),
+        progress_message=param("p_message", "progress_message"),
+        updated_at=param("p_now", "updated_at"),
+    )
+    .returning(JOBS.c.id)
+)
+RESULT_COLUMNS = ("status", "result", "error", "error_code", "finished_at", "updated_at")
+
+
+@functools.cache
+def record_result_statement(
+    with_worker: bool, with_started: bool, succeeded: bool, with_attempt: bool = False, lean: bool = False
+) -> DirectStatement:
+    """The finishing UPDATE for one combination of the optional values (32 at most). A lean one does
+    not return the job's payload and result: the caller already holds both."""
+    values: dict[str, Any] = {column: param(f"p_{column}", column) for column in RESULT_COLUMNS}
+    if with_attempt:
+        values["attempts"] = ATTEMPTS_AT_LEAST
+    if with_worker:
+        values["worker"] = param("p_worker", "worker")
+    if with_started:
+        values["started_at"] = func.coalesce(JOBS.c.started_at, param("p_started_at", "started_at"))
+    if succeeded:
+        values["progress"] = 1.0
+    returned = [column for column in JOBS.c if not (lean and column.name in ("payload", "result"))]
+    return DirectStatement(update(JOBS).where(WHERE_JOB, is_active()).values(**values).returning(*returned))
+
+
+INSERT_ARTIFACTS = insert(ARTIFACTS)
+RELAXED_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
+MARK_DELIVERED = DirectStatement(
+    update(JOBS)
+    .where(WHERE_JOB, finished_undelivered())
+    .values(
+        status=JobStatus.DELIVERED,
+        delivered_at=param("p_now", "delivered_at"),
+        updated_at=param("p_now", "updated_at"),
+    )
+    .returning(JOBS.c.id)
+)
