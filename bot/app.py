@@ -12,11 +12,12 @@ from typing import Any
 import discord
 from discord.ext import commands
 
-from bot.delivery.buttons import DYNAMIC_BUTTONS
+from bot.core.client import AtelierClient
+from bot.core.loader import extension_names
+from bot.core.services import Services
+from bot.core.sync import sync_if_changed
+from bot.core.tree import AtelierTree
 from bot.delivery.deliverer import Deliverer
-from bot.exts._shared.loader import extension_names
-from bot.exts._shared.sync import sync_if_changed
-from bot.exts._shared.tree import AtelierTree
 from bot.i18n import AtelierTranslator
 from bot.runtime import Runtime, open_runtime
 from config.settings import Settings
@@ -41,7 +42,7 @@ def create_bot(
     return sharded(settings, consumer_name=consumer_name, force_sync=force_sync)  # type: ignore[no-any-return]
 
 
-class AtelierBot(commands.Bot):
+class AtelierBot(AtelierClient):
     """Slash commands for music, images and writing; results delivered from the worker event stream.
 
     Build it with `create_bot(settings)` so it is sharded when configured.
@@ -84,13 +85,17 @@ class AtelierBot(commands.Bot):
         return self._deliverer
 
     async def setup_hook(self) -> None:
-        """Open the runtime, load features, start consuming events, deliver leftovers, sync commands."""
-        self._runtime = await self._stack.enter_async_context(open_runtime(self.settings))
-        self._deliverer = Deliverer(self, self._runtime)
+        """Open the runtime, hand features their services, start consuming events, deliver leftovers,
+        sync commands."""
+        runtime = self._runtime = await self._stack.enter_async_context(open_runtime(self.settings))
+        services = self._services = Services.build(self, runtime)
+        self._deliverer = services.deliverer
         await self.tree.set_translator(AtelierTranslator())
         for name in extension_names():
             await self.load_extension(name)
-        self.add_dynamic_items(*DYNAMIC_BUTTONS)
+        self._background.append(
+            asyncio.create_task(services.guilds.listen(self._stop), name="guild-settings")
+        )
         events = self.settings.events
         consumer = EventConsumer(
             self._runtime.redis,

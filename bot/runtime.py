@@ -13,6 +13,7 @@ from celery import Celery
 from bot.db.database import Database, open_database
 from bot.db.engine import upgrade_database
 from bot.db.jobs import JobRepository
+from bot.pipeline.admission import Admission
 from bot.pipeline.service import JobService
 from config.settings import Settings, get_settings
 from wire.artifacts import ArtifactStore, make_store
@@ -49,7 +50,8 @@ async def open_runtime(settings: Settings | None = None, *, migrate: bool = True
     client = aioredis.Redis.from_pool(pool)  # closes the pool with the client
     celery_app = create_producer(settings.redis_url, settings.visibility_timeout_s)
     marker_client = redis.Redis.from_url(settings.redis_url)
-    service = JobService(jobs, celery_app, client, settings.artifacts.redis_ttl_s, marker_client)
+    admission = Admission(settings.admission)
+    service = JobService(jobs, celery_app, client, settings.artifacts.redis_ttl_s, marker_client, admission)
     try:
         yield Runtime(settings, database, jobs, client, celery_app, service, make_store(settings))
     finally:

@@ -115,6 +115,31 @@ class ReconcilerSettings(BaseModel):
     max_attempts: int = Field(3, ge=1)
 
 
+class AdmissionSettings(BaseModel):
+    """How many jobs of a modality may be on the broker or running at once; the rest wait in the
+    database and are released as these finish (bot/pipeline/admission.py), so the broker queue stays
+    short and the order in which jobs start is the bot's to decide."""
+
+    queue_capacity: int = Field(32, ge=1, le=100_000, description="jobs queued or running, per modality")
+    capacities: dict[str, int] = Field(default_factory=dict, description="per-modality overrides")
+
+    def capacity(self, modality: str) -> int:
+        return self.capacities.get(modality, self.queue_capacity)
+
+
+class SchedulerSettings(BaseModel):
+    """How the scheduler process fires durable timers (bot/scheduling)."""
+
+    poll_s: float = Field(5.0, gt=0, description="how often due timers are looked for")
+    lease_s: float = Field(
+        120.0, gt=0, description="how long a claimed timer is held; a handler is cut off at half of it"
+    )
+    max_attempts: int = Field(5, ge=1, description="handler runs before a timer is marked failed")
+    retry_base_s: float = Field(30.0, ge=0, description="wait before the first retry, doubled each time")
+    retry_max_s: float = Field(3600.0, ge=0, description="longest wait between retries")
+    batch_size: int = Field(20, ge=1, le=1000, description="timers claimed per pass")
+
+
 class Settings(BaseSettings):
     """Everything Atelier reads at start."""
 
@@ -153,6 +178,8 @@ class Settings(BaseSettings):
     artifacts: ArtifactSettings = Field(default_factory=ArtifactSettings)
     events: EventSettings = Field(default_factory=EventSettings)
     reconciler: ReconcilerSettings = Field(default_factory=ReconcilerSettings)
+    scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+    admission: AdmissionSettings = Field(default_factory=AdmissionSettings)
 
     default_text_preset: str = "smollm2-135m"
     default_image_preset: str = "sd-turbo"

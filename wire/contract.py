@@ -22,6 +22,7 @@ MODALITIES: tuple[Modality, ...] = ("music", "image", "text")
 MUSIC_STYLES = ("reel", "jig", "slip jig", "hornpipe", "strathspey", "waltz", "air", "chorale", "folk song")
 MUSIC_MODES = ("major", "minor", "dorian", "mixolydian", "aeolian", "ionian")
 MUSIC_KEYS = ("C", "C#", "Db", "D", "D#", "Eb", "E", "F", "F#", "Gb", "G", "G#", "Ab", "A", "A#", "Bb", "B")
+MUSIC_ACCOMPANIMENTS = ("none", "chords", "bass")
 TEXT_KINDS = ("poem", "story", "lyrics", "prompt_ideas", "challenge_theme", "free")
 
 MAX_PROMPT_CHARS = 1000
@@ -59,7 +60,7 @@ class MusicOptions(_Frozen):
     tempo: int = Field(120, ge=30, le=300, description="beats per minute")
     bars: int = Field(16, ge=4, le=64)
     instrument: int = Field(0, ge=0, le=127, description="General MIDI program")
-    accompaniment: Literal["none", "chords", "bass"] = "none"
+    accompaniment: Literal[MUSIC_ACCOMPANIMENTS] = "none"  # type: ignore[valid-type]
     seed: int | None = Field(None, ge=0, le=SEED_MAX)
     temperature: float = Field(1.0, gt=0.0, le=2.0)
     top_p: float = Field(0.97, gt=0.0, le=1.0)

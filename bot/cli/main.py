@@ -365,16 +365,15 @@ def worker(queues: str, pool: str, concurrency: int, name: str | None) -> None:
 @cli.command()
 @run_async
 async def scheduler() -> None:
-    """Run the reconciler: recover jobs stuck after a worker or broker failure."""
-    from bot.pipeline.reconciler import Reconciler
-    from bot.runtime import open_runtime
+    """Run the scheduler: recover jobs stuck after a worker or broker failure, and fire durable timers."""
+    from bot.scheduling.process import run_scheduler, stop_on_signals
     from wire.log import setup_logging
 
     settings = _settings()
     setup_logging(settings.log_level, settings.log_json)
-    async with open_runtime(settings) as rt:
-        stop = asyncio.Event()
-        await Reconciler(rt.service, rt.jobs, settings).run_forever(stop)
+    stop = asyncio.Event()
+    stop_on_signals(stop)  # SIGTERM / Ctrl-C: finish the current passes, then exit
+    await run_scheduler(settings, stop)
 
 
 cli.add_command(bot_command)

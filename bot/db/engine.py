@@ -121,8 +121,21 @@ async def _migrate(url: str, migrate: Callable[[Connection, Config, str], None],
                 await connection.execute(
                     text("SELECT pg_advisory_xact_lock(:lock_id)"), {"lock_id": POSTGRES_MIGRATION_LOCK_ID}
                 )
+            sqlite = connection.dialect.name == "sqlite"
+            if sqlite:
+                # A batch migration rebuilds a table by copying it and dropping the old one; with
+                # foreign keys on, that drop would cascade into the rows that refer to it. SQLite
+                # takes this pragma only outside a transaction, hence before anything else runs.
+                await connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
             await connection.run_sync(migrate, alembic_config(url), revision)
+            if sqlite:
+                broken = (await connection.exec_driver_sql("PRAGMA foreign_key_check")).all()
+                if broken:
+                    await connection.rollback()
+                    raise RuntimeError(f"the migration broke {len(broken)} foreign keys: {broken[:5]}")
             await connection.commit()
+            if sqlite:
+                await connection.exec_driver_sql("PRAGMA foreign_keys=ON")
     finally:
         await engine.dispose()
 

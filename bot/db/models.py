@@ -120,6 +120,7 @@ class JobRow(Base):
     __table_args__ = (
         Index("ix_jobs_status_created_at", "status", "created_at"),
         Index("ix_jobs_user_id_created_at", "user_id", "created_at"),
+        Index("ix_jobs_status_modality_created_at", "status", "modality", "created_at"),
     )
 
 
@@ -178,3 +179,20 @@ class TimerRow(Base):
         UniqueConstraint("key"),
         Index("ix_timers_state_due_at", "state", "due_at"),
     )
+
+
+class GuildSettingsRow(Base):
+    """One server's settings, as moderators set them (bot/guilds): a JSON document with a version.
+
+    The version makes a write a compare-and-set: two moderators editing at once cannot lose a change.
+    """
+
+    __tablename__ = "guild_settings"
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    updated_by: Mapped[int | None] = mapped_column(BigInteger)
+    """The member who made the last change (None for the operator's own tools)."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -16,13 +16,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Coroutine
 from typing import Any
 
 import discord
 
-from bot.db.jobs import DELIVERY_LEASE_S, JobRecord
+from bot.core.components import ResultButtons
+from bot.db.jobs import DELIVERY_LEASE_S, CancelOutcome, JobRecord
 from bot.delivery.render import Rendered, finished_message, progress_message
 from bot.delivery.target import DiscordTarget
 from bot.i18n import t
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 EXPIRED_CODES = {50027, 10015}  # invalid webhook token, unknown webhook
 MAX_TRIES_PER_PROCESS = 5
 NONCE_LENGTH = 25  # Discord's limit for a message nonce
+FINISHED_KEPT = 4096  # recently finished jobs whose late progress events are ignored without a read
 
 
 def delivery_nonce(job_id: str) -> str:
@@ -46,14 +48,22 @@ def delivery_nonce(job_id: str) -> str:
 class Deliverer:
     """Edits job messages as events arrive and delivers each finished job once."""
 
-    def __init__(self, client: discord.Client, runtime: Runtime, *, progress_interval_s: float = 1.0) -> None:
+    def __init__(
+        self,
+        client: discord.Client,
+        runtime: Runtime,
+        buttons: ResultButtons,
+        *,
+        progress_interval_s: float = 1.0,
+    ) -> None:
         self.client = client
         self.runtime = runtime
+        self.buttons = buttons
         self.progress_interval_s = progress_interval_s
         self.lease_s = DELIVERY_LEASE_S  # how long another process's claim on a delivery is honoured
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._last_edit: dict[str, float] = {}
-        self._finished: set[str] = set()
+        self._finished: OrderedDict[str, None] = OrderedDict()
         self._tries: defaultdict[str, int] = defaultdict(int)
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -98,7 +108,7 @@ class Deliverer:
             target = DiscordTarget.from_dict(record.delivery_target) if record else None
             if record is None or target is None or not record.is_active or not target.token_alive():
                 return
-            rendered = progress_message(record, target.locale, preview)
+            rendered = progress_message(record, target.locale, self.buttons, preview)
             try:
                 await self._edit_original(target, rendered)
             except discord.HTTPException as error:
@@ -109,9 +119,10 @@ class Deliverer:
     async def deliver(self, record: JobRecord) -> bool:
         """Deliver a finished job once; True if it was delivered now."""
         target = DiscordTarget.from_dict(record.delivery_target)
-        if target is None:
+        if target is None:  # not ours to send (the CLI's): nothing to remember about it either
+            self._forget(record.id)
             return False
-        self._finished.add(record.id)
+        self._mark_finished(record.id)
         async with self.lock(record.id):
             fresh = await self.runtime.jobs.get(record.id)
             if fresh is None or fresh.delivered_at is not None or fresh.result is None:
@@ -123,7 +134,11 @@ class Deliverer:
             self._tries[record.id] += 1
             try:
                 rendered = finished_message(
-                    fresh, await self._contents(fresh), target.attachment_size_limit, target.locale
+                    fresh,
+                    await self._contents(fresh),
+                    target.attachment_size_limit,
+                    target.locale,
+                    self.buttons,
                 )
                 delivered = await self._send(target, rendered, record.id)
             except Exception:
@@ -136,6 +151,15 @@ class Deliverer:
         if delivered:
             self._forget(record.id)
         return delivered
+
+    async def cancel(self, job_id: str) -> CancelOutcome:
+        """Cancel a job; one that never ran is delivered as cancelled at once (no worker will report it)."""
+        outcome = await self.runtime.service.cancel(job_id)
+        if outcome is CancelOutcome.CANCELLED:
+            cancelled = await self.runtime.jobs.get(job_id)
+            if cancelled is not None:
+                self.spawn(self.deliver(cancelled))
+        return outcome
 
     async def deliver_backlog(self) -> int:
         """Deliver finished jobs left undelivered (from before a restart, or failed tries)."""
@@ -237,6 +261,14 @@ class Deliverer:
             _, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
             for task in pending:
                 task.cancel()
+
+    def _mark_finished(self, job_id: str) -> None:
+        """Remember that a job finished, so its late progress events cost nothing (the oldest are
+        forgotten: a progress edit also checks the job is still active before it writes)."""
+        self._finished[job_id] = None
+        self._finished.move_to_end(job_id)
+        while len(self._finished) > FINISHED_KEPT:
+            self._finished.popitem(last=False)
 
     def _forget(self, job_id: str) -> None:
         self._last_edit.pop(job_id, None)

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 
 import discord
 
+from bot.core.components import ButtonContext, Phase, ResultButtons
 from bot.db.jobs import JobRecord
 from bot.db.status import JobStatus
-from bot.delivery.buttons import finished_view, running_view
 from bot.delivery.describe import (
     COLOURS,
     FAILED_COLOUR,
@@ -21,7 +21,7 @@ from bot.delivery.describe import (
     prompt_of,
 )
 from bot.i18n import t
-from wire.contract import ArtifactRef, ImageJob, MusicJob, TextJob
+from wire.contract import AnyJob, ArtifactRef
 
 EMBED_TEXT_LIMIT = 4000
 IMAGE_KINDS = ("grid", "image", "piano_roll")
@@ -40,9 +40,7 @@ class Rendered:
         return [discord.File(io.BytesIO(data), filename=name) for name, data in self.files]
 
 
-def _base_embed(
-    job: MusicJob | ImageJob | TextJob, colour: int, locale: str, seed: object = None
-) -> discord.Embed:
+def _base_embed(job: AnyJob, colour: int, locale: str, seed: object = None) -> discord.Embed:
     embed = discord.Embed(title=TITLES[job.modality], colour=colour)
     prompt = prompt_of(job)
     if prompt:
@@ -52,17 +50,19 @@ def _base_embed(
 
 
 def queued_message(
-    job: MusicJob | ImageJob | TextJob, position: int, enqueued: bool, locale: str
+    job: AnyJob, position: int, enqueued: bool, locale: str, buttons: ResultButtons
 ) -> Rendered:
-    """Right after submitting: the place in the queue and a cancel button."""
+    """Right after submitting: the place in the queue, and the buttons of a pending job (cancel)."""
     embed = _base_embed(job, COLOURS[job.modality], locale)
     embed.description = (
         t("queued", locale, position=max(position, 1)) if enqueued else t("queued_later", locale)
     )
-    return Rendered(embed, running_view(job.id, locale))
+    return Rendered(embed, buttons.view(ButtonContext(job, Phase.PENDING, locale)))
 
 
-def progress_message(record: JobRecord, locale: str, preview: str | None = None) -> Rendered:
+def progress_message(
+    record: JobRecord, locale: str, buttons: ResultButtons, preview: str | None = None
+) -> Rendered:
     """While running: a bar, the worker's message and (for text) a preview."""
     embed = _base_embed(record.job, COLOURS[record.modality], locale)
     lines = [t("running", locale, percent=round(record.progress * 100)), progress_bar(record.progress)]
@@ -71,20 +71,22 @@ def progress_message(record: JobRecord, locale: str, preview: str | None = None)
     if preview:
         lines.append(f">>> {clip(preview, 1500)}")
     embed.description = "\n".join(lines)
-    return Rendered(embed, running_view(record.id, locale))
+    return Rendered(embed, buttons.view(ButtonContext(record.job, Phase.PENDING, locale, record)))
 
 
-def finished_message(record: JobRecord, contents: dict[str, bytes], size_limit: int, locale: str) -> Rendered:
-    """The result (files that fit the upload limit) or a friendly reason; remix and delete buttons."""
+def finished_message(
+    record: JobRecord, contents: dict[str, bytes], size_limit: int, locale: str, buttons: ResultButtons
+) -> Rendered:
+    """The result (files that fit the upload limit) or a friendly reason, with the features' buttons."""
     result = record.result
     succeeded = record.outcome is JobStatus.SUCCEEDED
     seed = result.metadata.get("seed") if result else None
     if not succeeded:
         embed = _base_embed(record.job, FAILED_COLOUR, locale, seed)
         embed.description = failure_sentence(result, record.error_code, locale)
-        return Rendered(embed, finished_view(record.id, record.modality, False, locale))
+        return Rendered(embed, buttons.view(ButtonContext(record.job, Phase.UNSUCCESSFUL, locale, record)))
     embed = _base_embed(record.job, COLOURS[record.modality], locale, seed)
-    rendered = Rendered(embed, finished_view(record.id, record.modality, True, locale))
+    rendered = Rendered(embed, buttons.view(ButtonContext(record.job, Phase.SUCCEEDED, locale, record)))
     _attach(rendered, record.artifacts, contents, size_limit)
     text = result.text if result else None
     if text:

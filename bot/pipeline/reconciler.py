@@ -31,6 +31,8 @@ class ReconcileReport:
     failed: list[str] = field(default_factory=list)
     recovered_results: list[str] = field(default_factory=list)
     left_alone: list[str] = field(default_factory=list)
+    released: int = 0
+    """Waiting jobs sent to the broker because their queue had room."""
 
 
 class Reconciler:
@@ -54,6 +56,12 @@ class Reconciler:
                 await self._recover(record, report)
             except Exception:
                 log.exception("could not reconcile job %s", record.id)
+        try:
+            # Room freed outside the event stream (a job failed here, a cancel elsewhere) goes to
+            # the jobs waiting for it; normally a result's own write releases the next job.
+            report.released = await self.service.release()
+        except Exception:
+            log.exception("could not release waiting jobs")
         if stuck:
             log.info(
                 "reconciled: requeued=%d failed=%d recovered=%d left=%d",

@@ -1,11 +1,13 @@
 """Submitting and cancelling jobs, and recording what the workers report.
 
-Only the bot side writes the database. A job is stored (queued) before its message is sent, the
-send runs in a thread (it blocks), and every worker event is applied idempotently.
+Only the bot side writes the database. A job passes admission (bot/pipeline/admission.py), is
+stored before its message is sent (waiting in the database while its queue is full), the send runs
+in a thread (it blocks), and every worker event is applied idempotently.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -15,11 +17,13 @@ from typing import Any
 import redis
 import redis.asyncio as aioredis
 from celery import Celery
+from sqlalchemy import Connection
 
 from bot.db.jobs import CancelOutcome, JobRecord, JobRepository, Op
+from bot.pipeline.admission import Admission
 from bot.pipeline.sender import BrokerSender
 from wire import keys
-from wire.contract import AnyJob, ProgressEvent, ResultEvent, StartedEvent
+from wire.contract import MODALITIES, AnyJob, ProgressEvent, ResultEvent, StartedEvent
 from wire.events import AnyEvent, event_job_id
 
 log = logging.getLogger(__name__)
@@ -46,8 +50,10 @@ class JobService:
         redis_client: aioredis.Redis,
         ttl_s: int,
         marker_client: redis.Redis,
+        admission: Admission,
     ) -> None:
         self.jobs = jobs
+        self.admission = admission
         self.celery = celery_app
         self.redis = redis_client
         self.ttl_s = ttl_s
@@ -57,13 +63,33 @@ class JobService:
         self._submitted: OrderedDict[str, AnyJob] = OrderedDict()
 
     async def submit(self, job: AnyJob, delivery_target: dict[str, Any] | None = None) -> Receipt:
-        """Store the job, then queue it; if the broker is down it stays queued for the reconciler."""
-        position = await self.jobs.store_ranked(job, delivery_target)
+        """Admit the job (raises `Refused`), store it, and send what its queue has room for.
+
+        A job that waits for room is released later, as others finish; one whose send failed (the
+        broker is down) stays queued for the reconciler.
+        """
+        await self.admission.admit(job)
+        admitted = await self.jobs.store_admitted(job, delivery_target, self.admission.capacity(job.modality))
         self._submitted[job.id] = job
         if len(self._submitted) > SUBMITTED_KEPT:
             self._submitted.popitem(last=False)
-        enqueued = await self.enqueue(job)
-        return Receipt(job_id=job.id, queue_position=position, enqueued=enqueued)
+        sent = await self._send(admitted.released)
+        return Receipt(job_id=job.id, queue_position=admitted.position, enqueued=sent.get(job.id, True))
+
+    async def release(self, modalities: Sequence[str] = MODALITIES) -> int:
+        """Send the waiting jobs that now have room (after something finished outside the event
+        stream: a cancel, a job the reconciler failed); how many were released."""
+        ops = [self.jobs.release_op(m, self.admission.capacity(m)) for m in modalities]
+        released = [job for batch in await self.jobs.run_all(ops) for job in batch]
+        await self._send(released)
+        return len(released)
+
+    async def _send(self, jobs: Sequence[AnyJob]) -> dict[str, bool]:
+        """Send released jobs (concurrently: the sender thread takes them as one batch)."""
+        if not jobs:
+            return {}
+        outcomes = await asyncio.gather(*(self.enqueue(job) for job in jobs))
+        return {job.id: ok for job, ok in zip(jobs, outcomes, strict=True)}
 
     async def enqueue(self, job: AnyJob) -> bool:
         """Send the job's message (task id = job id); False if the broker could not be reached."""
@@ -79,10 +105,12 @@ class JobService:
         await self.sender.close()
 
     async def cancel(self, job_id: str) -> CancelOutcome:
-        """Cancel a queued job at once, or ask the worker to stop a running one."""
+        """Cancel a waiting or queued job at once, or ask the worker to stop a running one."""
         outcome = await self.jobs.request_cancel(job_id)
         if outcome in (CancelOutcome.CANCELLED, CancelOutcome.REQUESTED):
             await self.redis.set(keys.cancel_key(job_id), "1", ex=self.ttl_s)
+        if outcome is CancelOutcome.CANCELLED:
+            await self.release()  # its place in its queue is free
         return outcome
 
     async def apply_event(self, event: AnyEvent) -> JobRecord | None:
@@ -125,9 +153,18 @@ class JobService:
                 ops.append(self.jobs.record_result_op(event.result, attempts.get(job_id), job))
             else:
                 ops.append(_nothing)
-        done = await self.jobs.run_all(ops)
+        capacity = self.admission.capacity
+
+        def work(connection: Connection) -> tuple[list[Any], list[AnyJob]]:
+            done = [op(connection) for op in ops]
+            # A result frees its place in its queue: the next waiting jobs go in the same commit.
+            freed = sorted({r.modality for r in done if isinstance(r, JobRecord)})
+            return done, [job for m in freed for job in self.jobs.release_op(m, capacity(m))(connection)]
+
+        done, released = await self.jobs.run(work)
         for job_id in finishing:
             self._submitted.pop(job_id, None)
+        await self._send(released)
         return [
             record if isinstance(record, JobRecord) else None for record in done[len(done) - len(events) :]
         ]

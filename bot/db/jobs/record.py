@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from types import SimpleNamespace
@@ -16,6 +17,7 @@ from sqlalchemy import (
 from bot.db.models import JobRow
 from bot.db.status import ACTIVE_STATUSES, JobStatus
 from wire.contract import (
+    AnyJob,
     ArtifactRef,
     ErrorCode,
     ImageJob,
@@ -47,6 +49,15 @@ class CancelOutcome(StrEnum):
     """It was still queued: it is cancelled now and will never run."""
     REQUESTED = "requested"
     """It is running: the worker has been asked to stop it."""
+
+
+@dataclass(frozen=True)
+class Admitted:
+    """A job just stored: its place in line, and the jobs that have room on the broker now
+    (`released`: the caller sends them; usually the new job itself, when its queue is not full)."""
+
+    position: int
+    released: tuple[AnyJob, ...]
 
 
 class JobRecord(BaseModel):

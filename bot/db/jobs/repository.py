@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.db.database import Database, open_database
 from bot.db.jobs.record import (
     DELIVERY_LEASE_S,
+    Admitted,
     CancelOutcome,
     JobAlreadyExistsError,
     JobNotFoundError,
@@ -51,14 +52,18 @@ from bot.db.jobs.statements import (
     is_active,
     not_being_sent,
     position_in_line,
+    queue_state,
     record_result_statement,
+    release_waiting,
+    status_in,
     update_job,
     update_one,
     update_prebuilt,
     utc_value,
 )
-from bot.db.status import JobStatus
+from bot.db.status import PENDING_STATUSES, JobStatus
 from wire.contract import (
+    AnyJob,
     ErrorCode,
     ImageJob,
     JobResult,
@@ -100,60 +105,45 @@ class JobRepository:
 
     # --- create ---------------------------------------------------------------------------------
 
-    async def create(
-        self, job: MusicJob | ImageJob | TextJob, delivery_target: dict[str, Any] | None = None
-    ) -> JobRecord:
-        """Store a new job as queued; raise JobAlreadyExistsError if its id is taken."""
-        values, _ = await self._store(job, delivery_target, rank=False)
+    async def create(self, job: AnyJob, delivery_target: dict[str, Any] | None = None) -> JobRecord:
+        """Store a new job as queued, past admission (tools and tests that put jobs straight on the
+        broker); raise JobAlreadyExistsError if its id is taken."""
+        values = _new_row(job, delivery_target, JobStatus.QUEUED)
+        await self._insert(values, lambda connection: None)
         return JobRecord.from_row(SimpleNamespace(**values), (), job=job)  # as stored, no re-read
 
-    async def store_ranked(
-        self, job: MusicJob | ImageJob | TextJob, delivery_target: dict[str, Any] | None = None
-    ) -> int:
-        """Store a new queued job and return its queue position, in one transaction (no record is
-        built: submitting needs only the position)."""
-        _, position = await self._store(job, delivery_target, rank=True)
-        return position
+    async def store_admitted(
+        self, job: AnyJob, delivery_target: dict[str, Any] | None, capacity: int
+    ) -> Admitted:
+        """Store a job that passed admission, in one transaction with its release: straight to queued
+        when its modality has room and nobody waits, else waiting (and the oldest waiting jobs are
+        released while there is room). Returns its place in line and the jobs to send now."""
 
-    async def _store(
-        self, job: MusicJob | ImageJob | TextJob, delivery_target: dict[str, Any] | None, *, rank: bool
-    ) -> tuple[dict[str, Any], int]:
-        values: dict[str, Any] = {
-            "id": job.id,
-            "modality": job.modality,
-            "status": JobStatus.QUEUED,
-            "preset": job.preset,
-            "guild_id": job.guild_id,
-            "channel_id": job.channel_id,
-            "user_id": job.user_id,
-            "parent_id": job.parent_id,
-            "payload": job.model_dump(mode="json"),
-            "attempts": 0,
-            "progress": 0.0,
-            "progress_message": None,
-            "result": None,
-            "error": None,
-            "error_code": None,
-            "worker": None,
-            "delivery_target": delivery_target,
-            "created_at": job.created_at,
-            "started_at": None,
-            "finished_at": None,
-            "delivered_at": None,
-            "delivery_claimed_at": None,
-            "cancel_requested_at": None,
-            "updated_at": utcnow(),
-        }
+        def work(connection: Connection) -> Admitted:
+            in_flight, backlog = queue_state(connection, job.modality)
+            direct = in_flight < capacity and not backlog
+            status = JobStatus.QUEUED if direct else JobStatus.WAITING
+            INSERT_JOB.rows(connection, _insert_params(_new_row(job, delivery_target, status)))
+            released = [job] if direct else release_waiting(connection, job.modality, capacity, utcnow())
+            position = position_in_line(connection, job.id, job.modality, job.created_at)
+            return Admitted(position, tuple(released))
 
-        def work(connection: Connection) -> int:
-            INSERT_JOB.rows(connection, {f"p_{name}": value for name, value in values.items()})
-            return position_in_line(connection, job.id, job.modality, job.created_at) if rank else 0
+        return await self._insert(None, work)
+
+    def release_op(self, modality: str, capacity: int) -> Op[list[AnyJob]]:
+        """Release the oldest waiting jobs of a modality while it has room; the jobs to send."""
+        return lambda connection: release_waiting(connection, modality, capacity, utcnow())
+
+    async def _insert(self, values: dict[str, Any] | None, then: Op[T]) -> T:
+        def work(connection: Connection) -> T:
+            if values is not None:
+                INSERT_JOB.rows(connection, _insert_params(values))
+            return then(connection)
 
         try:
-            position = await self.run(work)
+            return await self.run(work)
         except IntegrityError as error:
-            raise JobAlreadyExistsError(f"job {job.id} already exists") from error
-        return values, position
+            raise JobAlreadyExistsError("a job with this id already exists") from error
 
     # --- reads ----------------------------------------------------------------------------------
 
@@ -201,15 +191,16 @@ class JobRepository:
         return await self.run(work)
 
     async def find_stuck(self, queued_before: datetime, running_before: datetime) -> list[JobRecord]:
-        """Jobs queued before `queued_before` that never started, or running since before `running_before`."""
+        """Jobs released to the broker before `queued_before` that never started, or running since
+        before `running_before`. (Waiting jobs are not stuck: they wait for room by design.)"""
         statement = (
             select(JOBS)
             .where(
                 or_(
-                    and_(
+                    and_(  # released to the broker (updated_at) that long ago, and never started
                         JOBS.c.status == JobStatus.QUEUED,
                         JOBS.c.started_at.is_(None),
-                        JOBS.c.created_at < queued_before,
+                        JOBS.c.updated_at < queued_before,
                     ),
                     and_(JOBS.c.status == JobStatus.RUNNING, JOBS.c.started_at < running_before),
                 )
@@ -303,7 +294,7 @@ class JobRepository:
     # --- cancel, delivery, the reconciler -------------------------------------------------------
 
     async def request_cancel(self, job_id: str) -> CancelOutcome:
-        """Cancel a queued job at once, or ask the worker to stop a running one."""
+        """Cancel a waiting or queued job at once, or ask the worker to stop a running one."""
         now = utcnow()
         cancelled = JobResult(
             job_id=job_id,
@@ -314,7 +305,7 @@ class JobRepository:
         )
         cancel_queued = (
             update_job(job_id)
-            .where(JOBS.c.status == JobStatus.QUEUED)
+            .where(status_in(PENDING_STATUSES))
             .values(
                 status=JobStatus.CANCELLED,
                 result=cancelled.model_dump(mode="json"),
@@ -431,3 +422,37 @@ class JobRepository:
             return True
 
         return await self.run(work)
+
+
+def _new_row(job: AnyJob, delivery_target: dict[str, Any] | None, status: JobStatus) -> dict[str, Any]:
+    """Every column of a new job's row."""
+    return {
+        "id": job.id,
+        "modality": job.modality,
+        "status": status,
+        "preset": job.preset,
+        "guild_id": job.guild_id,
+        "channel_id": job.channel_id,
+        "user_id": job.user_id,
+        "parent_id": job.parent_id,
+        "payload": job.model_dump(mode="json"),
+        "attempts": 0,
+        "progress": 0.0,
+        "progress_message": None,
+        "result": None,
+        "error": None,
+        "error_code": None,
+        "worker": None,
+        "delivery_target": delivery_target,
+        "created_at": job.created_at,
+        "started_at": None,
+        "finished_at": None,
+        "delivered_at": None,
+        "delivery_claimed_at": None,
+        "cancel_requested_at": None,
+        "updated_at": utcnow(),
+    }
+
+
+def _insert_params(values: dict[str, Any]) -> dict[str, Any]:
+    return {f"p_{name}": value for name, value in values.items()}

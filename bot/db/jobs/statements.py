@@ -36,7 +36,8 @@ from sqlalchemy import (
 from bot.db.direct import DirectStatement
 from bot.db.jobs.record import JobRecord
 from bot.db.models import ArtifactRow, JobRow, UTCDateTime
-from bot.db.status import ACTIVE_STATUSES, FINISHED_STATUSES, JobStatus
+from bot.db.status import ACTIVE_STATUSES, FINISHED_STATUSES, IN_FLIGHT_STATUSES, PENDING_STATUSES, JobStatus
+from wire.contract import AnyJob, parse_job
 
 JOBS: Table = JobRow.__table__  # type: ignore[assignment]
 ARTIFACTS: Table = ArtifactRow.__table__  # type: ignore[assignment]
@@ -95,6 +96,25 @@ def position_in_line(connection: Connection, job_id: str, modality: str, created
     return 1 + int(ahead or 0)
 
 
+def queue_state(connection: Connection, modality: str) -> tuple[int, bool]:
+    """(jobs of the modality queued or running, whether any wait behind them)."""
+    row = QUEUE_STATE.first(connection, {"p_modality": modality})
+    return (int(row.in_flight), bool(row.backlog)) if row is not None else (0, False)
+
+
+def release_waiting(connection: Connection, modality: str, capacity: int, now: datetime) -> list[AnyJob]:
+    """Move the oldest waiting jobs of a modality to queued while it has room; the jobs moved."""
+    in_flight, backlog = queue_state(connection, modality)
+    room = capacity - in_flight
+    if room <= 0 or not backlog:
+        return []
+    released = []
+    for row in OLDEST_WAITING.rows(connection, {"p_modality": modality, "p_limit": room}):
+        if RELEASE.scalar(connection, {"job_id": row.id, "p_now": now}) is not None:
+            released.append(parse_job(row.payload))
+    return released
+
+
 def update_one(statement: Update) -> Op[bool]:
     """A conditional UPDATE of one job, built for this call; True if it matched."""
     returning = statement.returning(JOBS.c.id)
@@ -114,17 +134,44 @@ def param(name: str, column: str) -> BindParameter[Any]:
 # The hot statements (building and cache-keying them per call was a third of the bot's CPU per event).
 INSERT_JOB = DirectStatement(insert(JOBS).values({c.name: param(f"p_{c.name}", c.name) for c in JOBS.c}))
 WHERE_JOB = JOBS.c.id == bindparam("job_id")
-QUEUE_AHEAD = DirectStatement(
+QUEUE_AHEAD = DirectStatement(  # FIFO: the pending jobs of the modality created before this one
     select(func.count())
     .select_from(JOBS)
     .where(
-        JOBS.c.status == JobStatus.QUEUED,
+        status_in(PENDING_STATUSES),
         JOBS.c.modality == param("p_modality", "modality"),
         or_(
             JOBS.c.created_at < param("p_created", "created_at"),
             and_(JOBS.c.created_at == param("p_created", "created_at"), JOBS.c.id < bindparam("job_id")),
         ),
     )
+)
+_OF_MODALITY = JOBS.c.modality == param("p_modality", "modality")
+QUEUE_STATE = DirectStatement(  # how full a modality's queue is, and whether jobs wait behind it
+    select(
+        select(func.count())
+        .select_from(JOBS)
+        .where(status_in(IN_FLIGHT_STATUSES), _OF_MODALITY)
+        .scalar_subquery()
+        .label("in_flight"),
+        select(JOBS.c.id)
+        .where(JOBS.c.status == JobStatus.WAITING, _OF_MODALITY)
+        .limit(1)
+        .exists()
+        .label("backlog"),
+    )
+)
+OLDEST_WAITING = DirectStatement(  # the release order (FIFO); fair sharing will change only this
+    select(JOBS.c.id, JOBS.c.payload)
+    .where(JOBS.c.status == JobStatus.WAITING, _OF_MODALITY)
+    .order_by(JOBS.c.created_at, JOBS.c.id)
+    .limit(bindparam("p_limit", type_=Integer()))
+)
+RELEASE = DirectStatement(
+    update(JOBS)
+    .where(WHERE_JOB, JOBS.c.status == JobStatus.WAITING)
+    .values(status=JobStatus.QUEUED, updated_at=param("p_now", "updated_at"))
+    .returning(JOBS.c.id)
 )
 ATTEMPTS_AT_LEAST = case(  # a late or repeated event never lowers the count
     (JOBS.c.attempts < bindparam("p_attempt", type_=Integer()), bindparam("p_attempt", type_=Integer())),

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 import discord
 
-from bot.exts._shared.jobs import AnyJob
+from bot.core.client import Interaction
 from bot.exts._shared.submit import defer
 from bot.exts._shared.uploads import UploadRule, check_metadata, store_upload
-
-if TYPE_CHECKING:
-    from bot.app import AtelierBot
+from wire.contract import AnyJob
 
 
 async def with_upload(
-    interaction: discord.Interaction[Any],
+    interaction: Interaction,
     job: AnyJob,
     attachment: discord.Attachment | None,
     rule: UploadRule,
@@ -26,7 +22,6 @@ async def with_upload(
         return job
     check_metadata(attachment, rule)
     await defer(interaction)
-    bot: AtelierBot = interaction.client  # type: ignore[assignment]
-    key = await store_upload(bot.runtime.store, attachment, rule)
+    key = await store_upload(interaction.client.services.store, attachment, rule)
     options = job.options.model_copy(update={field: key})
     return job.model_copy(update={"options": options})

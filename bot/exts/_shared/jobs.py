@@ -7,8 +7,16 @@ from typing import Any
 
 import discord
 
-from bot.exts._shared.errors import OptionProblem
+from bot.core.errors import OptionProblem
+from bot.db.jobs import CancelOutcome
 from wire.contract import MODALITIES, AnyJob, ContractError, parse_job
+
+CANCEL_REPLIES = {
+    CancelOutcome.CANCELLED: "cancel_cancelled",
+    CancelOutcome.REQUESTED: "cancel_requested",
+    CancelOutcome.ALREADY_FINISHED: "cancel_finished",
+}
+"""The member's answer to a cancel (catalog keys); NOT_FOUND answers "job_not_found"."""
 
 # contract field -> the slash-command option a member typed
 OPTION_NAMES = {

@@ -8,6 +8,8 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bot.core.client import services_of
+
 Autocomplete = Callable[[discord.Interaction[Any], str], Coroutine[Any, Any, list[app_commands.Choice[str]]]]
 
 
@@ -22,7 +24,7 @@ def preset_autocomplete(modality: str) -> Autocomplete:
     """Suggest presets whose name contains what the member typed."""
 
     async def complete(interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
-        settings = interaction.client.settings  # type: ignore[attr-defined]
+        settings = services_of(interaction).settings
         needle = current.lower().strip()
         names = [n for n in preset_names(settings, modality) if needle in n.lower()]
         return [app_commands.Choice(name=n, value=n) for n in names[:25]]

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 
+from bot.core.client import Interaction
 from bot.delivery.render import queued_message
 from bot.delivery.target import DiscordTarget
-from bot.exts._shared.jobs import AnyJob
 from bot.pipeline.service import Receipt
-
-if TYPE_CHECKING:
-    from bot.app import AtelierBot
+from wire.contract import AnyJob
 
 
 async def defer(interaction: discord.Interaction[Any]) -> None:
@@ -21,20 +19,22 @@ async def defer(interaction: discord.Interaction[Any]) -> None:
         await interaction.response.defer(thinking=True)
 
 
-async def submit_job(interaction: discord.Interaction[Any], job: AnyJob) -> Receipt:
-    """Defer, store and queue the job, then edit the reply to show the queue position.
+async def submit_job(interaction: Interaction, job: AnyJob) -> Receipt:
+    """Defer, store the job and pass it through admission, then edit the reply to show its place.
 
     The job's lock is held until the reply shows "queued" and its message id is stored, so a fast
     result can never be overwritten by the queued notice.
     """
-    bot: AtelierBot = interaction.client  # type: ignore[assignment]
+    services = interaction.client.services
     await defer(interaction)
     interaction.extras["job_id"] = job.id
     target = DiscordTarget.from_interaction(interaction)
-    async with bot.deliverer.lock(job.id):
-        receipt = await bot.runtime.service.submit(job, target.to_dict())
-        rendered = queued_message(job, receipt.queue_position, receipt.enqueued, target.locale)
+    async with services.deliverer.lock(job.id):
+        receipt = await services.pipeline.submit(job, target.to_dict())
+        rendered = queued_message(
+            job, receipt.queue_position, receipt.enqueued, target.locale, services.result_buttons
+        )
         message = await interaction.edit_original_response(embed=rendered.embed, view=rendered.view)
         interaction.extras["queued"] = True
-        await bot.runtime.jobs.set_delivery_target(job.id, target.with_message(message.id).to_dict())
+        await services.jobs.set_delivery_target(job.id, target.with_message(message.id).to_dict())
     return receipt

@@ -12,7 +12,7 @@ from pathlib import PurePath
 
 import discord
 
-from bot.exts._shared.errors import UserFacingError
+from bot.core.errors import UserFacingError
 from wire.artifacts import ArtifactStore
 
 MIB = 1024 * 1024
@@ -30,11 +30,15 @@ class UploadRule:
     expected: str
     extensions: tuple[str, ...]
     content_types: tuple[str, ...]
+    """Declared types accepted; empty: any (the bytes decide)."""
     max_bytes: int
     signatures: tuple[Signature, ...]
+    """Magic numbers accepted; empty: any content (a reader that copes with anything reads it)."""
 
     def magic_ok(self, data: bytes) -> bool:
         """Whether the bytes start like one of the accepted formats."""
+        if not self.signatures:
+            return True
         return any(
             all(data[offset : offset + len(magic)] == magic for offset, magic in signature)
             for signature in self.signatures
@@ -69,6 +73,17 @@ IMAGE = UploadRule(
 )
 
 
+PROVENANCE_FILE = UploadRule(
+    option="file",
+    expected="a PNG, JPEG or WebP image, a MIDI or Ogg file, or a text file",
+    extensions=(".png", ".jpg", ".jpeg", ".webp", ".mid", ".midi", ".ogg", ".oga", ".txt", ".md"),
+    content_types=(),
+    max_bytes=25 * MIB,
+    signatures=(),  # provenance.verify reads any of them, and says so when it finds nothing
+)
+"""What /verify accepts: any file of those kinds; whether it carries Atelier's marks is its answer."""
+
+
 def _size(n: int) -> str:
     return f"{n / MIB:.1f} MiB" if n >= MIB else f"{n / 1024:.0f} KiB"
 
@@ -77,7 +92,8 @@ def check_metadata(attachment: discord.Attachment, rule: UploadRule) -> None:
     """Refuse by name, declared type and size, without downloading anything."""
     extension = PurePath(attachment.filename).suffix.lower()
     declared = (attachment.content_type or "").split(";")[0].strip().lower()
-    if extension not in rule.extensions or (declared and declared not in rule.content_types):
+    type_refused = bool(declared and rule.content_types and declared not in rule.content_types)
+    if extension not in rule.extensions or type_refused:
         raise UserFacingError(
             "attachment_type", option=rule.option, expected=rule.expected, filename=attachment.filename
         )

@@ -2,34 +2,48 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import discord
 from discord import app_commands
 from discord.app_commands import locale_str as _
 from discord.ext import commands
 
+from bot.core.client import Interaction
+from bot.core.services import Services
 from bot.exts._shared.attach import with_upload
 from bot.exts._shared.jobs import job_for
 from bot.exts._shared.presets import preset_autocomplete
 from bot.exts._shared.submit import submit_job
 from bot.exts._shared.uploads import MIDI
 from bot.exts.compose.instruments import instrument_choices
-from wire.contract import MUSIC_KEYS, MUSIC_MODES, MUSIC_STYLES
+from wire.contract import (
+    MUSIC_ACCOMPANIMENTS,
+    MUSIC_KEYS,
+    MUSIC_MODES,
+    MUSIC_STYLES,
+    SEED_MAX,
+    MusicOptions,
+    field_bounds,
+)
 
 STYLES = [app_commands.Choice(name=_(style), value=style) for style in MUSIC_STYLES]
 KEYS = [app_commands.Choice(name=key, value=key) for key in MUSIC_KEYS]
 MODES = [app_commands.Choice(name=_(mode), value=mode) for mode in MUSIC_MODES]
-ACCOMPANIMENTS = [app_commands.Choice(name=_(a), value=a) for a in ("none", "chords", "bass")]
-SEED_MAX = 2**32 - 1
+ACCOMPANIMENTS = [app_commands.Choice(name=_(a), value=a) for a in MUSIC_ACCOMPANIMENTS]
+TEMPO_MIN, TEMPO_MAX = field_bounds(MusicOptions, "tempo")
+BARS_MIN, BARS_MAX = field_bounds(MusicOptions, "bars")
+INSTRUMENT_MIN, INSTRUMENT_MAX = field_bounds(MusicOptions, "instrument")
+DEFAULTS = MusicOptions()  # every option has a default: the contract's are the command's
 
 
-async def _instruments(interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[int]]:
+async def _instruments(interaction: Interaction, current: str) -> list[app_commands.Choice[int]]:
     return instrument_choices(current)
 
 
 class ComposeCog(commands.Cog):
     """Composing with the music model."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
 
     @app_commands.command(
         name=_("compose"), description=_("Compose a tune: audio preview, MIDI and piano roll.")
@@ -39,9 +53,9 @@ class ComposeCog(commands.Cog):
         style=_("Tune style"),
         key=_("Key (tonic)"),
         mode=_("Mode or scale"),
-        tempo=_("Tempo in beats per minute (30-300)"),
-        bars=_("Length in bars (4-64)"),
-        instrument=_("General MIDI instrument (0-127; 0 is piano)"),
+        tempo=_(f"Tempo in beats per minute ({TEMPO_MIN}-{TEMPO_MAX})"),
+        bars=_(f"Length in bars ({BARS_MIN}-{BARS_MAX})"),
+        instrument=_(f"General MIDI instrument ({INSTRUMENT_MIN}-{INSTRUMENT_MAX}; 0 is piano)"),
         accompaniment=_("Accompaniment"),
         seed=_("Seed for a repeatable result"),
         midi=_("A MIDI file to continue"),
@@ -52,14 +66,14 @@ class ComposeCog(commands.Cog):
     @app_commands.autocomplete(instrument=_instruments)
     async def compose(
         self,
-        interaction: discord.Interaction[Any],
-        style: str = "reel",
-        key: str = "D",
-        mode: str = "major",
-        tempo: app_commands.Range[int, 30, 300] = 120,
-        bars: app_commands.Range[int, 4, 64] = 16,
-        instrument: app_commands.Range[int, 0, 127] = 0,
-        accompaniment: str = "none",
+        interaction: Interaction,
+        style: str = DEFAULTS.style,
+        key: str = DEFAULTS.key,
+        mode: str = DEFAULTS.mode,
+        tempo: app_commands.Range[int, TEMPO_MIN, TEMPO_MAX] = DEFAULTS.tempo,
+        bars: app_commands.Range[int, BARS_MIN, BARS_MAX] = DEFAULTS.bars,
+        instrument: app_commands.Range[int, INSTRUMENT_MIN, INSTRUMENT_MAX] = DEFAULTS.instrument,
+        accompaniment: str = DEFAULTS.accompaniment,
         seed: app_commands.Range[int, 0, SEED_MAX] | None = None,
         midi: discord.Attachment | None = None,
         preset: str | None = None,

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 import discord
 from discord import app_commands
 from discord.app_commands import locale_str as _
 from discord.ext import commands
 
+from bot.core.checks import owns_or_moderates
+from bot.core.client import Interaction
+from bot.core.errors import UserFacingError
+from bot.core.services import Services
 from bot.db.jobs import JobRecord
-from bot.delivery.actions import CANCEL_REPLIES, cancel_and_deliver, may_manage
 from bot.delivery.describe import COLOURS, clip, describe_job, prompt_of, status_label
-from bot.exts._shared.errors import UserFacingError
+from bot.exts._shared.jobs import CANCEL_REPLIES
 from bot.i18n import t
-
-if TYPE_CHECKING:
-    from bot.app import AtelierBot
 
 ACTIONS = [app_commands.Choice(name=_(a), value=a) for a in ("list", "status", "cancel")]
 
@@ -32,18 +30,18 @@ def _line(record: JobRecord, locale: str) -> str:
 class JobsCog(commands.Cog):
     """Looking after one's own jobs."""
 
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
     @app_commands.command(name=_("jobs"), description=_("Your recent jobs; the status of one; cancel one."))
     @app_commands.guild_only()
     @app_commands.describe(action=_("What to do"), job=_("A job id (from /jobs)"))
     @app_commands.choices(action=ACTIONS)
-    async def jobs(
-        self, interaction: discord.Interaction[Any], action: str = "list", job: str | None = None
-    ) -> None:
+    async def jobs(self, interaction: Interaction, action: str = "list", job: str | None = None) -> None:
         """List, show or cancel."""
-        bot: AtelierBot = interaction.client  # type: ignore[assignment]
         locale = str(interaction.locale.value)
         if action == "list" or not job:
-            records = await bot.runtime.jobs.list_for_user(interaction.user.id, limit=10)
+            records = await self.services.jobs.list_for_user(interaction.user.id, limit=10)
             if not records:
                 await interaction.response.send_message(t("no_jobs", locale), ephemeral=True)
                 return
@@ -51,11 +49,11 @@ class JobsCog(commands.Cog):
             embed.description = "\n".join(_line(r, locale) for r in records)
             await interaction.response.send_message(embed=embed, ephemeral=True)
             return
-        record = await self._find(bot, interaction, job.strip())
+        record = await self._find(interaction, job.strip())
         if action == "cancel":
-            if not may_manage(interaction, record):
+            if not owns_or_moderates(interaction, record.user_id):
                 raise UserFacingError("not_yours")
-            outcome = await cancel_and_deliver(bot, record.id)
+            outcome = await self.services.deliverer.cancel(record.id)
             key = CANCEL_REPLIES.get(outcome, "job_not_found")
             await interaction.response.send_message(t(key, locale, job_id=record.id), ephemeral=True)
             return
@@ -69,11 +67,8 @@ class JobsCog(commands.Cog):
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @jobs.autocomplete("job")
-    async def _job_ids(
-        self, interaction: discord.Interaction[Any], current: str
-    ) -> list[app_commands.Choice[str]]:
-        bot: AtelierBot = interaction.client  # type: ignore[assignment]
-        records = await bot.runtime.jobs.list_for_user(interaction.user.id, limit=25)
+    async def _job_ids(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
+        records = await self.services.jobs.list_for_user(interaction.user.id, limit=25)
         locale = str(interaction.locale.value)
         return [
             app_commands.Choice(
@@ -83,16 +78,16 @@ class JobsCog(commands.Cog):
             if r.id.startswith(current.strip().lower())
         ]
 
-    async def _find(self, bot: AtelierBot, interaction: discord.Interaction[Any], job: str) -> JobRecord:
+    async def _find(self, interaction: Interaction, job: str) -> JobRecord:
         """One of the member's jobs by full id or a unique prefix of at least 6 characters."""
-        record = await bot.runtime.jobs.get(job) if len(job) == 32 else None
+        record = await self.services.jobs.get(job) if len(job) == 32 else None
         if record is None and len(job) >= 6:
             matches = [
                 r
-                for r in await bot.runtime.jobs.list_for_user(interaction.user.id, limit=50)
+                for r in await self.services.jobs.list_for_user(interaction.user.id, limit=50)
                 if r.id.startswith(job)
             ]
             record = matches[0] if len(matches) == 1 else None
-        if record is None or (record.user_id != interaction.user.id and not may_manage(interaction, record)):
+        if record is None or not owns_or_moderates(interaction, record.user_id):
             raise UserFacingError("job_not_found", job_id=job)
         return record

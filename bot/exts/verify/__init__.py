@@ -1,12 +1,17 @@
 """/verify: was this file made with Atelier? Metadata and the invisible image watermark."""
 
-from discord.ext import commands
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.core.client import AtelierClient
 
 __all__ = ["setup"]
 
 
-async def setup(bot: commands.Bot) -> None:
+async def setup(bot: AtelierClient) -> None:
     """Add the cog (discord.py calls this from load_extension)."""
     from bot.exts.verify.cog import VerifyCog
 
-    await bot.add_cog(VerifyCog())
+    await bot.add_cog(VerifyCog(bot.services))

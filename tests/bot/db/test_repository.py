@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from bot.db.jobs import (
     CancelOutcome,
@@ -15,6 +16,7 @@ from bot.db.jobs import (
     JobRecord,
     JobRepository,
 )
+from bot.db.models import JobRow
 from bot.db.status import JobStatus
 from wire.contract import ArtifactRef, ErrorCode, ImageJob, JobResult, MusicJob, TextJob, new_job_id, utcnow
 
@@ -173,18 +175,22 @@ async def test_queue_position_breaks_ties_by_id(repository: JobRepository) -> No
     assert [await repository.queue_position(job_id) for job_id in ids] == [1, 2, 3]
 
 
-async def test_store_ranked_stores_the_job_and_returns_its_position_in_one_go(
+async def test_store_admitted_queues_while_there_is_room_and_ranks_in_one_go(
     repository: JobRepository,
 ) -> None:
     first, second = music_job(created_at=T0), music_job(created_at=T0 + timedelta(seconds=1))
-    first_position = await repository.store_ranked(first)
-    second_position = await repository.store_ranked(second, {"kind": "cli"})
-    other_position = await repository.store_ranked(image_job(created_at=T0 + timedelta(seconds=2)))
-    assert (first_position, second_position, other_position) == (1, 2, 1)
+    first_in = await repository.store_admitted(first, None, capacity=1)
+    second_in = await repository.store_admitted(second, {"kind": "cli"}, capacity=1)
+    other_in = await repository.store_admitted(image_job(created_at=T0 + timedelta(seconds=2)), None, 1)
+    assert (first_in.position, second_in.position, other_in.position) == (1, 2, 1)
+    assert [j.id for j in first_in.released] == [first.id]  # room: straight to the broker
+    assert second_in.released == ()  # the music queue is full: it waits in the database
+    assert len(other_in.released) == 1  # another modality's queue has its own room
     stored = await get(repository, second.id)
-    assert (stored.job, stored.status, stored.delivery_target) == (second, JobStatus.QUEUED, {"kind": "cli"})
+    assert (stored.job, stored.status, stored.delivery_target) == (second, JobStatus.WAITING, {"kind": "cli"})
+    assert (await get(repository, first.id)).status is JobStatus.QUEUED
     with pytest.raises(JobAlreadyExistsError):
-        await repository.store_ranked(music_job(id=first.id))
+        await repository.store_admitted(music_job(id=first.id), None, 1)
 
 
 # --- running and progress -------------------------------------------------------------------------
@@ -487,9 +493,21 @@ async def test_delivery_target_can_be_set_and_cleared(repository: JobRepository)
 # --- reconciliation ----------------------------------------------------------------------------------
 
 
-async def test_find_stuck_returns_old_queued_and_long_running_jobs(repository: JobRepository) -> None:
+async def _released_at(repository: JobRepository, job_id: str, when: datetime) -> None:
+    """Pretend a queued job was put on the broker at `when` (its last update)."""
+    jobs = JobRow.__table__
+    await repository.run(lambda c: c.execute(update(jobs).where(jobs.c.id == job_id).values(updated_at=when)))
+
+
+async def test_find_stuck_returns_long_queued_and_long_running_jobs_but_not_waiting_ones(
+    repository: JobRepository,
+) -> None:
     old_queued = await repository.create(music_job(created_at=T0 - timedelta(minutes=10)))
-    await repository.create(music_job(created_at=T0 - timedelta(seconds=30)))
+    await _released_at(repository, old_queued.id, T0 - timedelta(minutes=10))
+    just_released = await repository.create(music_job(created_at=T0 - timedelta(hours=3)))
+    await _released_at(repository, just_released.id, T0 - timedelta(seconds=30))  # waited, then released
+    waiting = await repository.store_admitted(music_job(created_at=T0 - timedelta(hours=4)), None, capacity=0)
+    assert waiting.released == ()
     long_running = await repository.create(text_job(created_at=T0 - timedelta(hours=1)))
     assert await mark_running(repository, long_running.id, "w1", T0 - timedelta(minutes=30), 1)
     recent_running = await repository.create(text_job(created_at=T0 - timedelta(hours=1)))

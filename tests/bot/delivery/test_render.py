@@ -5,13 +5,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.core.components import ResultButtons
 from bot.db.jobs import JobRecord
 from bot.db.status import JobStatus
 from bot.delivery.describe import describe_job, failure_sentence, progress_bar
 from bot.delivery.render import finished_message, progress_message, queued_message
+from bot.exts.results.buttons import add_result_buttons
 from wire.contract import ArtifactRef, ErrorCode, ImageJob, JobResult, MusicJob, TextJob
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+RESULTS = ResultButtons()  # the buttons the results feature puts on job messages
+add_result_buttons(RESULTS)
 
 
 def ref(name: str, kind: str, size: int) -> ArtifactRef:
@@ -73,10 +78,10 @@ def test_parameters_are_described_in_one_line() -> None:
 
 def test_queued_and_progress_messages_offer_cancel() -> None:
     job = TextJob(options={"prompt": "rain"})
-    queued = queued_message(job, 3, True, "en")
+    queued = queued_message(job, 3, True, "en", RESULTS)
     assert "number **3**" in (queued.embed.description or "") and buttons(queued) == ["cancel"]
-    assert "已排队" in (queued_message(job, 1, False, "zh-CN").embed.description or "")
-    running = progress_message(record(job, None), "en", preview="soft rain")
+    assert "已排队" in (queued_message(job, 1, False, "zh-CN", RESULTS).embed.description or "")
+    running = progress_message(record(job, None), "en", RESULTS, preview="soft rain")
     assert "25%" in (running.embed.description or "") and "bar 4 of 16" in (running.embed.description or "")
     assert "soft rain" in (running.embed.description or "") and buttons(running) == ["cancel"]
 
@@ -88,7 +93,7 @@ def test_long_text_is_clipped_in_the_embed_and_kept_whole_in_the_file() -> None:
         job_id=job.id, status=JobStatus.SUCCEEDED, text=text, artifacts=(ref("story.txt", "text", 10),)
     )
     rendered = finished_message(
-        record(job, result, result.artifacts), {"jobs/x/story.txt": text.encode()}, 10**6, "en"
+        record(job, result, result.artifacts), {"jobs/x/story.txt": text.encode()}, 10**6, "en", RESULTS
     )
     assert len(rendered.embed.description or "") <= 4096 and "attached file" in (
         rendered.embed.description or ""
@@ -102,7 +107,7 @@ def test_files_over_the_limit_are_skipped_and_named() -> None:
     artifacts = (ref("a.ogg", "audio", 800), ref("a.mid", "midi", 100), ref("roll.png", "piano_roll", 150))
     result = JobResult(job_id=job.id, status=JobStatus.SUCCEEDED, artifacts=artifacts)
     contents = {a.key: b"x" * a.size for a in artifacts}
-    rendered = finished_message(record(job, result, artifacts), contents, 300, "en")
+    rendered = finished_message(record(job, result, artifacts), contents, 300, "en", RESULTS)
     assert [name for name, _ in rendered.files] == ["a.mid", "roll.png"]
     assert rendered.skipped == ["a.ogg"] and rendered.embed.image.url == "attachment://roll.png"
     assert buttons(rendered) == ["reroll", "extend", "delete"]
@@ -112,7 +117,7 @@ def test_missing_artifacts_are_simply_not_attached() -> None:
     job = ImageJob(options={"prompt": "fox"})
     artifacts = (ref("grid.png", "grid", 10),)
     result = JobResult(job_id=job.id, status=JobStatus.SUCCEEDED, artifacts=artifacts)
-    rendered = finished_message(record(job, result, artifacts), {}, 10**6, "en")
+    rendered = finished_message(record(job, result, artifacts), {}, 10**6, "en", RESULTS)
     assert rendered.files == [] and rendered.embed.image.url is None
     assert buttons(rendered) == ["reroll", "variation", "delete"]
 
@@ -122,7 +127,7 @@ def test_failures_get_a_friendly_sentence_and_no_remix_of_missing_output() -> No
     result = JobResult(
         job_id=job.id, status=JobStatus.FAILED, error="weights missing", error_code=ErrorCode.MODEL_MISSING
     )
-    rendered = finished_message(record(job, result), {}, 10**6, "en")
+    rendered = finished_message(record(job, result), {}, 10**6, "en", RESULTS)
     assert "isn't installed" in (rendered.embed.description or "") and buttons(rendered) == [
         "reroll",
         "delete",

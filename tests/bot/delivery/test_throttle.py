@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from bot.delivery.deliverer import Deliverer
+from bot.core.components import ResultButtons
+from bot.delivery.deliverer import FINISHED_KEPT, Deliverer
 
 
 class CountingDeliverer(Deliverer):
     def __init__(self, interval: float) -> None:
-        super().__init__(client=None, runtime=None, progress_interval_s=interval)  # type: ignore[arg-type]
+        super().__init__(client=None, runtime=None, buttons=ResultButtons(), progress_interval_s=interval)  # type: ignore[arg-type]
         self.edits: list[str] = []
 
     async def _edit_progress(self, job_id: str, preview: str | None) -> None:
@@ -30,7 +31,7 @@ async def test_at_most_one_edit_per_interval_per_job() -> None:
 
 async def test_no_progress_edit_after_the_result() -> None:
     deliverer = CountingDeliverer(0.0)
-    deliverer._finished.add("done")
+    deliverer._mark_finished("done")
     deliverer.progress("done", None)
     await deliverer.drain()
     assert deliverer.edits == []
@@ -42,3 +43,11 @@ async def test_background_tasks_are_awaited_or_cancelled_on_drain() -> None:
     await deliverer.drain(timeout=0.05)
     await asyncio.sleep(0)
     assert slow.cancelled()
+
+
+def test_finished_jobs_are_remembered_only_up_to_a_bound() -> None:
+    deliverer = CountingDeliverer(0.0)
+    for n in range(FINISHED_KEPT + 10):
+        deliverer._mark_finished(f"job-{n}")
+    assert len(deliverer._finished) == FINISHED_KEPT
+    assert "job-0" not in deliverer._finished and f"job-{FINISHED_KEPT + 9}" in deliverer._finished

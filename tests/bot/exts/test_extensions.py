@@ -5,24 +5,12 @@ from __future__ import annotations
 import importlib
 from collections import Counter
 
-import discord
-from discord.ext import commands
-
-from bot.exts._shared.loader import extension_names
-from bot.exts._shared.sync import command_payload, payload_hash
-from bot.exts._shared.tree import AtelierTree
+from bot.core.client import AtelierClient
+from bot.core.loader import extension_names
+from bot.core.sync import command_payload, payload_hash
 from bot.i18n import AtelierTranslator
-
-
-def make_bot() -> commands.Bot:
-    return commands.Bot(command_prefix="!", intents=discord.Intents.none(), tree_cls=AtelierTree)
-
-
-async def load_all() -> commands.Bot:
-    bot = make_bot()
-    for name in extension_names():
-        await bot.load_extension(name)
-    return bot
+from config.settings import Settings
+from tests.helpers.client import loaded_client
 
 
 def test_every_feature_package_is_an_extension_exposing_only_setup() -> None:
@@ -32,6 +20,7 @@ def test_every_feature_package_is_an_extension_exposing_only_setup() -> None:
         "bot.exts.help",
         "bot.exts.imagine",
         "bot.exts.jobs",
+        "bot.exts.results",
         "bot.exts.verify",
         "bot.exts.write",
     ]
@@ -39,19 +28,24 @@ def test_every_feature_package_is_an_extension_exposing_only_setup() -> None:
         module = importlib.import_module(name)
         assert module.__all__ == ["setup"]
         exposed = {n for n, v in vars(module).items() if callable(v) and not n.startswith("_")}
-        assert exposed == {"setup"}, exposed
+        assert exposed <= {"setup", "teardown"} and "setup" in exposed, exposed
 
 
-async def test_all_extensions_load_without_duplicate_command_names() -> None:
-    bot = await load_all()  # a duplicate name makes discord.py raise CommandAlreadyRegistered here
-    names = [c.name for c in bot.tree.get_commands()]
+async def test_all_extensions_load_without_duplicate_command_names(settings: Settings) -> None:
+    async with loaded_client(settings) as bot:  # a duplicate name raises CommandAlreadyRegistered
+        names = [c.name for c in bot.tree.get_commands()]
+        assert bot.services.result_buttons.names() == ["results.cancel", "results.remix", "results.delete"]
     duplicates = [n for n, count in Counter(names).items() if count > 1]
     assert not duplicates
     assert sorted(names) == ["compose", "help", "imagine", "jobs", "verify", "write"]
 
 
-async def test_payload_declares_limits_and_chinese_translations() -> None:
-    bot = await load_all()
+async def test_payload_declares_limits_and_chinese_translations(settings: Settings) -> None:
+    async with loaded_client(settings) as bot:
+        await check_payload(bot)
+
+
+async def check_payload(bot: AtelierClient) -> None:
     await bot.tree.set_translator(AtelierTranslator())
     payload = {c["name"]: c for c in await command_payload(bot.tree, None)}
     compose = {o["name"]: o for o in payload["compose"]["options"]}

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bot.exts._shared.errors import OptionProblem
+from bot.core.errors import OptionProblem
 from bot.exts._shared.jobs import build_job
 from wire.contract import ImageJob, MusicJob, TextJob
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bot.exts._shared.errors import UserFacingError
+from bot.core.errors import UserFacingError
 from bot.exts._shared.uploads import IMAGE, MIDI, check_metadata, fetch_checked
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32

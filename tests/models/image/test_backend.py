@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import time
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +15,9 @@ from models.image.backend import DiffusersImageBackend
 from provenance import LABEL
 from provenance.png import read_png_provenance
 from tests.helpers.images import assert_same_image
-from tests.models.image.conftest import FakeContext, image_job, png_image, tiny_preset
+from tests.helpers.network import refused_network
+from tests.helpers.context import RecordingContext
+from tests.models.image.conftest import image_job, png_image, tiny_preset
 from wire.contract import ErrorCode
 
 
@@ -25,7 +26,7 @@ def pixels(output: GenerationOutput, kind: str = "image") -> list[np.ndarray]:
 
 
 def test_text_to_image_single(backend: DiffusersImageBackend) -> None:
-    ctx = FakeContext()
+    ctx = RecordingContext()
     output = backend.generate(image_job(seed=7), ctx)
     assert [f.kind for f in output.files] == ["image"]
     file = output.files[0]
@@ -41,7 +42,7 @@ def test_text_to_image_single(backend: DiffusersImageBackend) -> None:
 
 
 def test_count_four_gives_grid_and_images(backend: DiffusersImageBackend) -> None:
-    output = backend.generate(image_job(count=4, seed=11, height=96), FakeContext())
+    output = backend.generate(image_job(count=4, seed=11, height=96), RecordingContext())
     kinds = [f.kind for f in output.files]
     assert kinds == ["grid", "image", "image", "image", "image"]
     assert png_image(output.files[0].data).size == (128, 192)
@@ -54,35 +55,35 @@ def test_count_four_gives_grid_and_images(backend: DiffusersImageBackend) -> Non
 
 
 def test_same_seed_same_image_and_seeds_are_per_image(backend: DiffusersImageBackend) -> None:
-    first = pixels(backend.generate(image_job(seed=5, count=2), FakeContext()))
-    again = pixels(backend.generate(image_job(seed=5, count=2), FakeContext()))
-    shifted = pixels(backend.generate(image_job(seed=6), FakeContext()))
-    other = pixels(backend.generate(image_job(seed=99), FakeContext()))
+    first = pixels(backend.generate(image_job(seed=5, count=2), RecordingContext()))
+    again = pixels(backend.generate(image_job(seed=5, count=2), RecordingContext()))
+    shifted = pixels(backend.generate(image_job(seed=6), RecordingContext()))
+    other = pixels(backend.generate(image_job(seed=99), RecordingContext()))
     assert np.array_equal(first[0], again[0]) and np.array_equal(first[1], again[1])
     assert np.array_equal(first[1], shifted[0])
     assert not np.array_equal(first[0], other[0])
 
 
 def test_seed_is_drawn_and_recorded(backend: DiffusersImageBackend) -> None:
-    output = backend.generate(image_job(), FakeContext())
+    output = backend.generate(image_job(), RecordingContext())
     seed = output.metadata["seed"]
     assert isinstance(seed, int) and 0 <= seed < 2**32
-    replay = backend.generate(image_job(seed=seed), FakeContext())
+    replay = backend.generate(image_job(seed=seed), RecordingContext())
     assert np.array_equal(pixels(output)[0], pixels(replay)[0])
 
 
 def test_progress_per_step(backend: DiffusersImageBackend) -> None:
-    ctx = FakeContext()
+    ctx = RecordingContext()
     backend.generate(image_job(seed=1, steps=3), ctx)
-    assert [(e["step"], e["total"]) for e in ctx.events] == [(1, 3), (2, 3), (3, 3)]
-    assert ctx.events[-1]["fraction"] == 1.0
+    assert [(e.step, e.total) for e in ctx.reports] == [(1, 3), (2, 3), (3, 3)]
+    assert ctx.reports[-1].fraction == 1.0
 
 
 def test_cancel_mid_run(backend: DiffusersImageBackend) -> None:
-    ctx = FakeContext(cancel_after=1)
+    ctx = RecordingContext(cancel_after=1)
     with pytest.raises(JobCancelled):
         backend.generate(image_job(seed=1, steps=4), ctx)
-    assert len(ctx.events) == 1
+    assert len(ctx.reports) == 1
     assert backend.pipe._interrupt is True
 
 
@@ -94,26 +95,26 @@ def _init_png(size: tuple[int, int] = (80, 60)) -> bytes:
 
 
 def test_image_to_image(backend: DiffusersImageBackend) -> None:
-    ctx = FakeContext(inputs={"up/1": _init_png()})
+    ctx = RecordingContext(inputs={"up/1": _init_png()})
     output = backend.generate(image_job(seed=3, steps=4, init_artifact="up/1", strength=0.5), ctx)
     assert output.metadata["mode"] == "image-to-image"
-    assert [e["total"] for e in ctx.events] == [2, 2]
+    assert [e.total for e in ctx.reports] == [2, 2]
     again = backend.generate(
         image_job(seed=3, steps=4, init_artifact="up/1", strength=0.5),
-        FakeContext(inputs={"up/1": _init_png()}),
+        RecordingContext(inputs={"up/1": _init_png()}),
     )
-    text_only = backend.generate(image_job(seed=3, steps=4), FakeContext())
+    text_only = backend.generate(image_job(seed=3, steps=4), RecordingContext())
     assert np.array_equal(pixels(output)[0], pixels(again)[0])
     assert not np.array_equal(pixels(output)[0], pixels(text_only)[0])
 
 
 def test_image_to_image_raises_steps_so_one_runs(backend: DiffusersImageBackend) -> None:
-    ctx = FakeContext(inputs={"k": _init_png()})
+    ctx = RecordingContext(inputs={"k": _init_png()})
     output = backend.generate(image_job(seed=3, steps=1, init_artifact="k", strength=0.5), ctx)
-    assert output.metadata["steps"] == 2 and len(ctx.events) == 1
+    assert output.metadata["steps"] == 2 and len(ctx.reports) == 1
     with pytest.raises(GenerationError) as caught:
         backend.generate(
-            image_job(steps=1, init_artifact="k", strength=0.2), FakeContext(inputs={"k": _init_png()})
+            image_job(steps=1, init_artifact="k", strength=0.2), RecordingContext(inputs={"k": _init_png()})
         )
     assert caught.value.code == ErrorCode.INVALID_INPUT and "5 steps" in caught.value.message
 
@@ -127,11 +128,11 @@ def test_image_to_image_raises_steps_so_one_runs(backend: DiffusersImageBackend)
     ],
 )
 def test_bad_size_or_steps(backend: DiffusersImageBackend, options: dict[str, int], expected: str) -> None:
-    ctx = FakeContext()
+    ctx = RecordingContext()
     with pytest.raises(GenerationError) as caught:
         backend.generate(image_job(**options), ctx)
     assert caught.value.code == ErrorCode.INVALID_INPUT and expected in caught.value.message
-    assert ctx.events == []
+    assert ctx.reports == []
 
 
 @pytest.mark.parametrize(
@@ -144,11 +145,11 @@ def test_bad_size_or_steps(backend: DiffusersImageBackend, options: dict[str, in
     ],
 )
 def test_bad_attachments(backend: DiffusersImageBackend, data: bytes, expected: str) -> None:
-    ctx = FakeContext(inputs={"k": data})
+    ctx = RecordingContext(inputs={"k": data})
     with pytest.raises(GenerationError) as caught:
         backend.generate(image_job(init_artifact="k"), ctx)
     assert caught.value.code == ErrorCode.INVALID_INPUT and expected in caught.value.message
-    assert ctx.events == []
+    assert ctx.reports == []
 
 
 @pytest.mark.parametrize("guidance", [None, 3.0])
@@ -158,13 +159,13 @@ def test_run_batch_equals_unbatched(backend: DiffusersImageBackend, guidance: fl
         image_job(prompt="a blue whale", seed=400, negative_prompt="blurry", guidance=guidance),
         image_job(prompt="a green field", seed=9, count=1, guidance=guidance),
     ]
-    contexts = [FakeContext() for _ in jobs]
+    contexts = [RecordingContext() for _ in jobs]
     batched = backend.run_batch(jobs, contexts)
     assert all(isinstance(r, GenerationOutput) for r in batched)
     assert [r.metadata["timings"]["batch_size"] for r in batched] == [3, 3, 3]  # type: ignore[union-attr]
-    assert all(len(c.events) == 2 for c in contexts)
+    assert all(len(c.reports) == 2 for c in contexts)
     for job, result in zip(jobs, batched, strict=True):
-        alone = backend.generate(job, FakeContext())
+        alone = backend.generate(job, RecordingContext())
         assert isinstance(result, GenerationOutput)
         for together, single in zip(pixels(result), pixels(alone), strict=True):
             assert_same_image(together, single)
@@ -172,7 +173,7 @@ def test_run_batch_equals_unbatched(backend: DiffusersImageBackend, guidance: fl
 
 def test_run_batch_keeps_errors_and_groups_apart(backend: DiffusersImageBackend) -> None:
     jobs = [image_job(seed=1), image_job(width=512, height=512), image_job(seed=2, height=96)]
-    results = backend.run_batch(jobs, [FakeContext() for _ in jobs])
+    results = backend.run_batch(jobs, [RecordingContext() for _ in jobs])
     assert isinstance(results[0], GenerationOutput) and isinstance(results[2], GenerationOutput)
     assert isinstance(results[1], GenerationError) and results[1].code == ErrorCode.INVALID_INPUT
     assert results[0].metadata["timings"]["batch_size"] == 1
@@ -180,19 +181,22 @@ def test_run_batch_keeps_errors_and_groups_apart(backend: DiffusersImageBackend)
 
 def test_run_batch_cancels_only_the_cancelled_job(backend: DiffusersImageBackend) -> None:
     jobs = [image_job(seed=1), image_job(seed=2)]
-    results = backend.run_batch(jobs, [FakeContext(cancel_after=1), FakeContext()])
+    results = backend.run_batch(jobs, [RecordingContext(cancel_after=1), RecordingContext()])
     assert isinstance(results[0], JobCancelled)
     assert isinstance(results[1], GenerationOutput)
 
 
-def test_missing_model_fails_fast(atelier_settings: Settings, tmp_path: Path) -> None:
-    started = time.perf_counter()
+def test_missing_model_fails_without_the_network(
+    atelier_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Backends never download: a model that is not here is MODEL_MISSING without a single connection
+    (so nothing waits on a timeout)."""
     for model in ("nobody/no-such-model-atelier", str(tmp_path / "absent")):
-        with pytest.raises(GenerationError) as caught:
+        with refused_network(monkeypatch) as attempts, pytest.raises(GenerationError) as caught:
             DiffusersImageBackend.from_preset("x", tiny_preset(Path(model)), atelier_settings)
         assert caught.value.code == ErrorCode.MODEL_MISSING
         assert f"atelier models pull {model}" in caught.value.message
-    assert time.perf_counter() - started < 5
+        assert attempts == []
 
 
 def test_scheduler_by_class_name(tiny_folder: Path, atelier_settings: Settings) -> None:
@@ -224,7 +228,7 @@ def test_large_enough_outputs_carry_a_verifiable_watermark(
     preset = tiny_preset(tiny_folder, sizes=[(256, 256)])
     loaded = DiffusersImageBackend.from_preset("tiny-256", preset, atelier_settings)
     job = image_job(width=256, height=256, seed=8, count=2)
-    output = loaded.generate(job, FakeContext())
+    output = loaded.generate(job, RecordingContext())
     assert output.metadata["watermark"] == f"embedded (job reference {job.id[:8]})"
     for file in output.files:
         report = verify(file.data, file.filename)

@@ -15,7 +15,8 @@ from config.settings import Settings
 from models.image import safety
 from models.image.backend import DiffusersImageBackend
 from provenance.png import read_png_provenance
-from tests.models.image.conftest import FakeContext, image_job, png_image, tiny_preset
+from tests.helpers.context import RecordingContext
+from tests.models.image.conftest import image_job, png_image, tiny_preset
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +47,7 @@ def test_pipeline_checker_is_taken_over(guarded: DiffusersImageBackend) -> None:
 
 def test_unflagged_images_pass_untouched(guarded: DiffusersImageBackend) -> None:
     with thresholds(guarded, 10.0) as lenient:
-        output = lenient.generate(image_job(seed=4), FakeContext())
+        output = lenient.generate(image_job(seed=4), RecordingContext())
     assert output.metadata["safety"] == {
         "checker": "stable-diffusion-safety-checker",
         "flagged": [],
@@ -58,9 +59,9 @@ def test_flagged_images_are_blurred_and_reported(
     guarded: DiffusersImageBackend, backend: DiffusersImageBackend
 ) -> None:
     with thresholds(guarded, -10.0) as strict:
-        output = strict.generate(image_job(seed=4, count=2), FakeContext())
+        output = strict.generate(image_job(seed=4, count=2), RecordingContext())
     assert output.metadata["safety"]["flagged"] == [0, 1]
-    plain = backend.generate(image_job(seed=4, count=2), FakeContext())
+    plain = backend.generate(image_job(seed=4, count=2), RecordingContext())
     for flagged, unflagged in zip(output.files[1:], plain.files[1:], strict=True):
         record = read_png_provenance(flagged.data)
         assert record is not None and record["safety_flagged"] is True

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -120,47 +119,6 @@ def tiny_preset(tiny_model_dir: Path) -> TextPreset:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return load_settings(model_cache_dir=tmp_path / "model-cache")
-
-
-@dataclass
-class FakeContext:
-    """A GenerationContext that records progress and cancels after `cancel_after` progress reports."""
-
-    job_id: str = "0" * 32
-    cancel_after: int | None = None
-    reports: list[dict[str, object]] = field(default_factory=list)
-
-    def progress(
-        self,
-        fraction: float,
-        message: str = "",
-        *,
-        step: int | None = None,
-        total: int | None = None,
-        preview_text: str | None = None,
-    ) -> None:
-        self.reports.append(
-            {
-                "fraction": fraction,
-                "message": message,
-                "step": step,
-                "total": total,
-                "preview_text": preview_text,
-            }
-        )
-
-    def is_cancelled(self) -> bool:
-        streamed = sum(1 for report in self.reports if report["preview_text"] is not None)
-        return self.cancel_after is not None and streamed >= self.cancel_after
-
-    def check_cancelled(self) -> None:
-        from models.base import JobCancelled
-
-        if self.is_cancelled():
-            raise JobCancelled(self.job_id)
-
-    def load_input(self, key: str) -> bytes:
-        raise KeyError(key)
 
 
 @pytest.fixture

@@ -11,9 +11,8 @@ from torch import nn
 from config.settings import Settings, TextPreset
 from models.text.backend import TransformersTextBackend
 from models.text.quantize import Int8WeightLinear, apply_quantization, int8_supported, quantize_int8
+from tests.helpers.context import RecordingContext
 from wire.contract import TextJob
-
-from .conftest import FakeContext
 
 pytestmark = pytest.mark.skipif(not int8_supported(torch.device("cpu")), reason="no int8 weight-only kernel")
 
@@ -55,6 +54,6 @@ def test_backend_generates_with_int8_weights(
 ) -> None:
     backend = TransformersTextBackend.from_preset("tiny", tiny_preset, settings, quantize="int8")
     assert backend.describe()["quantize"] == "int8"
-    output = backend.generate(make_job(max_new_tokens=9, seed=4), FakeContext())
+    output = backend.generate(make_job(max_new_tokens=9, seed=4), RecordingContext())
     assert output.text and output.metadata["tokens"] == 9 and output.metadata["quantize"] == "int8"
-    assert backend.generate(make_job(max_new_tokens=9, seed=4), FakeContext()).text == output.text
+    assert backend.generate(make_job(max_new_tokens=9, seed=4), RecordingContext()).text == output.text

@@ -8,8 +8,10 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bot.exts._shared.errors import UserFacingError
+from bot.core.checks import MissingPermissions
+from bot.core.errors import UserFacingError
 from bot.i18n import t
+from bot.pipeline.admission import Refused
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +32,11 @@ def friendly_message(interaction: discord.Interaction[Any], error: Exception) ->
     """The member's message for an error, or None when it is our fault (then it is logged)."""
     locale = interaction.locale
     original = getattr(error, "original", error)
-    if isinstance(original, UserFacingError):
+    if isinstance(original, UserFacingError | Refused):
         return t(original.key, locale, **original.values)
+    if isinstance(error, MissingPermissions):
+        names = ", ".join(name.replace("_", " ").title() for name in error.missing)
+        return t("missing_permissions", locale, permissions=names)
     if isinstance(error, app_commands.TransformerError):
         option = _option_with_value(interaction.data, error.value) or "?"
         return t("bad_choice", locale, option=option, value=error.value)

@@ -1,0 +1,56 @@
+"""The services a feature is handed: one object, made when the bot starts, typed for every cog.
+
+Features reach the database only through repositories and services here, and Discord only through
+their interaction or the deliverer; none of them builds its own connections.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import discord
+import redis.asyncio as aioredis
+
+from bot.core.components import ResultButtons
+from bot.db.guilds import GuildSettingsRepository
+from bot.db.jobs import JobRepository
+from bot.delivery.deliverer import Deliverer
+from bot.guilds.service import GuildSettingsService
+from bot.pipeline.service import JobService
+from bot.runtime import Runtime
+from config.settings import Settings
+from wire.artifacts import ArtifactStore
+
+
+@dataclass(frozen=True)
+class Services:
+    """Everything a cog, button or modal may use."""
+
+    settings: Settings
+    jobs: JobRepository
+    """Read jobs (a member's, one by id); writes go through `pipeline`."""
+    pipeline: JobService
+    """Submit (through admission) and cancel jobs."""
+    guilds: GuildSettingsService
+    """Each server's settings, cached; every write invalidates the cache everywhere."""
+    store: ArtifactStore
+    redis: aioredis.Redis
+    deliverer: Deliverer
+    """Puts results into Discord, once."""
+    result_buttons: ResultButtons
+    """Features add the buttons they want on job messages here (in their `setup`)."""
+
+    @classmethod
+    def build(cls, client: discord.Client, runtime: Runtime) -> Services:
+        """The services of a bot process, on its runtime (database, Redis, Celery producer)."""
+        buttons = ResultButtons()
+        return cls(
+            settings=runtime.settings,
+            jobs=runtime.jobs,
+            pipeline=runtime.service,
+            guilds=GuildSettingsService(GuildSettingsRepository(runtime.database), runtime.redis),
+            store=runtime.store,
+            redis=runtime.redis,
+            deliverer=Deliverer(client, runtime, buttons),
+            result_buttons=buttons,
+        )
