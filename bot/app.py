@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -33,13 +34,23 @@ def _base_class(settings: Settings) -> type[commands.Bot | commands.AutoShardedB
 
 
 def create_bot(
-    settings: Settings, *, consumer_name: str | None = None, force_sync: bool = False
+    settings: Settings,
+    *,
+    consumer_name: str | None = None,
+    force_sync: bool = False,
+    extensions: Sequence[str] | None = None,
 ) -> AtelierBot:
-    """An AtelierBot, sharded when `discord_shard_count` is set; `force_sync` syncs even if unchanged."""
+    """An AtelierBot, sharded when `discord_shard_count` is set; `force_sync` syncs even if unchanged;
+    `extensions` are the feature packages to load (default: every package under bot/exts)."""
+    options: dict[str, Any] = {
+        "consumer_name": consumer_name,
+        "force_sync": force_sync,
+        "extensions": extensions,
+    }
     if _base_class(settings) is commands.Bot:
-        return AtelierBot(settings, consumer_name=consumer_name, force_sync=force_sync)
+        return AtelierBot(settings, **options)
     sharded = type("ShardedAtelierBot", (AtelierBot, commands.AutoShardedBot), {})
-    return sharded(settings, consumer_name=consumer_name, force_sync=force_sync)  # type: ignore[no-any-return]
+    return sharded(settings, **options)  # type: ignore[no-any-return]
 
 
 class AtelierBot(AtelierClient):
@@ -49,7 +60,12 @@ class AtelierBot(AtelierClient):
     """
 
     def __init__(
-        self, settings: Settings, *, consumer_name: str | None = None, force_sync: bool = False
+        self,
+        settings: Settings,
+        *,
+        consumer_name: str | None = None,
+        force_sync: bool = False,
+        extensions: Sequence[str] | None = None,
     ) -> None:
         options: dict[str, Any] = {}
         if settings.discord_shard_count:
@@ -70,6 +86,7 @@ class AtelierBot(AtelierClient):
         self._runtime: Runtime | None = None
         self._deliverer: Deliverer | None = None
         self.force_sync = force_sync
+        self.extensions_to_load = list(extensions) if extensions is not None else extension_names()
         self.synced = False
 
     @property
@@ -91,7 +108,7 @@ class AtelierBot(AtelierClient):
         services = self._services = Services.build(self, runtime)
         self._deliverer = services.deliverer
         await self.tree.set_translator(AtelierTranslator())
-        for name in extension_names():
+        for name in self.extensions_to_load:
             await self.load_extension(name)
         self._background.append(
             asyncio.create_task(services.guilds.listen(self._stop), name="guild-settings")

@@ -11,7 +11,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from bot.db.jobs import JobRecord
 from bot.db.status import JobStatus
 from bot.runtime import Runtime
-from wire.contract import JobResult, ProgressEvent, ResultEvent, StartedEvent
+from wire.contract import AnyJob, JobResult, ProgressEvent, ResultEvent, StartedEvent
 from wire.events import event_job_id, last_entry_id, tail_events
 
 CLI_TARGET = {"kind": "cli"}
@@ -56,11 +56,11 @@ def save_artifacts(rt: Runtime, record: JobRecord, out_dir: Path) -> list[Path]:
 
 
 async def submit_and_follow(
-    rt: Runtime, job: object, out_dir: Path, console: Console, *, wait: bool, timeout_s: float
+    rt: Runtime, job: AnyJob, out_dir: Path, console: Console, *, wait: bool, timeout_s: float
 ) -> JobRecord:
     """Submit, follow and save; the job keeps running if we stop waiting."""
     start_id = await last_entry_id(rt.redis, rt.settings.events.stream)
-    receipt = await rt.service.submit(job, CLI_TARGET)  # type: ignore[arg-type]
+    receipt = await rt.service.submit(job, CLI_TARGET)
     where = (
         f"position {receipt.queue_position} in the queue" if receipt.enqueued else "waiting for the broker"
     )

@@ -18,10 +18,11 @@ from rich.console import Console
 from rich.table import Table
 
 from bot.cli.discord_cmds import bot_command, sandbox_group
+from bot.cli.options import contract_option
 from bot.cli.settings import cli_settings as _settings
 from bot.cli.settings import err_console
 from bot.db.status import JobStatus
-from wire.contract import MUSIC_KEYS, MUSIC_MODES, MUSIC_STYLES, TEXT_KINDS, ContractError, Outcome, parse_job
+from wire.contract import ContractError, ImageOptions, MusicOptions, Outcome, TextOptions, parse_job
 from wire.routing import QUEUES
 
 console = Console()
@@ -115,10 +116,16 @@ def _submit(
 
 async def _submit_job(job: Any, out_dir: Path, wait: bool, timeout_s: float) -> None:
     from bot.cli.follow import save_artifacts, submit_and_follow
+    from bot.i18n import t
+    from bot.pipeline.admission import Refused
     from bot.runtime import open_runtime
 
     async with open_runtime(_settings()) as rt:
-        record = await submit_and_follow(rt, job, out_dir, console, wait=wait, timeout_s=timeout_s)
+        try:
+            record = await submit_and_follow(rt, job, out_dir, console, wait=wait, timeout_s=timeout_s)
+        except Refused as refusal:
+            err_console.print(f"[red]refused[/red]: {t(refusal.key, 'en', **refusal.values)}")
+            raise SystemExit(1) from None
         if not wait:
             return
         result = record.result
@@ -137,10 +144,10 @@ async def _submit_job(job: Any, out_dir: Path, wait: bool, timeout_s: float) -> 
 
 @submit.command("text")
 @click.argument("prompt")
-@click.option("--kind", type=click.Choice(TEXT_KINDS), default="free", show_default=True)
-@click.option("--max-new-tokens", type=int, default=160, show_default=True)
-@click.option("--temperature", type=float, default=0.7, show_default=True)
-@click.option("--seed", type=int, default=None)
+@contract_option(TextOptions, "kind")
+@contract_option(TextOptions, "max_new_tokens")
+@contract_option(TextOptions, "temperature")
+@contract_option(TextOptions, "seed")
 @_common
 def submit_text(
     prompt: str,
@@ -165,14 +172,14 @@ def submit_text(
 
 
 @submit.command("music")
-@click.option("--style", type=click.Choice(MUSIC_STYLES), default="reel", show_default=True)
-@click.option("--key", type=click.Choice(MUSIC_KEYS), default="D", show_default=True)
-@click.option("--mode", type=click.Choice(MUSIC_MODES), default="major", show_default=True)
-@click.option("--tempo", type=int, default=120, show_default=True)
-@click.option("--bars", type=int, default=16, show_default=True)
-@click.option("--instrument", type=int, default=0, show_default=True, help="General MIDI program 0-127")
-@click.option("--accompaniment", type=click.Choice(["none", "chords", "bass"]), default="none")
-@click.option("--seed", type=int, default=None)
+@contract_option(MusicOptions, "style")
+@contract_option(MusicOptions, "key")
+@contract_option(MusicOptions, "mode")
+@contract_option(MusicOptions, "tempo")
+@contract_option(MusicOptions, "bars")
+@contract_option(MusicOptions, "instrument", help="General MIDI program")
+@contract_option(MusicOptions, "accompaniment")
+@contract_option(MusicOptions, "seed")
 @click.option(
     "--continue",
     "prime",
@@ -213,13 +220,13 @@ def submit_music(
 
 @submit.command("image")
 @click.argument("prompt")
-@click.option("--negative", default="", help="what to keep out of the picture")
-@click.option("--width", type=int, default=512, show_default=True)
-@click.option("--height", type=int, default=512, show_default=True)
-@click.option("--steps", type=int, default=None)
-@click.option("--guidance", type=float, default=None)
-@click.option("--seed", type=int, default=None)
-@click.option("--count", type=click.IntRange(1, 4), default=1, show_default=True)
+@contract_option(ImageOptions, "negative_prompt", "--negative", help="what to keep out of the picture")
+@contract_option(ImageOptions, "width")
+@contract_option(ImageOptions, "height")
+@contract_option(ImageOptions, "steps")
+@contract_option(ImageOptions, "guidance")
+@contract_option(ImageOptions, "seed")
+@contract_option(ImageOptions, "count")
 @click.option(
     "--init",
     "init_image",
@@ -227,7 +234,7 @@ def submit_music(
     default=None,
     help="an image to transform (image-to-image)",
 )
-@click.option("--strength", type=float, default=0.6, show_default=True)
+@contract_option(ImageOptions, "strength")
 @_common
 def submit_image(
     prompt: str,

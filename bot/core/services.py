@@ -16,6 +16,7 @@ from bot.db.guilds import GuildSettingsRepository
 from bot.db.jobs import JobRepository
 from bot.delivery.deliverer import Deliverer
 from bot.guilds.service import GuildSettingsService
+from bot.guilds.settings import GuildSettings
 from bot.pipeline.service import JobService
 from bot.runtime import Runtime
 from config.settings import Settings
@@ -31,7 +32,7 @@ class Services:
     """Read jobs (a member's, one by id); writes go through `pipeline`."""
     pipeline: JobService
     """Submit (through admission) and cancel jobs."""
-    guilds: GuildSettingsService
+    guilds: GuildSettingsService[GuildSettings]
     """Each server's settings, cached; every write invalidates the cache everywhere."""
     store: ArtifactStore
     redis: aioredis.Redis

@@ -15,11 +15,12 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Generic
 
 import redis.asyncio as aioredis
 
 from bot.db.guilds import GuildSettingsRepository, StaleSettingsError, StoredGuildSettings
-from bot.guilds.settings import GuildSettings, parse_settings
+from bot.guilds.settings import GuildSettings, S, parse_settings
 
 log = logging.getLogger(__name__)
 
@@ -28,40 +29,40 @@ WRITE_RETRIES = 5
 
 
 @dataclass(frozen=True)
-class _Entry:
-    settings: GuildSettings
+class _Entry(Generic[S]):
+    settings: S
     version: int
     read_at: float
 
 
-class GuildSettingsService:
+class GuildSettingsService(Generic[S]):
     """`get` a server's settings (cached); `update` them (audited by the caller, invalidated everywhere)."""
 
     def __init__(
         self,
         repository: GuildSettingsRepository,
         redis: aioredis.Redis | None,
+        model: type[S] = GuildSettings,  # type: ignore[assignment]
         *,
         ttl_s: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.repository = repository
         self.redis = redis
+        self.model = model
         self.ttl_s = ttl_s
         self.clock = clock
-        self._cache: dict[int, _Entry] = {}
+        self._cache: dict[int, _Entry[S]] = {}
         self.reads = 0  # database reads, for tests and metrics
 
-    async def get(self, guild_id: int) -> GuildSettings:
+    async def get(self, guild_id: int) -> S:
         """The server's settings (its defaults if it never set any)."""
         entry = self._cache.get(guild_id)
         if entry is not None and self.clock() - entry.read_at < self.ttl_s:
             return entry.settings
         return (await self._load(guild_id)).settings
 
-    async def update(
-        self, guild_id: int, change: Callable[[GuildSettings], GuildSettings], *, by: int | None
-    ) -> tuple[GuildSettings, GuildSettings]:
+    async def update(self, guild_id: int, change: Callable[[S], S], *, by: int | None) -> tuple[S, S]:
         """Apply `change` to the current settings and store the result; (before, after).
 
         `change` may run more than once: when another write lands between our read and our write,
@@ -69,7 +70,7 @@ class GuildSettingsService:
         """
         for _ in range(WRITE_RETRIES):
             stored = await self.repository.get(guild_id)
-            before = parse_settings(stored.data)
+            before = parse_settings(stored.data, self.model)
             after = change(before)
             try:
                 written = await self.repository.put(
@@ -114,12 +115,12 @@ class GuildSettingsService:
             return
         self.invalidate(guild_id)
 
-    async def _load(self, guild_id: int) -> _Entry:
+    async def _load(self, guild_id: int) -> _Entry[S]:
         stored = await self.repository.get(guild_id)
         self.reads += 1
-        return self._remember(stored, parse_settings(stored.data))
+        return self._remember(stored, parse_settings(stored.data, self.model))
 
-    def _remember(self, stored: StoredGuildSettings, settings: GuildSettings) -> _Entry:
+    def _remember(self, stored: StoredGuildSettings, settings: S) -> _Entry[S]:
         entry = _Entry(settings, stored.version, self.clock())
         current = self._cache.get(stored.guild_id)
         if current is None or current.version <= stored.version:  # never replace newer with older

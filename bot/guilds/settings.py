@@ -7,7 +7,7 @@ operator's defaults.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -18,14 +18,17 @@ class GuildSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+S = TypeVar("S", bound=GuildSettings)
+
+
 class InvalidSettingsError(ValueError):
     """A settings document that does not validate; the message names the keys."""
 
 
-def parse_settings(data: dict[str, Any]) -> GuildSettings:
-    """Validate a stored or imported document."""
+def parse_settings(data: dict[str, Any], model: type[S]) -> S:
+    """Validate a stored or imported document as `model` (GuildSettings)."""
     try:
-        return GuildSettings.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as error:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in item['loc']) or '(settings)'}: {item['msg']}"

@@ -106,6 +106,11 @@ class Reconciler:
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            await self.run_once()
+            try:
+                await self.run_once()
+            except Exception:  # the database or Redis is away for a moment: try again next pass
+                log.exception(
+                    "reconciler pass failed; retrying in %.0f s", self.settings.reconciler.interval_s
+                )
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=self.settings.reconciler.interval_s)
