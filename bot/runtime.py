@@ -50,7 +50,7 @@ async def open_runtime(settings: Settings | None = None, *, migrate: bool = True
     client = aioredis.Redis.from_pool(pool)  # closes the pool with the client
     celery_app = create_producer(settings.redis_url, settings.visibility_timeout_s)
     marker_client = redis.Redis.from_url(settings.redis_url)
-    admission = Admission(settings.admission)
+    admission = Admission(settings.admission, weights=settings.moderation.server_weights)
     service = JobService(jobs, celery_app, client, settings.artifacts.redis_ttl_s, marker_client, admission)
     try:
         yield Runtime(settings, database, jobs, client, celery_app, service, make_store(settings))

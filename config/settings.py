@@ -106,6 +106,32 @@ class EventSettings(BaseModel):
     )
 
 
+class ModerationSettings(BaseModel):
+    """Operator-wide defaults and hard limits: what every server starts with, and the most any server
+    may set with /config (the command says so when a value is capped)."""
+
+    blocked_terms: list[str] = Field(default_factory=list, description="refused on every server")
+    daily_jobs: int = Field(100, ge=0, description="jobs a member may start per UTC day, by default")
+    max_daily_jobs: int = Field(1000, ge=0)
+    cooldown_s: int = Field(0, ge=0, description="seconds between a member's jobs, by default")
+    concurrent_jobs: int = Field(5, ge=1, description="a member's jobs waiting or running at once")
+    max_concurrent_jobs: int = Field(20, ge=1)
+    queue_cap: int = Field(100, ge=1, description="a server's jobs waiting or queued at once")
+    max_queue_cap: int = Field(500, ge=1)
+    max_blocked_terms: int = Field(1000, ge=0)
+    max_term_length: int = Field(60, ge=1)
+    least_strict_safety: Literal["strict", "standard", "relaxed"] = Field(
+        "relaxed", description="the most permissive safety level a server may choose"
+    )
+    server_weights: dict[int, float] = Field(
+        default_factory=dict, description="fair-sharing weight by server id (default 1; a partner 2)"
+    )
+    server_queue_caps: dict[int, int] = Field(
+        default_factory=dict, description="a server's own queue cap, over its /config value"
+    )
+    import_max_bytes: int = Field(64 * 1024, gt=0, description="the largest /config import file")
+
+
 class ReconcilerSettings(BaseModel):
     """How the scheduler recovers jobs stuck in a non-terminal state."""
 
@@ -180,6 +206,7 @@ class Settings(BaseSettings):
     reconciler: ReconcilerSettings = Field(default_factory=ReconcilerSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     admission: AdmissionSettings = Field(default_factory=AdmissionSettings)
+    moderation: ModerationSettings = Field(default_factory=ModerationSettings)
 
     default_text_preset: str = "smollm2-135m"
     default_image_preset: str = "sd-turbo"

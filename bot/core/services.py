@@ -12,9 +12,12 @@ import discord
 import redis.asyncio as aioredis
 
 from bot.core.components import ResultButtons
+from bot.db.audit import AuditRepository
 from bot.db.guilds import GuildSettingsRepository
 from bot.db.jobs import JobRepository
 from bot.delivery.deliverer import Deliverer
+from bot.guilds.audit import AuditService
+from bot.guilds.policy import GuildPolicy
 from bot.guilds.service import GuildSettingsService
 from bot.guilds.settings import GuildSettings
 from bot.pipeline.service import JobService
@@ -40,18 +43,28 @@ class Services:
     """Puts results into Discord, once."""
     result_buttons: ResultButtons
     """Features add the buttons they want on job messages here (in their `setup`)."""
+    policy: GuildPolicy
+    """Each server's rules for a job (barred members, channels, presets, defaults, safety)."""
+    audit: AuditService
+    """Record and post what moderators change and what the bot refuses."""
 
     @classmethod
     def build(cls, client: discord.Client, runtime: Runtime) -> Services:
         """The services of a bot process, on its runtime (database, Redis, Celery producer)."""
         buttons = ResultButtons()
+        guilds: GuildSettingsService[GuildSettings] = GuildSettingsService(
+            GuildSettingsRepository(runtime.database), runtime.redis
+        )
+        audit = AuditService(AuditRepository(runtime.database), guilds, client)
         return cls(
             settings=runtime.settings,
             jobs=runtime.jobs,
             pipeline=runtime.service,
-            guilds=GuildSettingsService(GuildSettingsRepository(runtime.database), runtime.redis),
+            guilds=guilds,
             store=runtime.store,
             redis=runtime.redis,
             deliverer=Deliverer(client, runtime, buttons),
             result_buttons=buttons,
+            policy=GuildPolicy(guilds, runtime.settings.moderation, audit),
+            audit=audit,
         )

@@ -32,7 +32,9 @@ def friendly_message(interaction: discord.Interaction[Any], error: Exception) ->
     """The member's message for an error, or None when it is our fault (then it is logged)."""
     locale = interaction.locale
     original = getattr(error, "original", error)
-    if isinstance(original, UserFacingError | Refused):
+    if isinstance(original, Refused):
+        return t(original.key, locale, **original.localized_values(str(locale.value)))
+    if isinstance(original, UserFacingError):
         return t(original.key, locale, **original.values)
     if isinstance(error, MissingPermissions):
         names = ", ".join(name.replace("_", " ").title() for name in error.missing)

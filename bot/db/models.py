@@ -112,6 +112,8 @@ class JobRow(Base):
     """Set while a bot process is sending the result; a claim older than the lease is abandoned."""
     cancel_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    fair_key: Mapped[float | None] = mapped_column(Float)
+    """A waiting job's place in the release order (bot/pipeline/fairness.py); lower goes first."""
 
     artifacts: Mapped[list[ArtifactRow]] = relationship(
         back_populates="job", order_by="ArtifactRow.id", lazy="raise", passive_deletes=True
@@ -121,6 +123,8 @@ class JobRow(Base):
         Index("ix_jobs_status_created_at", "status", "created_at"),
         Index("ix_jobs_user_id_created_at", "user_id", "created_at"),
         Index("ix_jobs_status_modality_created_at", "status", "modality", "created_at"),
+        Index("ix_jobs_guild_id_user_id_created_at", "guild_id", "user_id", "created_at"),
+        Index("ix_jobs_status_modality_fair_key", "status", "modality", "fair_key", "created_at"),
     )
 
 
@@ -196,3 +200,31 @@ class GuildSettingsRow(Base):
     """The member who made the last change (None for the operator's own tools)."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class AuditRow(Base):
+    """One thing a moderator changed or the bot refused on a server (bot/guilds/audit.py)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger)
+    actor_id: Mapped[int | None] = mapped_column(BigInteger)
+    """Who did it (None: the bot itself, or the operator's tools)."""
+    action: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str | None] = mapped_column(String(255))
+    old: Mapped[Any] = mapped_column(JSON(none_as_null=True), nullable=True)
+    new: Mapped[Any] = mapped_column(JSON(none_as_null=True), nullable=True)
+    detail: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_audit_log_guild_id_created_at", "guild_id", "created_at"),)
+
+
+class QueueClockRow(Base):
+    """Each modality's virtual clock for fair sharing: the release key of the job released last."""
+
+    __tablename__ = "queue_clocks"
+
+    modality: Mapped[str] = mapped_column(String(16), primary_key=True)
+    virtual: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")

@@ -32,6 +32,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "cancel_finished": "That job has already finished.",
         "not_yours": "Only the member who asked for this (or a moderator) can do that.",
         "missing_permissions": "You need the **{permissions}** permission here to do that.",
+        "policy.barred": "You can't use Atelier on this server; a moderator has turned it off for you.",
+        "policy.modality_off": "`/{command}` is switched off on this server.",
+        "policy.channel": "`/{command}` works here in {channels}.",
+        "policy.preset": "The preset **{preset}** isn't allowed on this server; choose one of: {allowed}.",
+        "policy.blocked": "I can't make that: your request was stopped by {rule}.",
+        "limit.concurrent": "You already have **{limit}** jobs waiting or running here; try again when one is done.",
+        "limit.cooldown": "Please wait a moment between jobs: you can start the next one <t:{until}:R>.",
+        "limit.daily": "You have used today's **{limit}** jobs on this server; they come back <t:{until}:R>.",
+        "limit.queue": "This server's queue is full (**{limit}** jobs); please try again in a little while.",
         "deleted": "Deleted.",
         "remix_missing": "I no longer have the job this button belongs to.",
         "files_skipped": "Left out (over this channel's upload limit): {names}.",
@@ -100,6 +109,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "cancel_finished": "该任务已经结束。",
         "not_yours": "只有发起请求的成员（或管理员）可以这样做。",
         "missing_permissions": "你需要在这里拥有 **{permissions}** 权限才能这样做。",
+        "policy.barred": "你无法在本服务器使用 Atelier；管理员已为你关闭。",
+        "policy.modality_off": "本服务器已关闭 `/{command}`。",
+        "policy.channel": "`/{command}` 可在 {channels} 使用。",
+        "policy.preset": "本服务器不允许预设 **{preset}**；请从以下选择：{allowed}。",
+        "policy.blocked": "我无法生成这个：你的请求被{rule}拦下了。",
+        "limit.concurrent": "你在这里已有 **{limit}** 个任务在排队或进行中；等其中一个完成后再试。",
+        "limit.cooldown": "两次任务之间请稍等：你可以在 <t:{until}:R> 开始下一个。",
+        "limit.daily": "你今天在本服务器的 **{limit}** 个任务已用完；额度将在 <t:{until}:R> 恢复。",
+        "limit.queue": "本服务器的队列已满（**{limit}** 个任务）；请稍后再试。",
         "deleted": "已删除。",
         "remix_missing": "我找不到这个按钮对应的任务了。",
         "files_skipped": "未附上（超出本频道的上传上限）：{names}。",
@@ -198,3 +216,18 @@ COMMAND_STRINGS: dict[str, dict[str, str]] = {
         "free": "自由",
     },
 }
+
+
+def add_strings(
+    messages: dict[str, dict[str, str]] | None = None,
+    command_strings: dict[str, dict[str, str]] | None = None,
+) -> None:
+    """Add a feature's own replies and command strings (from its `strings.py`, imported by its cog),
+    so a feature keeps its words in its own folder. A key already defined with other words is refused."""
+    for table, added in ((MESSAGES, messages or {}), (COMMAND_STRINGS, command_strings or {})):
+        for lang, entries in added.items():
+            target = table.setdefault(lang, {})
+            for key, text in entries.items():
+                if target.get(key, text) != text:
+                    raise ValueError(f"the string {key!r} ({lang}) is already defined differently")
+                target[key] = text

@@ -1,13 +1,16 @@
 """The step between submitting a job and putting it on the broker.
 
-1. **Checks** decide whether a job may be stored at all (quotas, cooldowns, fair-use caps, prompt
-   safety, an approval mode: moderation adds them with `Admission.add`). A check that says no raises
-   `Refused` with the member's message; nothing is stored or queued.
-2. **Capacity**: an admitted job is stored, and goes to the broker only while its modality has fewer
-   than `admission.queue_capacity` jobs queued or running; otherwise it waits in the database
-   (status `waiting`) and is released, oldest first, as jobs of its modality finish. The broker's
-   queue therefore stays short, and the order in which jobs start is decided here (FIFO today; fair
-   sharing across servers replaces the release order in `bot/db/jobs/statements.py`).
+1. **Checks** decide whether a job may be stored at all (`Admission.add`; a server's own rules,
+   barred members, channels, presets and prompt safety, run before the reply is deferred, in
+   `bot/guilds/policy.py`). A check that says no raises `Refused` with the member's message;
+   nothing is stored or queued.
+2. **Limits**: a member's daily jobs, cooldown and jobs at once, and the server's queue cap, are
+   checked in the transaction that stores the job, so simultaneous requests cannot slip past them.
+3. **Capacity and fair order**: an admitted job goes to the broker only while its modality has
+   fewer than `admission.queue_capacity` jobs queued or running; otherwise it waits in the database
+   (status `waiting`) and is released as jobs of its modality finish, in fair order: servers take
+   turns in proportion to their weights, and members take turns within a server (`fair_key` in
+   `bot/db/jobs/statements.py`). The broker's queue stays short and the order is decided here.
 
 Storing, the capacity check and releasing happen in one database transaction, so concurrent bot
 processes do not release more than the capacity on SQLite; on PostgreSQL two transactions may each
@@ -17,7 +20,7 @@ see the last free place, so a queue can briefly hold a job or two more than its 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from config.settings import AdmissionSettings
@@ -34,6 +37,10 @@ class Refused(Exception):
         self.key = key
         self.values = values
 
+    def localized_values(self, locale: str) -> dict[str, Any]:
+        """The values for the member's message in their language (a subclass may translate some)."""
+        return self.values
+
 
 class AdmissionCheck(Protocol):
     """One rule a job must pass before it is stored (raise `Refused` to turn it down)."""
@@ -46,9 +53,15 @@ class AdmissionCheck(Protocol):
 class Admission:
     """The checks, in the order they were added, and each modality's capacity."""
 
-    def __init__(self, settings: AdmissionSettings, checks: Sequence[AdmissionCheck] = ()) -> None:
+    def __init__(
+        self,
+        settings: AdmissionSettings,
+        checks: Sequence[AdmissionCheck] = (),
+        weights: Mapping[int, float] | None = None,
+    ) -> None:
         self.settings = settings
         self._checks: list[AdmissionCheck] = list(checks)
+        self.weights = dict(weights or {})
 
     def add(self, check: AdmissionCheck) -> None:
         """Add a check (or replace the one with the same name)."""
@@ -66,6 +79,10 @@ class Admission:
             except Refused as refusal:
                 log.info("job %s refused by %s: %s", job.id, check.name, refusal.key)
                 raise
+
+    def weight(self, guild_id: int | None) -> float:
+        """A server's share of its queues when jobs wait (the operator's `moderation.server_weights`)."""
+        return self.weights.get(guild_id, 1.0) if guild_id is not None else 1.0
 
     def capacity(self, modality: str) -> int:
         """How many jobs of the modality may be queued or running at once."""

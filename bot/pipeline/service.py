@@ -19,8 +19,8 @@ import redis.asyncio as aioredis
 from celery import Celery
 from sqlalchemy import Connection
 
-from bot.db.jobs import CancelOutcome, JobRecord, JobRepository, Op
-from bot.pipeline.admission import Admission
+from bot.db.jobs import CancelOutcome, JobRecord, JobRepository, LimitReached, MemberQuota, Op
+from bot.pipeline.admission import Admission, Refused
 from bot.pipeline.sender import BrokerSender
 from wire import keys
 from wire.contract import MODALITIES, AnyJob, ProgressEvent, ResultEvent, StartedEvent
@@ -62,14 +62,25 @@ class JobService:
         # result then needs no read-back and parse of the job (a fifth of that write's cost).
         self._submitted: OrderedDict[str, AnyJob] = OrderedDict()
 
-    async def submit(self, job: AnyJob, delivery_target: dict[str, Any] | None = None) -> Receipt:
+    async def submit(
+        self, job: AnyJob, delivery_target: dict[str, Any] | None = None, quota: MemberQuota | None = None
+    ) -> Receipt:
         """Admit the job (raises `Refused`), store it, and send what its queue has room for.
 
-        A job that waits for room is released later, as others finish; one whose send failed (the
-        broker is down) stays queued for the reconciler.
+        With a `quota`, the member's limits on the server are enforced as it is stored (a limit
+        reached is a `Refused` naming it). A job that waits for room is released later, as others
+        finish; one whose send failed (the broker is down) stays queued for the reconciler.
         """
         await self.admission.admit(job)
-        admitted = await self.jobs.store_admitted(job, delivery_target, self.admission.capacity(job.modality))
+        capacity = self.admission.capacity(job.modality)
+        try:
+            weight = self.admission.weight(job.guild_id)
+            admitted = await self.jobs.store_admitted(job, delivery_target, capacity, quota, weight)
+        except LimitReached as limit:
+            values: dict[str, Any] = {"limit": limit.limit}
+            if limit.until is not None:
+                values["until"] = int(limit.until.timestamp())
+            raise Refused(f"limit.{limit.kind}", **values) from None
         self._submitted[job.id] = job
         if len(self._submitted) > SUBMITTED_KEPT:
             self._submitted.popitem(last=False)

@@ -6,6 +6,8 @@ from bot.db.jobs.record import (
     JobAlreadyExistsError,
     JobNotFoundError,
     JobRecord,
+    LimitReached,
+    MemberQuota,
 )
 from bot.db.jobs.repository import JobRepository
 from bot.db.jobs.statements import Op
@@ -17,5 +19,7 @@ __all__ = [
     "JobNotFoundError",
     "JobRecord",
     "JobRepository",
+    "LimitReached",
+    "MemberQuota",
     "Op",
 ]

@@ -52,6 +52,26 @@ class CancelOutcome(StrEnum):
 
 
 @dataclass(frozen=True)
+class MemberQuota:
+    """A member's limits on one server, checked in the transaction that stores their job."""
+
+    daily_jobs: int
+    cooldown_s: int
+    concurrent_jobs: int
+    queue_cap: int
+
+
+class LimitReached(Exception):
+    """A job not stored because a limit was reached: which one, its value, and when it lifts."""
+
+    def __init__(self, kind: str, limit: int, until: datetime | None = None) -> None:
+        super().__init__(f"{kind} limit {limit} reached" + (f" until {until.isoformat()}" if until else ""))
+        self.kind = kind
+        self.limit = limit
+        self.until = until
+
+
+@dataclass(frozen=True)
 class Admitted:
     """A job just stored: its place in line, and the jobs that have room on the broker now
     (`released`: the caller sends them; usually the new job itself, when its queue is not full)."""

@@ -36,6 +36,7 @@ from bot.db.jobs.record import (
     JobAlreadyExistsError,
     JobNotFoundError,
     JobRecord,
+    MemberQuota,
 )
 from bot.db.jobs.statements import (
     INSERT_ARTIFACTS,
@@ -47,6 +48,8 @@ from bot.db.jobs.statements import (
     RELAXED_COMMIT,
     Op,
     T,
+    check_quota,
+    fair_key,
     fetch_records,
     finished_undelivered,
     is_active,
@@ -113,19 +116,33 @@ class JobRepository:
         return JobRecord.from_row(SimpleNamespace(**values), (), job=job)  # as stored, no re-read
 
     async def store_admitted(
-        self, job: AnyJob, delivery_target: dict[str, Any] | None, capacity: int
+        self,
+        job: AnyJob,
+        delivery_target: dict[str, Any] | None,
+        capacity: int,
+        quota: MemberQuota | None = None,
+        weight: float = 1.0,
     ) -> Admitted:
         """Store a job that passed admission, in one transaction with its release: straight to queued
         when its modality has room and nobody waits, else waiting (and the oldest waiting jobs are
-        released while there is room). Returns its place in line and the jobs to send now."""
+        released while there is room). Returns its place in line and the jobs to send now.
+
+        With a `quota`, the member's limits on the job's server are checked in the same transaction
+        (race-free: concurrent submissions of one member are ordered); LimitReached if one is reached.
+        `weight` is the server's share when jobs wait (bot/db/jobs/statements.py `fair_key`).
+        """
 
         def work(connection: Connection) -> Admitted:
+            if quota is not None:
+                check_quota(connection, job, quota, utcnow())
             in_flight, backlog = queue_state(connection, job.modality)
             direct = in_flight < capacity and not backlog
             status = JobStatus.QUEUED if direct else JobStatus.WAITING
-            INSERT_JOB.rows(connection, _insert_params(_new_row(job, delivery_target, status)))
+            key = None if direct else fair_key(connection, job, weight)
+            INSERT_JOB.rows(connection, _insert_params(_new_row(job, delivery_target, status, key)))
             released = [job] if direct else release_waiting(connection, job.modality, capacity, utcnow())
-            position = position_in_line(connection, job.id, job.modality, job.created_at)
+            now_status = JobStatus.QUEUED if any(j.id == job.id for j in released) else status
+            position = position_in_line(connection, job.id, job.modality, job.created_at, now_status, key)
             return Admitted(position, tuple(released))
 
         return await self._insert(None, work)
@@ -178,15 +195,19 @@ class JobRepository:
         return await self._select(statement)
 
     async def queue_position(self, job_id: str) -> int:
-        """1 + the queued jobs of the same modality created before it; 0 if it is not queued."""
+        """1 + the jobs that will start before it (see `position_in_line`); 0 if it is not pending."""
 
         def work(connection: Connection) -> int:
             row = connection.execute(
-                select(JOBS.c.modality, JOBS.c.status, JOBS.c.created_at).where(JOBS.c.id == job_id)
+                select(JOBS.c.modality, JOBS.c.status, JOBS.c.created_at, JOBS.c.fair_key).where(
+                    JOBS.c.id == job_id
+                )
             ).one_or_none()
-            if row is None or row.status != JobStatus.QUEUED:
+            if row is None or row.status not in PENDING_STATUSES:
                 return 0
-            return position_in_line(connection, job_id, row.modality, row.created_at)
+            return position_in_line(
+                connection, job_id, row.modality, row.created_at, row.status, row.fair_key
+            )
 
         return await self.run(work)
 
@@ -424,7 +445,9 @@ class JobRepository:
         return await self.run(work)
 
 
-def _new_row(job: AnyJob, delivery_target: dict[str, Any] | None, status: JobStatus) -> dict[str, Any]:
+def _new_row(
+    job: AnyJob, delivery_target: dict[str, Any] | None, status: JobStatus, fair_key: float | None = None
+) -> dict[str, Any]:
     """Every column of a new job's row."""
     return {
         "id": job.id,
@@ -451,6 +474,7 @@ def _new_row(job: AnyJob, delivery_target: dict[str, Any] | None, status: JobSta
         "delivery_claimed_at": None,
         "cancel_requested_at": None,
         "updated_at": utcnow(),
+        "fair_key": fair_key,
     }
 
 

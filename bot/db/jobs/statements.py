@@ -8,14 +8,17 @@ the object, so a prebuilt statement skips both building and keying on every call
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import (
+    BigInteger,
     BindParameter,
     ColumnElement,
     Connection,
+    Float,
     Integer,
     Row,
     Select,
@@ -34,12 +37,13 @@ from sqlalchemy import (
 )
 
 from bot.db.direct import DirectStatement
-from bot.db.jobs.record import JobRecord
-from bot.db.models import ArtifactRow, JobRow, UTCDateTime
+from bot.db.jobs.record import JobRecord, LimitReached, MemberQuota
+from bot.db.models import ArtifactRow, JobRow, QueueClockRow, UTCDateTime
 from bot.db.status import ACTIVE_STATUSES, FINISHED_STATUSES, IN_FLIGHT_STATUSES, PENDING_STATUSES, JobStatus
 from wire.contract import AnyJob, parse_job
 
 JOBS: Table = JobRow.__table__  # type: ignore[assignment]
+QUEUE_CLOCKS: Table = QueueClockRow.__table__  # type: ignore[assignment]
 ARTIFACTS: Table = ArtifactRow.__table__  # type: ignore[assignment]
 
 T = TypeVar("T")
@@ -91,9 +95,17 @@ def fetch_records(connection: Connection, statement: Select[Any]) -> list[JobRec
     return [JobRecord.from_row(row, by_job.get(row.id, ())) for row in rows]
 
 
-def position_in_line(connection: Connection, job_id: str, modality: str, created: datetime) -> int:
-    ahead = QUEUE_AHEAD.scalar(connection, {"job_id": job_id, "p_modality": modality, "p_created": created})
-    return 1 + int(ahead or 0)
+def position_in_line(
+    connection: Connection, job_id: str, modality: str, created: datetime, status: str, fair_key: float | None
+) -> int:
+    """1 + the jobs that start before this one: those on the broker ahead of it, and, for a waiting
+    job, the waiting jobs that the fair order releases first."""
+    params = {"job_id": job_id, "p_modality": modality, "p_created": created}
+    if status != JobStatus.WAITING:
+        return 1 + int(QUEUED_AHEAD.scalar(connection, params) or 0)
+    queued = int(ALL_QUEUED.scalar(connection, params) or 0)
+    waiting = int(WAITING_AHEAD.scalar(connection, {**params, "p_key": fair_key}) or 0)
+    return 1 + queued + waiting
 
 
 def queue_state(connection: Connection, modality: str) -> tuple[int, bool]:
@@ -112,7 +124,65 @@ def release_waiting(connection: Connection, modality: str, capacity: int, now: d
     for row in OLDEST_WAITING.rows(connection, {"p_modality": modality, "p_limit": room}):
         if RELEASE.scalar(connection, {"job_id": row.id, "p_now": now}) is not None:
             released.append(parse_job(row.payload))
+            if row.fair_key is not None:
+                ADVANCE_CLOCK.rows(connection, {"p_modality": modality, "p_key": row.fair_key})
     return released
+
+
+def fair_key(connection: Connection, job: AnyJob, weight: float) -> float:
+    """A waiting job's release key (start-time fair queuing, two levels).
+
+    Each server is a flow with its weight, split evenly among its members who have jobs waiting:
+    a job's key is its member's last waiting key (or the modality's clock, if later) plus the number
+    of the server's waiting members over the server's weight. Lower keys are released first, so the
+    servers with jobs waiting take turns in proportion to their weights, and within a server its
+    members take turns; a new server's first job is released after at most one job of each other
+    waiting server (two, for a server of weight 2). The clock is the key of the job released last.
+    """
+    params = {"p_modality": job.modality, "p_guild": job.guild_id or 0, "p_user": job.user_id or 0}
+    row = FAIR_STATE.first(connection, params)
+    if row is None:  # a select of scalar subqueries always returns its one row
+        raise RuntimeError("the fair state query returned no row")
+    clock = float(row.clock or 0.0)
+    last = row.member_last
+    members = int(row.members or 0) + (0 if row.mine else 1)
+    start = max(clock, float(last)) if last is not None else clock
+    return start + members / max(weight, 1e-6)
+
+
+def check_quota(connection: Connection, job: AnyJob, quota: MemberQuota, now: datetime) -> None:
+    """Raise LimitReached if storing `job` would break its member's limits on its server.
+
+    Runs in the transaction that stores the job: on SQLite the writer lock already orders a
+    member's submissions; on PostgreSQL a transaction-scoped advisory lock on the member does.
+    """
+    if job.guild_id is None or job.user_id is None:
+        return
+    if connection.dialect.name == "postgresql":
+        connection.execute(MEMBER_LOCK, {"key": member_lock_key(job.guild_id, job.user_id)})
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    row = MEMBER_STATE.first(connection, {"p_guild": job.guild_id, "p_user": job.user_id, "p_day": day})
+    if row is None:
+        return
+    if row.active >= quota.concurrent_jobs:
+        raise LimitReached("concurrent", quota.concurrent_jobs)
+    if quota.cooldown_s and row.last_at is not None:
+        ready = row.last_at + timedelta(seconds=quota.cooldown_s)
+        if ready > now:
+            raise LimitReached("cooldown", quota.cooldown_s, ready)
+    if row.today >= quota.daily_jobs:
+        raise LimitReached("daily", quota.daily_jobs, day + timedelta(days=1))
+    if row.server_pending >= quota.queue_cap:
+        raise LimitReached("queue", quota.queue_cap)
+
+
+MEMBER_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+
+
+def member_lock_key(guild_id: int, user_id: int) -> int:
+    """A stable signed 64-bit key for a member on a server (PostgreSQL advisory locks take bigints)."""
+    digest = hashlib.blake2b(f"atelier-member:{guild_id}:{user_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def update_one(statement: Update) -> Op[bool]:
@@ -134,15 +204,31 @@ def param(name: str, column: str) -> BindParameter[Any]:
 # The hot statements (building and cache-keying them per call was a third of the bot's CPU per event).
 INSERT_JOB = DirectStatement(insert(JOBS).values({c.name: param(f"p_{c.name}", c.name) for c in JOBS.c}))
 WHERE_JOB = JOBS.c.id == bindparam("job_id")
-QUEUE_AHEAD = DirectStatement(  # FIFO: the pending jobs of the modality created before this one
+_BEFORE_BY_TIME = or_(  # created before this job (ties broken by id)
+    JOBS.c.created_at < param("p_created", "created_at"),
+    and_(JOBS.c.created_at == param("p_created", "created_at"), JOBS.c.id < bindparam("job_id")),
+)
+QUEUED_AHEAD = DirectStatement(  # on the broker ahead of a queued job: FIFO
     select(func.count())
     .select_from(JOBS)
     .where(
-        status_in(PENDING_STATUSES),
+        JOBS.c.status == JobStatus.QUEUED, JOBS.c.modality == param("p_modality", "modality"), _BEFORE_BY_TIME
+    )
+)
+ALL_QUEUED = DirectStatement(
+    select(func.count())
+    .select_from(JOBS)
+    .where(JOBS.c.status == JobStatus.QUEUED, JOBS.c.modality == param("p_modality", "modality"))
+)
+WAITING_AHEAD = DirectStatement(  # waiting jobs that the fair order releases before this one
+    select(func.count())
+    .select_from(JOBS)
+    .where(
+        JOBS.c.status == JobStatus.WAITING,
         JOBS.c.modality == param("p_modality", "modality"),
         or_(
-            JOBS.c.created_at < param("p_created", "created_at"),
-            and_(JOBS.c.created_at == param("p_created", "created_at"), JOBS.c.id < bindparam("job_id")),
+            JOBS.c.fair_key < param("p_key", "fair_key"),
+            and_(JOBS.c.fair_key == param("p_key", "fair_key"), _BEFORE_BY_TIME),
         ),
     )
 )
@@ -161,11 +247,70 @@ QUEUE_STATE = DirectStatement(  # how full a modality's queue is, and whether jo
         .label("backlog"),
     )
 )
-OLDEST_WAITING = DirectStatement(  # the release order (FIFO); fair sharing will change only this
-    select(JOBS.c.id, JOBS.c.payload)
+OLDEST_WAITING = DirectStatement(  # the release order: the fair key, then age
+    select(JOBS.c.id, JOBS.c.payload, JOBS.c.fair_key)
     .where(JOBS.c.status == JobStatus.WAITING, _OF_MODALITY)
-    .order_by(JOBS.c.created_at, JOBS.c.id)
+    .order_by(JOBS.c.fair_key, JOBS.c.created_at, JOBS.c.id)
     .limit(bindparam("p_limit", type_=Integer()))
+)
+_SAME_FLOW = and_(
+    JOBS.c.status == JobStatus.WAITING,
+    _OF_MODALITY,
+    func.coalesce(JOBS.c.guild_id, 0) == bindparam("p_guild", type_=BigInteger()),
+)
+FAIR_STATE = DirectStatement(  # what a new waiting job's key depends on
+    select(
+        select(QUEUE_CLOCKS.c.virtual)
+        .where(QUEUE_CLOCKS.c.modality == param("p_modality", "modality"))
+        .scalar_subquery()
+        .label("clock"),
+        select(func.max(JOBS.c.fair_key))
+        .where(_SAME_FLOW, func.coalesce(JOBS.c.user_id, 0) == bindparam("p_user", type_=BigInteger()))
+        .scalar_subquery()
+        .label("member_last"),
+        select(func.count(func.distinct(func.coalesce(JOBS.c.user_id, 0))))
+        .where(_SAME_FLOW)
+        .scalar_subquery()
+        .label("members"),
+        select(func.count())
+        .select_from(JOBS)
+        .where(_SAME_FLOW, func.coalesce(JOBS.c.user_id, 0) == bindparam("p_user", type_=BigInteger()))
+        .scalar_subquery()
+        .label("mine"),
+    )
+)
+ADVANCE_CLOCK = DirectStatement(
+    update(QUEUE_CLOCKS)
+    .where(
+        QUEUE_CLOCKS.c.modality == param("p_modality", "modality"),
+        QUEUE_CLOCKS.c.virtual < bindparam("p_key", type_=Float()),
+    )
+    .values(virtual=bindparam("p_key", type_=Float()))
+)
+_MEMBER = and_(JOBS.c.guild_id == param("p_guild", "guild_id"), JOBS.c.user_id == param("p_user", "user_id"))
+MEMBER_STATE = DirectStatement(  # what a member's limits count, in one round trip
+    select(
+        select(func.count())
+        .select_from(JOBS)
+        .where(_MEMBER, status_in(ACTIVE_STATUSES))
+        .scalar_subquery()
+        .label("active"),
+        select(func.max(JOBS.c.created_at)).where(_MEMBER).scalar_subquery().label("last_at"),
+        select(func.count())
+        .select_from(JOBS)
+        .where(
+            _MEMBER,
+            JOBS.c.created_at >= param("p_day", "created_at"),
+            or_(JOBS.c.started_at.is_not(None), status_in(ACTIVE_STATUSES)),  # never-run jobs don't count
+        )
+        .scalar_subquery()
+        .label("today"),
+        select(func.count())
+        .select_from(JOBS)
+        .where(JOBS.c.guild_id == param("p_guild", "guild_id"), status_in(PENDING_STATUSES))
+        .scalar_subquery()
+        .label("server_pending"),
+    )
 )
 RELEASE = DirectStatement(
     update(JOBS)

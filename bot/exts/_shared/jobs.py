@@ -29,6 +29,23 @@ OPTION_NAMES = {
 }
 
 
+def provided_fields(interaction: discord.Interaction[Any], job: AnyJob) -> frozenset[str]:
+    """The contract fields the member set in this interaction (a slash command's given options);
+    for anything else (a button that copies a job) every field counts as set."""
+    if interaction.type is not discord.InteractionType.application_command:
+        return frozenset(type(job.options).model_fields)
+    data: Any = interaction.data or {}
+    given = {str(option["name"]) for option in _leaf_options(data.get("options") or [])}
+    return frozenset(name for name in type(job.options).model_fields if OPTION_NAMES.get(name, name) in given)
+
+
+def _leaf_options(options: list[Any]) -> list[Any]:
+    leaves = []
+    for option in options:
+        leaves += _leaf_options(option["options"]) if "options" in option else [option]
+    return leaves
+
+
 def option_name(error: ContractError) -> tuple[str, str]:
     """The member-facing option name and reason of the first problem in a ContractError."""
     item = error.errors[0]

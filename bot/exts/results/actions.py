@@ -13,6 +13,7 @@ from bot.db.jobs import JobRecord
 from bot.exts._shared.jobs import CANCEL_REPLIES, remix
 from bot.exts._shared.submit import submit_job
 from bot.i18n import t
+from bot.pipeline.admission import Refused
 
 log = logging.getLogger(__name__)
 
@@ -30,13 +31,15 @@ async def on_click(interaction: Interaction, action: str, job_id: str) -> None:
     """Run a click; errors reach the same friendly handler as slash commands."""
     services = interaction.client.services
     try:
+        if interaction.guild_id is not None:
+            await services.policy.ensure_allowed(interaction.guild_id, interaction.user.id)
         record = await services.jobs.get(job_id)
         if record is None:
             await reply(interaction, "remix_missing")
             return
         await ACTIONS[action](interaction, record)
-    except UserFacingError as error:
-        await interaction.client.tree.on_error(interaction, error)
+    except (UserFacingError, Refused) as error:
+        await interaction.client.tree.on_error(interaction, error)  # type: ignore[arg-type]
     except Exception:
         log.exception("button %s on job %s (interaction %s) failed", action, job_id, interaction.id)
         await send_ephemeral(interaction, t("internal", interaction.locale, ref=f" (ref {interaction.id})"))

@@ -12,7 +12,19 @@ from bot.i18n import AtelierTranslator, pick_locale, t
 from bot.i18n.catalog import COMMAND_STRINGS, MESSAGES
 
 
+def _import_every_feature() -> None:
+    """Features add their own strings when their modules load (`bot.i18n.add_strings`)."""
+    import importlib
+    import pkgutil
+
+    import bot.exts
+
+    for module in pkgutil.walk_packages(bot.exts.__path__, "bot.exts."):
+        importlib.import_module(module.name)
+
+
 def test_every_message_exists_in_both_languages_with_the_same_placeholders() -> None:
+    _import_every_feature()
     assert MESSAGES["en"].keys() == MESSAGES["zh-CN"].keys()
     for key, english in MESSAGES["en"].items():
         assert set(re.findall(r"{(\w+)}", english)) == set(re.findall(r"{(\w+)}", MESSAGES["zh-CN"][key])), (
@@ -62,3 +74,17 @@ def test_help_is_translated() -> None:
     )
     assert english[0].fields[0].name == "Examples" and chinese[0].fields[0].name == "示例"
     assert chinese[1].description and "MIDI" in chinese[1].description and "曲子" in chinese[1].description
+
+
+def test_a_feature_adds_its_own_strings_and_cannot_redefine_others() -> None:
+    from bot.i18n import add_strings
+
+    add_strings({"en": {"example.hello": "Hello {name}"}, "zh-CN": {"example.hello": "你好 {name}"}})
+    assert t("example.hello", "zh-CN", name="A") == "你好 A"
+    add_strings({"en": {"example.hello": "Hello {name}"}})  # the same words again: fine
+    import pytest
+
+    with pytest.raises(ValueError, match="already defined"):
+        add_strings({"en": {"queued": "something else"}})
+    MESSAGES["en"].pop("example.hello")
+    MESSAGES["zh-CN"].pop("example.hello")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -159,3 +159,55 @@ async def test_concurrent_submissions_never_release_more_than_the_capacity(small
     receipts = await asyncio.gather(*(rt.service.submit(job) for job in jobs))
     assert sorted(r.queue_position for r in receipts) == list(range(1, 21))
     assert await broker_length(rt) == 2
+
+
+async def _drain_in_order(repository: JobRepository, first: AnyJob, capacity: int = 1) -> list[str]:
+    """Finish the running job, release the next, and so on: the order in which jobs start."""
+    started = [first.id]
+    current = first
+    while True:
+        assert await repository.run(repository.record_result_op(finished(current).result))
+        released = await repository.run(repository.release_op(current.modality, capacity))
+        if not released:
+            return started
+        current = released[0]
+        started.append(current.id)
+
+
+def server_job(guild: int, user: int, n: int, start: datetime) -> TextJob:
+    return text_job(n, guild_id=guild, user_id=user, created_at=start + timedelta(milliseconds=n))
+
+
+async def test_a_busy_server_cannot_starve_another_and_positions_are_honest(
+    repository: JobRepository,
+) -> None:
+    start = utcnow()
+    busy = [server_job(1, 11, n, start) for n in range(100)]
+    for job in busy:
+        await repository.store_admitted(job, None, capacity=1)
+    newcomer = server_job(2, 22, 100, start)
+    admitted = await repository.store_admitted(newcomer, None, capacity=1)
+    order = await _drain_in_order(repository, busy[0])
+    assert len(order) == 101
+    assert order.index(newcomer.id) == 2  # after the running job and one more of the busy server's
+    assert admitted.position == order.index(newcomer.id) + 1  # what the member was told
+
+
+async def test_servers_take_turns_by_weight_and_members_take_turns_within_a_server(
+    repository: JobRepository,
+) -> None:
+    start = utcnow()
+    first = server_job(9, 90, 0, start)
+    await repository.store_admitted(first, None, capacity=1)  # runs; everything else waits
+    jobs = [server_job(1, 11, n, start) for n in range(1, 7)]  # server 1, member 11: six jobs
+    jobs += [server_job(1, 12, n, start) for n in range(7, 10)]  # server 1, member 12: three, later
+    jobs += [server_job(2, 21, n, start) for n in range(10, 16)]  # server 2 (weight 2): six jobs
+    for job in jobs:
+        await repository.store_admitted(job, None, capacity=1, weight=2.0 if job.guild_id == 2 else 1.0)
+    order = await _drain_in_order(repository, first)
+    servers = [next(j for j in jobs if j.id == job_id).guild_id for job_id in order[1:]]
+    members = [next(j for j in jobs if j.id == job_id).user_id for job_id in order[1:]]
+    # server 2 has twice server 1's share while both wait
+    assert servers[:9].count(2) >= 5, servers
+    # member 12, who came later, does not wait behind all of member 11's jobs
+    assert members.index(12) < len(members) - 1 - members[::-1].index(11), members

@@ -1,0 +1,76 @@
+"""The words of /config, in English and Simplified Chinese (added to the catalog on import)."""
+
+from __future__ import annotations
+
+from bot.i18n import add_strings
+
+EN = {
+    "config.saved": "Saved: **{what}**.",
+    "config.saved_capped": "Saved: **{what}**. The operator caps it at **{allowed}**, so that is what applies.",
+    "config.unchanged": "Nothing changed: **{what}** was already so.",
+    "config.stale": "Someone else changed the settings at the same moment; please try again.",
+    "config.term_added": "Blocked **{count}** term(s); this server now blocks {total}.",
+    "config.term_removed": "Unblocked **{term}**.",
+    "config.term_missing": "**{term}** was not blocked here.",
+    "config.terms_none": "This server blocks no terms of its own.",
+    "config.terms_title": "Blocked terms on this server ({total})",
+    "config.terms_too_many": "That would be {count} blocked terms; the limit is {limit}.",
+    "config.term_too_long": "A blocked term can be at most {limit} characters.",
+    "config.import_refused": "Nothing was imported. The file has problems:\n{problems}",
+    "config.imported": "Imported. Changed: {keys}.",
+    "config.imported_nothing": "Imported; nothing was different.",
+    "config.exported": "This server's settings. Edit the file and use `/config import` to apply it.",
+    "config.bad_option": "**{option}** is not an option of `/{command}`; it has: {known}.",
+    "config.bad_default": "That default does not fit `/{command}`: {reason}",
+    "config.not_a_text_channel": "Choose a text channel the bot can post in.",
+    "config.show_title": "Atelier on this server",
+    "config.capped_note": "Capped by the operator: {items}",
+}
+ZH = {
+    "config.saved": "已保存：**{what}**。",
+    "config.saved_capped": "已保存：**{what}**。运营方上限为 **{allowed}**，实际按此生效。",
+    "config.unchanged": "没有变化：**{what}** 本来就是这样。",
+    "config.stale": "有人同时修改了设置；请重试。",
+    "config.term_added": "已屏蔽 **{count}** 个词；本服务器现共屏蔽 {total} 个。",
+    "config.term_removed": "已取消屏蔽 **{term}**。",
+    "config.term_missing": "本服务器并未屏蔽 **{term}**。",
+    "config.terms_none": "本服务器没有自己的屏蔽词。",
+    "config.terms_title": "本服务器的屏蔽词（{total}）",
+    "config.terms_too_many": "那样会有 {count} 个屏蔽词；上限为 {limit}。",
+    "config.term_too_long": "屏蔽词最多 {limit} 个字符。",
+    "config.import_refused": "未导入任何内容。文件有以下问题：\n{problems}",
+    "config.imported": "已导入。变更：{keys}。",
+    "config.imported_nothing": "已导入；没有任何不同。",
+    "config.exported": "本服务器的设置。编辑文件后用 `/config import` 应用。",
+    "config.bad_option": "**{option}** 不是 `/{command}` 的选项；可用的有：{known}。",
+    "config.bad_default": "这个默认值不适用于 `/{command}`：{reason}",
+    "config.not_a_text_channel": "请选择机器人可以发言的文字频道。",
+    "config.show_title": "本服务器上的 Atelier",
+    "config.capped_note": "受运营方上限限制：{items}",
+}
+COMMANDS_ZH = {
+    "config": "设置",
+    "Configure Atelier for this server (moderators).": "为本服务器配置 Atelier（管理员）。",
+    "Show this server's settings.": "显示本服务器的设置。",
+    "Switch a kind of generation on or off.": "开启或关闭一种生成。",
+    "Choose the channels where a command may run.": "选择命令可以使用的频道。",
+    "Set a role's daily jobs, cooldown and jobs at once.": "设置某个身份组的每日任务数、冷却时间和同时任务数。",
+    "How many jobs this server may have waiting at once.": "本服务器同时可排队的任务数。",
+    "Choose the presets members may use.": "选择成员可用的预设。",
+    "Set a default option for a command.": "为命令设置默认选项。",
+    "Bar a member from using Atelier here.": "禁止某成员在此使用 Atelier。",
+    "Let a barred member use Atelier again.": "允许被禁止的成员重新使用 Atelier。",
+    "Set how strict prompt safety is.": "设置提示词安全的严格程度。",
+    "Choose the channel where changes and refusals are logged.": "选择记录变更和拦截的频道。",
+    "Hold results for a moderator's approval.": "结果需管理员批准后才发布。",
+    "Apply this server's AutoMod keyword rules to prompts.": "将本服务器的 AutoMod 关键词规则用于提示词。",
+    "Download this server's settings as a TOML file.": "下载本服务器的设置（TOML 文件）。",
+    "Apply settings from a TOML file.": "从 TOML 文件应用设置。",
+    "Terms refused in prompts on this server.": "本服务器提示词中拒绝的词。",
+    "Block a term (or several, separated by commas).": "屏蔽一个词（或多个，用逗号分隔）。",
+    "Unblock a term.": "取消屏蔽一个词。",
+    "List the blocked terms.": "列出屏蔽词。",
+    "Block every term in a text file (one a line).": "屏蔽文本文件中的所有词（每行一个）。",
+}
+
+add_strings({"en": EN, "zh-CN": ZH}, {"zh-CN": COMMANDS_ZH})
