@@ -112,6 +112,8 @@ class JobRow(Base):
     """Set while a bot process is sending the result; a claim older than the lease is abandoned."""
     cancel_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    hold: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    """Why a finished job is kept back and what was decided (bot/delivery/gates.py), or None."""
     fair_key: Mapped[float | None] = mapped_column(Float)
     """A waiting job's place in the release order (bot/pipeline/fairness.py); lower goes first."""
 

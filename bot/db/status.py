@@ -21,6 +21,8 @@ class JobStatus(StrEnum):
     FAILED = "failed"
     CANCELLED = "cancelled"
     DELIVERED = "delivered"
+    HELD = "held"
+    """Finished, and kept back until a moderator decides (approval mode): not delivered yet."""
 
 
 PENDING_STATUSES = frozenset({JobStatus.WAITING, JobStatus.QUEUED})

@@ -24,7 +24,8 @@ import discord
 
 from bot.core.components import ResultButtons
 from bot.db.jobs import DELIVERY_LEASE_S, CancelOutcome, JobRecord
-from bot.delivery.render import Rendered, finished_message, progress_message
+from bot.delivery.gates import DeliveryGates, Verdict
+from bot.delivery.render import Rendered, finished_message, held_message, progress_message, withheld_message
 from bot.delivery.target import DiscordTarget
 from bot.i18n import t
 from bot.runtime import Runtime
@@ -59,6 +60,8 @@ class Deliverer:
         self.client = client
         self.runtime = runtime
         self.buttons = buttons
+        self.gates = DeliveryGates()
+        """What features check before a result is delivered (approval, output safety)."""
         self.progress_interval_s = progress_interval_s
         self.lease_s = DELIVERY_LEASE_S  # how long another process's claim on a delivery is honoured
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -133,13 +136,22 @@ class Deliverer:
                 return False  # another bot process holds it
             self._tries[record.id] += 1
             try:
-                rendered = finished_message(
-                    fresh,
-                    await self._contents(fresh),
-                    target.attachment_size_limit,
-                    target.locale,
-                    self.buttons,
-                )
+                decision = await self.gates.decide(fresh, target)
+                if decision.verdict is Verdict.HOLD:  # the gate parked it; the member hears it waits
+                    await self._tell_held(fresh, target)
+                    return False
+                if decision.verdict is Verdict.WITHHOLD:
+                    rendered = withheld_message(
+                        fresh, decision.reason or "withheld.unsafe", target.locale, self.buttons
+                    )
+                else:
+                    rendered = finished_message(
+                        fresh,
+                        await self._contents(fresh),
+                        target.attachment_size_limit,
+                        target.locale,
+                        self.buttons,
+                    )
                 delivered = await self._send(target, rendered, record.id)
             except Exception:
                 log.exception("delivering job %s failed; it stays undelivered", record.id)
@@ -151,6 +163,22 @@ class Deliverer:
         if delivered:
             self._forget(record.id)
         return delivered
+
+    async def render_result(
+        self, record: JobRecord, size_limit: int, locale: str, buttons: ResultButtons | None = None
+    ) -> Rendered:
+        """A finished job's message with its files (for a gate that shows it somewhere else first)."""
+        contents = await self._contents(record)
+        return finished_message(record, contents, size_limit, locale, buttons or self.buttons)
+
+    async def _tell_held(self, record: JobRecord, target: DiscordTarget) -> None:
+        """Edit the member's reply: the result waits for a moderator (best effort)."""
+        if not target.token_alive():
+            return
+        try:
+            await self._edit_original(target, held_message(record, target.locale))
+        except discord.HTTPException as error:
+            log.info("could not tell the member job %s is held: %s", record.id, error)
 
     async def cancel(self, job_id: str) -> CancelOutcome:
         """Cancel a job; one that never ran is delivered as cancelled at once (no worker will report it)."""

@@ -74,6 +74,20 @@ def progress_message(
     return Rendered(embed, buttons.view(ButtonContext(record.job, Phase.PENDING, locale, record)))
 
 
+def held_message(record: JobRecord, locale: str) -> Rendered:
+    """While a moderator has still to approve the result: no files, no buttons."""
+    embed = _base_embed(record.job, COLOURS[record.modality], locale)
+    embed.description = t("held", locale)
+    return Rendered(embed, discord.ui.View(timeout=None))
+
+
+def withheld_message(record: JobRecord, reason: str, locale: str, buttons: ResultButtons) -> Rendered:
+    """A finished job whose result is not shown (a moderator rejected it, or it failed a check)."""
+    embed = _base_embed(record.job, FAILED_COLOUR, locale)
+    embed.description = t(reason, locale)
+    return Rendered(embed, buttons.view(ButtonContext(record.job, Phase.UNSUCCESSFUL, locale, record)))
+
+
 def finished_message(
     record: JobRecord, contents: dict[str, bytes], size_limit: int, locale: str, buttons: ResultButtons
 ) -> Rendered:

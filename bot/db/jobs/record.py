@@ -110,6 +110,8 @@ class JobRecord(BaseModel):
     delivery_claimed_at: datetime | None = None
     cancel_requested_at: datetime | None
     updated_at: datetime
+    hold: dict[str, Any] | None = None
+    """What a delivery gate decided about this finished job (approval mode), or None."""
 
     @property
     def outcome(self) -> JobStatus | None:
@@ -166,4 +168,5 @@ class JobRecord(BaseModel):
             delivery_claimed_at=row.delivery_claimed_at,
             cancel_requested_at=row.cancel_requested_at,
             updated_at=row.updated_at,
+            hold=getattr(row, "hold", None),
         )

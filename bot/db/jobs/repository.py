@@ -396,6 +396,42 @@ class JobRepository:
         )
         return await self.run(update_one(statement))
 
+    async def hold(self, job_id: str, info: dict[str, Any]) -> bool:
+        """Keep a claimed, finished job back (status `held`) with what the gate recorded; its
+        delivery claim is dropped. False if it was not finished, undelivered and claimed."""
+        now = utcnow()
+        statement = (
+            update_job(job_id)
+            .where(finished_undelivered(), JOBS.c.delivery_claimed_at.is_not(None))
+            .values(status=JobStatus.HELD, hold=info, delivery_claimed_at=None, updated_at=now)
+        )
+        return await self.run(update_one(statement))
+
+    async def decide_hold(self, job_id: str, decision: str, by: int | None) -> JobRecord | None:
+        """Record a moderator's decision on a held job and make it deliverable again (back to its
+        outcome); the first decision wins, a later one returns None."""
+        now = utcnow()
+
+        def work(connection: Connection) -> JobRecord | None:
+            row = connection.execute(
+                select(JOBS.c.result, JOBS.c.hold).where(JOBS.c.id == job_id, JOBS.c.status == JobStatus.HELD)
+            ).one_or_none()
+            if row is None or row.result is None:
+                return None
+            outcome = JobStatus(JobResult.model_validate(row.result).status)
+            decided = {**(row.hold or {}), "decision": decision, "by": by, "at": now.isoformat()}
+            changed = connection.execute(
+                update_job(job_id)
+                .where(JOBS.c.status == JobStatus.HELD)
+                .values(status=outcome, hold=decided, updated_at=now)
+                .returning(JOBS.c.id)
+            ).scalar_one_or_none()
+            if changed is None:
+                return None
+            return fetch_records(connection, select(JOBS).where(JOBS.c.id == job_id))[0]
+
+        return await self.run(work)
+
     async def set_delivery_target(self, job_id: str, target: dict[str, Any] | None) -> bool:
         """Say where the result goes (a Discord interaction, a channel, the CLI); False if unknown."""
         return await self.run(
@@ -475,6 +511,7 @@ def _new_row(
         "cancel_requested_at": None,
         "updated_at": utcnow(),
         "fair_key": fair_key,
+        "hold": None,
     }
 
 
