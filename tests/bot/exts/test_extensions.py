@@ -38,6 +38,7 @@ def registered(client: AtelierClient) -> dict[str, Any]:
         "commands": sorted(c.name for c in client.tree.get_commands()),
         "cogs": sorted(client.cogs),
         "result buttons": client.services.result_buttons.names(),
+        "delivery gates": client.services.deliverer.gates.names(),
     }
 
 
