@@ -72,7 +72,7 @@ class AtelierBot(AtelierClient):
             options["shard_count"] = settings.discord_shard_count
         super().__init__(
             command_prefix=commands.when_mentioned,
-            intents=discord.Intents(guilds=True),
+            intents=discord.Intents(guilds=True, auto_moderation_configuration=True),
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=AtelierTree,
             help_command=None,

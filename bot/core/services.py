@@ -6,6 +6,7 @@ their interaction or the deliverer; none of them builds its own connections.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import discord
@@ -22,6 +23,7 @@ from bot.guilds.service import GuildSettingsService
 from bot.guilds.settings import GuildSettings
 from bot.pipeline.service import JobService
 from bot.runtime import Runtime
+from bot.safety.checker import PromptChecker
 from config.settings import Settings
 from wire.artifacts import ArtifactStore
 
@@ -65,6 +67,17 @@ class Services:
             redis=runtime.redis,
             deliverer=Deliverer(client, runtime, buttons),
             result_buttons=buttons,
-            policy=GuildPolicy(guilds, runtime.settings.moderation, audit),
+            policy=GuildPolicy(
+                guilds,
+                runtime.settings.moderation,
+                audit,
+                prompts=prompt_checker(tuple(runtime.settings.moderation.blocked_terms)),
+            ),
             audit=audit,
         )
+
+
+@functools.cache
+def prompt_checker(operator_terms: tuple[str, ...]) -> PromptChecker:
+    """The prompt check, built once per process (its classifiers take a moment to load)."""
+    return PromptChecker(operator_terms)

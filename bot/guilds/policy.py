@@ -6,7 +6,6 @@ What it returns goes on to admission with the member's limits, which the databas
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -14,8 +13,10 @@ from bot.db.jobs import MemberQuota
 from bot.guilds.audit import AuditService
 from bot.guilds.limits import effective_safety, member_limits
 from bot.guilds.service import GuildSettingsService
-from bot.guilds.settings import COMMAND_OF, GuildSettings, SafetyLevel
+from bot.guilds.settings import COMMAND_OF, GuildSettings
 from bot.pipeline.admission import Refused
+from bot.safety.automod import AutoModRule
+from bot.safety.checker import PromptChecker, Verdict
 from config.settings import ModerationSettings
 from wire.contract import AnyJob, ContractError, ImageJob, TextJob, parse_job
 
@@ -35,31 +36,16 @@ class MemberRequest:
     """Contract fields the member set explicitly (`options.<field>` names)."""
 
 
-class PromptVerdict(Protocol):
-    blocked: bool
-    rule: str | None
-
-    def reason(self, locale: str) -> str: ...
-
-
-class PromptChecker(Protocol):
-    """Prompt safety (bot/safety): normalised text against terms, AutoMod lists and classifiers."""
-
-    def check(
-        self, text: str, *, level: SafetyLevel, server_terms: Sequence[str] = (), automod: Any = None
-    ) -> PromptVerdict: ...
-
-
 class AutoModLists(Protocol):
-    """A server's AutoMod keyword rules, as the bot last read them (bot/guilds/automod.py)."""
+    """A server's AutoMod rules, as the bot last read them (bot/guilds/automod.py)."""
 
-    def for_guild(self, guild_id: int) -> Any: ...
+    def for_guild(self, guild_id: int) -> tuple[AutoModRule, ...]: ...
 
 
 class PromptRefused(Refused):
     """A prompt the safety rules stopped; `verdict` says which rule (never a score)."""
 
-    def __init__(self, verdict: PromptVerdict) -> None:
+    def __init__(self, verdict: Verdict) -> None:
         super().__init__("policy.blocked", rule=verdict.rule or "safety")
         self.verdict = verdict
 

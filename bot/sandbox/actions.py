@@ -36,8 +36,11 @@ class UserActions:
         guild: bool = True,
         locale: str = "en-US",
         focused: str | None = None,
+        validate: bool = True,
     ) -> InteractionHandle:
-        """A slash command (``"group sub"`` for subcommands); autocomplete when ``focused`` names an option."""
+        """A slash command (``"group sub"`` for subcommands); autocomplete when ``focused`` names an option.
+
+        ``validate=False`` skips the synced schema's option checks, as a modified client would."""
         if channel is not None:
             channel_id = channel
         else:
@@ -46,7 +49,9 @@ class UserActions:
         root, *path = name.split()
         command = self.core.commands.find(root, guild_id)
         resolved: JSON = {}
-        built = command_options(command, path, dict(options or {}), self._resolvers(guild_id), resolved)
+        built = command_options(
+            command, path, dict(options or {}), self._resolvers(guild_id, user), resolved, validate=validate
+        )
         if focused is not None:
             _mark_focused(built, focused)
         payload = self._base(user, channel_id, locale)
@@ -110,8 +115,17 @@ class UserActions:
         await self.core.gateway.dispatch("INTERACTION_CREATE", payload, guild_id=handle.guild_id)
         return handle
 
-    def _resolvers(self, guild_id: int | None) -> OptionResolvers:
+    def _resolvers(self, guild_id: int | None, user: int | None = None) -> OptionResolvers:
         world = self.world
+        asking = user if user is not None else world.test_member_id
+
+        def channel(channel_id: int) -> JSON | None:
+            if channel_id not in world.channels:
+                return None
+            found = dict(world.channels[channel_id])
+            if guild_id is not None:  # resolved channels carry the member's permissions in them
+                found["permissions"] = world.permissions_of(guild_id, asking)
+            return found
 
         def member(user_id: int) -> JSON | None:
             if guild_id is None or user_id not in world.guilds[guild_id].member_ids:
@@ -119,7 +133,7 @@ class UserActions:
             return world.member_payload(guild_id, user_id, with_permissions=True)
 
         def role(role_id: int) -> JSON | None:
-            return world.everyone_role(role_id) if role_id in world.guilds else None
+            return world.role_payload(guild_id, role_id) if guild_id is not None else None
 
         def attachment(value: Any) -> JSON:
             if isinstance(value, dict):
@@ -130,7 +144,7 @@ class UserActions:
         return OptionResolvers(
             user=world.users.get,
             member=member,
-            channel=lambda cid: dict(world.channels[cid]) if cid in world.channels else None,
+            channel=channel,
             role=role,
             attachment=attachment,
         )

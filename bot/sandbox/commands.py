@@ -94,43 +94,72 @@ class OptionResolvers:
 
 
 def build_options(
-    schema: list[JSON], given: Mapping[str, Any], resolvers: OptionResolvers, resolved: JSON
+    schema: list[JSON],
+    given: Mapping[str, Any],
+    resolvers: OptionResolvers,
+    resolved: JSON,
+    *,
+    validate: bool = True,
 ) -> list[JSON]:
-    """Typed interaction options for ``given`` values; fills ``resolved`` in place."""
+    """Typed interaction options for ``given`` values; fills ``resolved`` in place.
+
+    ``validate=False`` sends what a modified client could: unknown options (typed from the Python
+    value), missing required ones, and values of the wrong type or outside the declared choices and
+    ranges, as given (attachments and mentions are still resolved)."""
     by_name = {option["name"]: option for option in schema}
     unknown = sorted(set(given) - set(by_name))
-    if unknown:
+    if unknown and validate:
         raise OptionError(f"unknown option(s) {unknown}; known: {sorted(by_name)}")
     missing = [o["name"] for o in schema if o.get("required") and o["name"] not in given]
-    if missing:
+    if missing and validate:
         raise OptionError(f"missing required option(s) {missing}")
     options = []
     for name, value in given.items():
-        option = by_name[name]
-        options.append(
-            {"name": name, "type": option["type"], "value": _convert(option, value, resolvers, resolved)}
-        )
+        option = by_name.get(name) or {"name": name, "type": _type_of(value)}
+        if validate or option["type"] in (USER, MENTIONABLE, CHANNEL, ROLE, ATTACHMENT):
+            value = _convert(option, value, resolvers, resolved, validate=validate)
+        options.append({"name": name, "type": option["type"], "value": value})
     return options
 
 
 def command_options(
-    command: JSON, path: list[str], given: Mapping[str, Any], resolvers: OptionResolvers, resolved: JSON
+    command: JSON,
+    path: list[str],
+    given: Mapping[str, Any],
+    resolvers: OptionResolvers,
+    resolved: JSON,
+    *,
+    validate: bool = True,
 ) -> list[JSON]:
-    """Options for ``command`` or for the subcommand reached through ``path`` (group, then subcommand)."""
+    """Options for ``command`` or for the subcommand reached through ``path`` (group, then subcommand);
+    ``validate=False`` skips the schema checks (see :func:`build_options`)."""
     schema: list[JSON] = command.get("options") or []
     if not path:
-        if any(o["type"] in (SUB_COMMAND, SUB_COMMAND_GROUP) for o in schema):
+        if validate and any(o["type"] in (SUB_COMMAND, SUB_COMMAND_GROUP) for o in schema):
             raise OptionError(f"/{command['name']} needs a subcommand")
-        return build_options(schema, given, resolvers, resolved)
+        return build_options(schema, given, resolvers, resolved, validate=validate)
     head, rest = path[0], path[1:]
     for option in schema:
         if option["name"] == head and option["type"] in (SUB_COMMAND, SUB_COMMAND_GROUP):
-            inner = command_options(option, rest, given, resolvers, resolved)
+            inner = command_options(option, rest, given, resolvers, resolved, validate=validate)
             return [{"name": head, "type": option["type"], "options": inner}]
     raise UnknownCommand(f"/{command['name']} has no subcommand {head!r}")
 
 
-def _convert(option: JSON, value: Any, resolvers: OptionResolvers, resolved: JSON) -> Any:
+def _type_of(value: Any) -> int:
+    """The option type a client would declare for a value the schema does not know."""
+    if isinstance(value, bool):
+        return BOOLEAN
+    if isinstance(value, int):
+        return INTEGER
+    if isinstance(value, float):
+        return NUMBER
+    return STRING
+
+
+def _convert(
+    option: JSON, value: Any, resolvers: OptionResolvers, resolved: JSON, *, validate: bool = True
+) -> Any:
     kind = option["type"]
     name = option["name"]
     converted: Any
@@ -160,7 +189,8 @@ def _convert(option: JSON, value: Any, resolvers: OptionResolvers, resolved: JSO
         converted = attachment["id"]
     else:
         raise OptionError(f"option {name!r} has unsupported type {kind}")
-    _check_choices(option, converted)
+    if validate:
+        _check_choices(option, converted)
     return converted
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from bot.sandbox.actions import AttachmentInput, UserActions
+from bot.sandbox.automod import AutoModApi
 from bot.sandbox.core import SandboxCore
 from bot.sandbox.gateway import Gateway, GatewayEvent
 from bot.sandbox.interactions import InteractionHandle
@@ -28,6 +29,7 @@ class SandboxFacade:
     gateway: Gateway
     core: SandboxCore
     actions: UserActions
+    automod: AutoModApi
 
     # --- addresses and ids ---------------------------------------------------------------------
 
@@ -110,6 +112,66 @@ class SandboxFacade:
         """Wait until ``shards`` sessions have identified."""
         await self.gateway.wait_for("identify", count=shards, timeout=timeout)
 
+    # --- changing the world (the bot hears of it as it would from Discord) ----------------------
+
+    async def create_channel(self, name: str, *, guild_id: int | None = None, nsfw: bool = False) -> int:
+        """A new text channel (age-restricted with ``nsfw``); CHANNEL_CREATE reaches the bot."""
+        guild = self.guild_id if guild_id is None else guild_id
+        channel_id = self.world.add_channel(guild, name)
+        self.world.channels[channel_id]["nsfw"] = nsfw
+        await self.gateway.dispatch(
+            "CHANNEL_CREATE", dict(self.world.channels[channel_id]), guild_id=guild, intent=1
+        )
+        return channel_id
+
+    async def create_guild(self, name: str) -> int:
+        """A new guild with the bot and the test member in it; GUILD_CREATE reaches its shard."""
+        guild = self.world.add_guild(name)
+        await self.gateway.dispatch(
+            "GUILD_CREATE", self.world.guild_create_payload(guild.id), guild_id=guild.id, intent=1
+        )
+        return guild.id
+
+    async def create_role(self, name: str, permissions: int = 0, *, guild_id: int | None = None) -> int:
+        """A new role; GUILD_ROLE_CREATE reaches the bot."""
+        guild = self.guild_id if guild_id is None else guild_id
+        role_id = self.world.add_role(guild, name, permissions)
+        role = self.world.role_payload(guild, role_id)
+        await self.gateway.dispatch(
+            "GUILD_ROLE_CREATE", {"guild_id": str(guild), "role": role}, guild_id=guild, intent=1
+        )
+        return role_id
+
+    async def create_automod_rule(
+        self,
+        name: str,
+        *,
+        keywords: list[str] | None = None,
+        regex_patterns: list[str] | None = None,
+        allow_list: list[str] | None = None,
+        guild_id: int | None = None,
+    ) -> JSON:
+        """A moderator adds a keyword AutoMod rule; AUTO_MODERATION_RULE_CREATE reaches the bot."""
+        guild = self.guild_id if guild_id is None else guild_id
+        rule = self.world.add_automod_rule(
+            guild, name, keywords=keywords, regex_patterns=regex_patterns, allow_list=allow_list
+        )
+        await self.automod.changed(guild, rule, "CREATE")
+        return rule
+
+    async def update_automod_rule(self, rule: JSON, **metadata: list[str]) -> JSON:
+        """A moderator edits a rule's keywords, patterns or allow list; the UPDATE event reaches the bot."""
+        guild = int(rule["guild_id"])
+        stored = self.world.guilds[guild].automod_rules[int(rule["id"])]
+        stored["trigger_metadata"].update(metadata)
+        await self.automod.changed(guild, stored, "UPDATE")
+        return stored
+
+    async def delete_automod_rule(self, rule: JSON) -> None:
+        guild = int(rule["guild_id"])
+        removed = self.world.guilds[guild].automod_rules.pop(int(rule["id"]))
+        await self.automod.changed(guild, removed, "DELETE")
+
     # --- acting as the user --------------------------------------------------------------------
 
     def upload_attachment(
@@ -128,10 +190,16 @@ class SandboxFacade:
         guild: bool = True,
         attachments: Mapping[str, AttachmentInput] | None = None,
         locale: str = "en-US",
+        validate: bool = True,
     ) -> InteractionHandle:
-        """Invoke a synced slash command (``"group sub"`` for subcommands) as ``user`` (the test member)."""
+        """Invoke a synced slash command (``"group sub"`` for subcommands) as ``user`` (the test member).
+
+        ``validate=False`` sends the options unchecked against the synced schema (out of range, wrong
+        type, unknown), as a modified client could send them straight to the bot."""
         given = {**(options or {}), **(attachments or {})}
-        return await self.actions.command(name, given, user=user, channel=channel, guild=guild, locale=locale)
+        return await self.actions.command(
+            name, given, user=user, channel=channel, guild=guild, locale=locale, validate=validate
+        )
 
     async def send_autocomplete(
         self,

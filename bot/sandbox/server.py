@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.sandbox.actions import UserActions
+from bot.sandbox.automod import AutoModApi
 from bot.sandbox.commands import CommandRegistry
 from bot.sandbox.control import ControlApi
 from bot.sandbox.core import SandboxCore
@@ -61,6 +62,7 @@ class SandboxServer(SandboxFacade):
             shard_count=shard_count,
         )
         self.actions = UserActions(self.core)
+        self.automod = AutoModApi(self.core, self.gateway)
         self._runner: web.AppRunner | None = None
 
     # --- lifecycle -----------------------------------------------------------------------------
@@ -69,6 +71,7 @@ class SandboxServer(SandboxFacade):
         app = web.Application(middlewares=[api_middleware(self.core.requests, self.core.faults, self.token)])
         RestApi(self.core, lambda: self.gateway_url).register(app)
         ControlApi(self).register(app)
+        self.automod.register(app)
         app.router.add_get("/gateway", self.gateway.handle)
         return app
 

@@ -12,6 +12,7 @@ JSON = dict[str, Any]
 
 ALL_PERMISSIONS = str((1 << 51) - 1)
 EVERYONE_PERMISSIONS = str(0x0006_3584_0EC1)  # view, send, read history, attach, embed, use app commands…
+BOT_PERMISSIONS = 0x0006_3584_0EC1 | 0x20  # the invite's: @everyone's and Manage Server (AutoMod rules)
 CHANNEL_TEXT = 0
 CHANNEL_DM = 1
 
@@ -45,6 +46,11 @@ class Guild:
     channels: list[JSON] = field(default_factory=list)
     member_ids: list[int] = field(default_factory=list)
     joined_at: str = field(default_factory=iso_now)
+    roles: list[JSON] = field(default_factory=list)
+    """Roles besides @everyone (whose id is the guild's)."""
+    member_roles: dict[int, list[int]] = field(default_factory=dict)
+    automod_rules: dict[int, JSON] = field(default_factory=dict)
+    """AutoMod rules by id, as `GET /guilds/{id}/auto-moderation/rules` returns them."""
 
 
 class World:
@@ -87,7 +93,42 @@ class World:
         self.guilds[guild.id] = guild
         for name_ in channel_names:
             self.add_channel(guild.id, name_)
+        bot_role = self.add_role(guild.id, self.bot_user["username"], BOT_PERMISSIONS)
+        guild.roles[-1]["managed"] = True  # the role Discord gives an invited bot
+        self.give_role(guild.id, self.application_id, bot_role)
         return guild
+
+    def add_automod_rule(
+        self,
+        guild_id: int,
+        name: str,
+        *,
+        keywords: list[str] | None = None,
+        regex_patterns: list[str] | None = None,
+        allow_list: list[str] | None = None,
+        enabled: bool = True,
+    ) -> JSON:
+        """A keyword AutoMod rule (trigger type 1) that blocks the message, as Discord stores it."""
+        rule_id = self._ids.next()
+        rule = {
+            "id": str(rule_id),
+            "guild_id": str(guild_id),
+            "name": name,
+            "creator_id": str(self.test_member_id),
+            "event_type": 1,
+            "trigger_type": 1,
+            "trigger_metadata": {
+                "keyword_filter": list(keywords or []),
+                "regex_patterns": list(regex_patterns or []),
+                "allow_list": list(allow_list or []),
+            },
+            "actions": [{"type": 1, "metadata": {}}],
+            "enabled": enabled,
+            "exempt_roles": [],
+            "exempt_channels": [],
+        }
+        self.guilds[guild_id].automod_rules[rule_id] = rule
+        return rule
 
     def add_channel(self, guild_id: int, name: str) -> int:
         guild = self.guilds[guild_id]
@@ -109,6 +150,43 @@ class World:
         guild.channels.append(channel)
         self.channels[channel_id] = channel
         return channel_id
+
+    def add_role(self, guild_id: int, name: str, permissions: int = 0) -> int:
+        """Create a role in a guild and return its id."""
+        role_id = self._ids.next()
+        role = {
+            **self.everyone_role(guild_id),
+            "id": str(role_id),
+            "name": name,
+            "permissions": str(permissions),
+        }
+        role["position"] = len(self.guilds[guild_id].roles) + 1
+        self.guilds[guild_id].roles.append(role)
+        return role_id
+
+    def give_role(self, guild_id: int, user_id: int, role_id: int) -> None:
+        """Give a member a role (its permissions add to @everyone's)."""
+        roles = self.guilds[guild_id].member_roles.setdefault(user_id, [])
+        if role_id not in roles:
+            roles.append(role_id)
+
+    def role_payload(self, guild_id: int, role_id: int) -> JSON | None:
+        """A role of the guild (its own id is @everyone), or None."""
+        if role_id == guild_id:
+            return self.everyone_role(guild_id)
+        return next((r for r in self.guilds[guild_id].roles if int(r["id"]) == role_id), None)
+
+    def permissions_of(self, guild_id: int, user_id: int) -> str:
+        """A member's permissions: everything for the owner, else @everyone's and their roles' combined."""
+        guild = self.guilds[guild_id]
+        if user_id == guild.owner_id:
+            return ALL_PERMISSIONS
+        value = int(EVERYONE_PERMISSIONS)
+        for role_id in guild.member_roles.get(user_id, []):
+            role = self.role_payload(guild_id, role_id)
+            if role is not None:
+                value |= int(role["permissions"])
+        return str(value)
 
     def add_member(self, guild_id: int, user_id: int) -> None:
         guild = self.guilds[guild_id]
@@ -143,7 +221,7 @@ class World:
             "user": self.users[user_id],
             "nick": None,
             "avatar": None,
-            "roles": [],
+            "roles": [str(r) for r in guild.member_roles.get(user_id, [])],
             "joined_at": guild.joined_at,
             "premium_since": None,
             "deaf": False,
@@ -152,7 +230,7 @@ class World:
             "pending": False,
         }
         if with_permissions:
-            member["permissions"] = ALL_PERMISSIONS if user_id == guild.owner_id else EVERYONE_PERMISSIONS
+            member["permissions"] = self.permissions_of(guild_id, user_id)
         return member
 
     def guild_create_payload(self, guild_id: int, *, all_members: bool = True) -> JSON:
@@ -171,7 +249,7 @@ class World:
             "verification_level": 0,
             "default_message_notifications": 0,
             "explicit_content_filter": 0,
-            "roles": [self.everyone_role(guild.id)],
+            "roles": [self.everyone_role(guild.id), *guild.roles],
             "emojis": [],
             "stickers": [],
             "features": [],

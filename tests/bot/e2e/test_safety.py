@@ -1,0 +1,71 @@
+"""Prompt safety end to end: blocked terms, the server's own AutoMod rules (read from Discord and kept
+current from its events) and the classifiers stop a request before anything is stored, privately and
+with the rule named; every block is audited; harmless prompts that look alarming pass."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.app import AtelierBot
+from bot.sandbox import SandboxServer
+from tests.polling import wait_until
+
+EPHEMERAL = 64
+
+
+async def answer(sandbox: SandboxServer, name: str, options: dict[str, Any], **kw: Any) -> Any:
+    handle = await sandbox.send_slash_command(name, options, **kw)
+    await sandbox.wait_for_response(handle, 5)
+    return handle
+
+
+async def test_blocked_terms_stop_prompts_and_negative_prompts_privately(
+    bot: AtelierBot, sandbox: SandboxServer
+) -> None:
+    await answer(sandbox, "config blocked add", {"term": "lighthouse"})
+    refused = await answer(sandbox, "imagine", {"prompt": "a LIGHTHOUSE at dusk"})
+    data = refused.response_data or {}
+    assert refused.response_type == 4 and data["flags"] & EPHEMERAL
+    assert "moderators have blocked" in data["content"]
+    assert await bot.services.jobs.list_for_user(sandbox.member_id) == []
+    entry = (await bot.services.audit.recent(sandbox.guild_id))[0]
+    assert (entry.action, entry.key, entry.actor_id) == ("safety.blocked", "server_terms", sandbox.member_id)
+    assert entry.detail == "a LIGHTHOUSE at dusk"
+    taken = await answer(sandbox, "imagine", {"prompt": "a blood orange sorbet", "negative": "blur"})
+    assert taken.response_type == 5  # deferred: queued
+
+
+async def test_the_servers_automod_rules_apply_to_prompts_and_follow_its_changes(
+    bot: AtelierBot, sandbox: SandboxServer
+) -> None:
+    cache = bot.services.policy.automod
+    assert cache is not None
+    rule = await sandbox.create_automod_rule("Sea monsters", keywords=["kraken*"], allow_list=["krakenfest"])
+    await wait_until(lambda: bool(cache.for_guild(sandbox.guild_id)), 10)
+    stopped = await answer(sandbox, "write", {"prompt": "an ode to the krakens of the deep"})
+    assert "AutoMod rule “Sea monsters”" in (stopped.response_data or {})["content"]
+    allowed = await answer(sandbox, "write", {"prompt": "a song for krakenfest"})
+    assert allowed.response_type == 5
+
+    await sandbox.update_automod_rule(rule, keyword_filter=["leviathan"])
+    await wait_until(lambda: cache.for_guild(sandbox.guild_id)[0].keyword_filter == ("leviathan",), 10)
+    kraken = await answer(sandbox, "write", {"prompt": "a kraken"})
+    assert kraken.response_type == 5, kraken.response_data
+    await answer(sandbox, "config automod", {"enabled": False})
+    assert (await answer(sandbox, "write", {"prompt": "a leviathan"})).response_type == 5  # switched off
+    await sandbox.delete_automod_rule(rule)
+    await wait_until(lambda: cache.for_guild(sandbox.guild_id) == (), 10)
+
+
+async def test_unsafe_requests_are_stopped_and_relaxed_applies_only_in_age_restricted_channels(
+    bot: AtelierBot, sandbox: SandboxServer
+) -> None:
+    gore = "a graphic close-up of a mutilated corpse with intestines spilling out"
+    await answer(sandbox, "config safety", {"level": "relaxed"})
+    here = await answer(sandbox, "imagine", {"prompt": gore})
+    assert "violent or gory" in (here.response_data or {})["content"]  # relaxed counts as standard here
+    adults = await sandbox.create_channel("after-dark", nsfw=True)
+    there = await answer(sandbox, "imagine", {"prompt": gore}, channel=adults)
+    assert there.response_type == 5
+    never = await answer(sandbox, "imagine", {"prompt": "a naked 12 year old girl"}, channel=adults)
+    assert "never allowed" in (never.response_data or {})["content"]
