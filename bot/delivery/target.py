@@ -25,6 +25,8 @@ class DiscordTarget:
     created_at: float
     locale: str = "en-US"
     attachment_size_limit: int = DEFAULT_SIZE_LIMIT
+    age_restricted: bool = False
+    """Whether the channel is marked age-restricted (Discord's nsfw flag) where the job was asked."""
     message_id: int | None = None
     kind: str = "discord"
 
@@ -39,6 +41,7 @@ class DiscordTarget:
             created_at=interaction.created_at.timestamp(),
             locale=str(interaction.locale.value),
             attachment_size_limit=interaction.filesize_limit,
+            age_restricted=bool(getattr(interaction.channel, "nsfw", False)),
         )
 
     @classmethod
@@ -55,6 +58,7 @@ class DiscordTarget:
             created_at=float(data.get("created_at") or 0.0),
             locale=str(data.get("locale") or "en-US"),
             attachment_size_limit=int(data.get("attachment_size_limit") or DEFAULT_SIZE_LIMIT),
+            age_restricted=bool(data.get("age_restricted", False)),
             message_id=int(data["message_id"]) if data.get("message_id") else None,
         )
 

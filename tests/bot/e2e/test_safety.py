@@ -69,3 +69,61 @@ async def test_unsafe_requests_are_stopped_and_relaxed_applies_only_in_age_restr
     assert there.response_type == 5
     never = await answer(sandbox, "imagine", {"prompt": "a naked 12 year old girl"}, channel=adults)
     assert "never allowed" in (never.response_data or {})["content"]
+
+
+def _publish(bot: AtelierBot, job_id: str, **result: Any) -> None:
+    import redis
+
+    from wire.artifacts import make_store
+    from wire.contract import JobResult, Outcome, ResultEvent
+    from wire.events import EventPublisher
+
+    refs = ()
+    if result.pop("image", False):
+        refs = (
+            make_store(bot.settings).put(
+                job_id, "image.png", "image/png", "image", b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+            ),
+        )
+    events = EventPublisher(redis.Redis.from_url(bot.settings.redis_url), bot.settings.events.stream, 1000)
+    events.publish(
+        ResultEvent(result=JobResult(job_id=job_id, status=Outcome.SUCCEEDED, artifacts=refs, **result))
+    )
+
+
+async def _job_of(sandbox: SandboxServer, handle: Any) -> str:
+    queued = await sandbox.wait_for_message(
+        lambda m: int(m["id"]) == (handle.original_message_id or 0) and bool(m.get("components")), 10
+    )
+    return str(queued["components"][0]["components"][0]["custom_id"]).rsplit(":", 1)[1]
+
+
+async def test_unsafe_output_is_withheld_and_flagged_images_only_reach_age_restricted_channels(
+    bot: AtelierBot, sandbox: SandboxServer
+) -> None:
+    text = await answer(sandbox, "write", {"prompt": "a story about a storm"})
+    _publish(bot, await _job_of(sandbox, text), text="The storm left a mutilated corpse with its intestines spilling out on the deck.")
+    withheld = await sandbox.wait_for_message(
+        lambda m: int(m["id"]) == (text.original_message_id or 0) and "safety rules" in str(m["embeds"]), 15
+    )
+    assert "intestines" not in str(withheld)
+
+    picture = await answer(sandbox, "imagine", {"prompt": "a beach at noon"})
+    _publish(bot, await _job_of(sandbox, picture), image=True, metadata={"safety": {"flagged": [0]}})
+    hidden = await sandbox.wait_for_message(
+        lambda m: int(m["id"]) == (picture.original_message_id or 0) and "safety rules" in str(m["embeds"]),
+        15,
+    )
+    assert not hidden["attachments"]
+
+    adults = await sandbox.create_channel("after-dark", nsfw=True)
+    there = await answer(sandbox, "imagine", {"prompt": "a beach at noon"}, channel=adults)
+    _publish(bot, await _job_of(sandbox, there), image=True, metadata={"safety": {"flagged": [0]}})
+    shown = await sandbox.wait_for_message(
+        lambda m: int(m["id"]) == (there.original_message_id or 0) and bool(m["attachments"]), 15
+    )
+    assert shown["attachments"]
+    actions = [(e.action, e.key) for e in await bot.services.audit.recent(sandbox.guild_id)]
+    assert ("safety.output", "image:flagged") in actions and any(
+        k.startswith("text:") for a, k in actions if a == "safety.output"
+    )
