@@ -13,7 +13,7 @@ REDIS_URL ?= $(or $(ATELIER_REDIS_URL),redis://127.0.0.1:6379/0)
 APT_PACKAGES := redis-server fluidsynth fluid-soundfont-gm libfluidsynth3 libgl1 libsndfile1
 PYTEST_ARGS ?=
 
-.PHONY: run test setup system-deps redis lint typecheck bench music-data eval-music train-music measure-watermark clean help
+.PHONY: run test setup system-deps redis lint typecheck bench music-data eval-music train-music measure-watermark eval-safety clean help
 
 help:
 	@echo "make run   — start bot, workers and scheduler (Procfile) on embedded defaults"
@@ -93,6 +93,12 @@ train-music: $(STAMP)
 	$(MAKE) eval-music
 	$(PY) -m bench.music --json models/music/weights/bench.json
 	$(PY) -m models.music.card
+
+# The prompt safety filter on tests/data/safety/: per level and category, held-out and training splits,
+# a row per component, check() latency; then what a worker-side MiniLM embedding check would add.
+eval-safety: $(STAMP)
+	$(PY) -m bot.safety.evaluate
+	HF_HUB_OFFLINE=1 $(PY) -m bench.safety
 
 measure-watermark: setup
 	nice -n 10 $(PY) -m provenance.measure --count 150 --size 512

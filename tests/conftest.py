@@ -25,9 +25,6 @@ from tests.services import ROOT, RedisServer, WorkerProcess
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-T = TypeVar("T")
-
-
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 T = TypeVar("T")
 
@@ -151,10 +148,14 @@ def start_worker(tmp_path: Path) -> Iterator[object]:
     started: list[WorkerProcess] = []
 
     def start(
-        settings: Settings, queues: str = "gen.text", pool: str = "prefork", **env: str
+        settings: Settings,
+        queues: str = "gen.text",
+        pool: str = "prefork",
+        app: str = "workers.main",
+        **env: str,
     ) -> WorkerProcess:
         log_path = tmp_path / f"worker-{len(started)}.log"
-        worker = WorkerProcess(settings_env(settings, **env), queues, log_path, pool=pool)
+        worker = WorkerProcess(settings_env(settings, **env), queues, log_path, pool=pool, app=app)
         started.append(worker)
         worker.start()
         return worker

@@ -78,13 +78,15 @@ class RedisServer:
 
 @dataclass
 class WorkerProcess:
-    """A real `celery worker` subprocess."""
+    """A real `celery worker` subprocess running `app` (the production entry by default; tests may
+    name another module that builds the app, such as `tests.helpers.gated_worker`)."""
 
     env: dict[str, str]
     queues: str
     log_path: Path
     pool: str = "prefork"
     process: subprocess.Popen[bytes] | None = None
+    app: str = "workers.main"
 
     def start(self, timeout: float = 60.0) -> None:
         celery = str(Path(sys.executable).with_name("celery"))
@@ -93,7 +95,7 @@ class WorkerProcess:
             [
                 celery,
                 "-A",
-                "workers.main",
+                self.app,
                 "worker",
                 "-Q",
                 self.queues,

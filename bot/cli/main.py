@@ -19,6 +19,7 @@ from rich.table import Table
 
 from bot.cli.discord_cmds import bot_command, sandbox_group
 from bot.cli.options import contract_option
+from bot.cli.safety_cmds import safety_group
 from bot.cli.settings import cli_settings as _settings
 from bot.cli.settings import err_console
 from bot.db.status import JobStatus
@@ -385,6 +386,7 @@ async def scheduler() -> None:
 
 cli.add_command(bot_command)
 cli.add_command(sandbox_group)
+cli.add_command(safety_group)
 
 
 _PASS_THROUGH = {"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []}

@@ -228,22 +228,32 @@ async def test_a_failing_batch_is_handled_again_event_by_event(
 async def test_run_reads_ahead_but_handles_batches_one_at_a_time_in_order(
     settings: Settings, redis_client: redis.Redis
 ) -> None:
-    """While a slow batch is handled the next is read, but never handled before the first is done;
-    everything is acknowledged by the time `run` returns."""
+    """While a batch is handled the next is already read from the stream, but never handled before
+    the first is done; everything is acknowledged by the time `run` returns."""
     handled: list[float] = []
+    calls = 0
     running = 0
     overlapped = False
+    first_entered = asyncio.Event()
+    release_first = asyncio.Event()
 
     async def per_event(event: AnyEvent) -> None:
         raise AssertionError("the batch handler took every batch")
 
     async def whole(events: list[AnyEvent]) -> None:
-        nonlocal running, overlapped
+        nonlocal calls, running, overlapped
+        calls += 1
         running += 1
         overlapped = overlapped or running > 1
-        await asyncio.sleep(0.05)  # slow enough for the next batch to be read meanwhile
+        if calls == 1:
+            first_entered.set()
+            await release_first.wait()  # held until the test has seen the next batch read
         handled.extend(e.progress.fraction for e in events if isinstance(e, ProgressEvent))
         running -= 1
+
+    def publish(*indexes: int) -> None:
+        for i in indexes:
+            publisher.publish(ProgressEvent(progress=Progress(job_id=JOB, fraction=i / 10)))
 
     client = aioredis.Redis.from_url(settings.redis_url)
     consumer = _consumer(settings, client, per_event)
@@ -251,18 +261,33 @@ async def test_run_reads_ahead_but_handles_batches_one_at_a_time_in_order(
     consumer.batch = 2
     await consumer.ensure_group()
     publisher = _publisher(settings, redis_client)
+    publish(0, 1)  # the first batch, there before `run` reads
     stop = asyncio.Event()
     task = asyncio.create_task(consumer.run(stop))
-    for i in range(10):
-        publisher.publish(ProgressEvent(progress=Progress(job_id=JOB, fraction=i / 10)))
-        await asyncio.sleep(0.01)
-    await wait_until(lambda: len(handled) == 10, timeout=4, interval=0.02)
+    await asyncio.wait_for(first_entered.wait(), 10)
+    publish(2, 3)
+    # Read while the first batch is still being handled: entries beyond the first two are delivered to
+    # this consumer (pending, not yet acknowledged), and no second batch has been handled.
+    await wait_until(_read_ahead(settings, client, beyond=2), timeout=10, interval=0.02)
+    assert calls == 1 and handled == []
+    release_first.set()
+    publish(*range(4, 10))
+    await wait_until(lambda: len(handled) == 10, timeout=10, interval=0.02)
     stop.set()
     await asyncio.wait_for(task, 5)
     assert handled == [i / 10 for i in range(10)]
-    assert not overlapped
+    assert calls >= 2 and not overlapped
     assert await _pending(settings, client) == 0
     await client.aclose()
+
+
+def _read_ahead(settings: Settings, client: aioredis.Redis, *, beyond: int) -> Any:
+    """A check for `wait_until`: more than `beyond` events read by the group and not acknowledged."""
+
+    async def check() -> bool:
+        return await _pending(settings, client) > beyond
+
+    return check
 
 
 async def test_run_gives_its_own_connections_back_when_it_stops(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,19 +19,36 @@ JOB = "0123456789abcdef0123456789abcdef"
 RECORD = {"label": "AI-generated with Atelier", "job_id": JOB, "model": "tiny", "seed": 5}
 
 
-def _atelier(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([ATELIER, *args], capture_output=True, text=True, timeout=300)
+def _atelier(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([ATELIER, *args], capture_output=True, text=True, timeout=300, env=env, cwd=cwd)
 
 
-def test_models_list_reports_every_preset_and_the_bundled_text_model() -> None:
-    out = _atelier("models", "list", "--json")
+def empty_model_caches(tmp_path: Path) -> dict[str, str]:
+    """This process's environment with every model cache pointed at empty folders: what a developer
+    has downloaded cannot change what `models list` reports (run it in `tmp_path`, so that no `.env`
+    there can either)."""
+    hf_home = tmp_path / "hf-home"
+    hf_home.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in {"HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"}}
+    env.update(
+        HF_HOME=str(hf_home),
+        HF_HUB_CACHE=str(hf_home / "hub"),
+        ATELIER_MODEL_CACHE_DIR=str(tmp_path / "atelier-models"),
+    )
+    return env
+
+
+def test_models_list_reports_every_preset_and_the_bundled_text_model(tmp_path: Path) -> None:
+    out = _atelier("models", "list", "--json", env=empty_model_caches(tmp_path), cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     rows = json.loads(out.stdout)
     assert {row["modality"] for row in rows} == {"music", "image", "text"}
     smol = next(row for row in rows if row["preset"] == "smollm2-135m")
     assert smol["installed"] and smol["default"]
     turbo = next(row for row in rows if row["preset"] == "sd-turbo")
-    assert not turbo["installed"]  # nothing is downloaded here
+    assert not turbo["installed"]  # the hub caches it would be found in are empty
 
 
 def test_models_pull_of_a_bundled_model_explains_itself() -> None:

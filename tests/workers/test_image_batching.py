@@ -19,6 +19,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from PIL import Image
 
 from config.settings import BatchSettings, ImagePreset, Settings, load_settings
+from tests.helpers.context import RecordingContext
 from tests.helpers.images import assert_same_image
 from tests.models.image.tiny import build_pipeline
 from wire import keys
@@ -134,25 +135,6 @@ def timings(result: JobResult) -> tuple[int, int]:
 
 def pixels(data: bytes) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
-
-
-class AloneContext:
-    """A context for running a job alone in this process: no progress kept, never cancelled."""
-
-    def __init__(self, job_id: str) -> None:
-        self.job_id = job_id
-
-    def progress(self, fraction: float, message: str = "", **_: Any) -> None:
-        pass
-
-    def is_cancelled(self) -> bool:
-        return False
-
-    def check_cancelled(self) -> None:
-        pass
-
-    def load_input(self, key: str) -> bytes:
-        raise AssertionError("no inputs here")
 
 
 # ---- the queue, read without taking anything --------------------------------------------------
@@ -289,7 +271,7 @@ def test_compatible_jobs_share_one_pipeline_call_and_equal_running_alone(
     store = make_store(settings)
     alone = DiffusersImageBackend.from_preset("tiny", tiny_preset(tiny_dir), settings)
     for item, result in zip(jobs, results, strict=True):
-        single = alone.generate(item, AloneContext(item.id))
+        single = alone.generate(item, RecordingContext(job_id=item.id))
         together = [store.get(ref.key) for ref in result.artifacts if ref.kind == "image"]
         by_itself = [f.data for f in single.files if f.kind == "image"]
         assert len(together) == len(by_itself) == item.options.count

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+import asyncpg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.db.engine import create_engine, make_sessionmaker
+from bot.db.database import AsyncDatabase, open_database
+from bot.db.engine import create_engine, make_sessionmaker, upgrade_database
+from bot.db.jobs import JobRepository
 from bot.db.models import ArtifactRow, JobRow
 from bot.db.status import JobStatus
+from tests.conftest import _asyncpg_dsn, _empty_database, _run_isolated
 from wire.contract import MusicJob
 
 
@@ -31,12 +36,47 @@ async def test_sqlite_engine_creates_folder_and_enables_wal_and_foreign_keys(tmp
         await engine.dispose()
 
 
-async def test_postgres_engine_pings_pooled_connections() -> None:
-    engine = create_engine("postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+@pytest.fixture
+def postgres_url(postgres_session_url: str) -> Iterator[str]:
+    """The session's PostgreSQL database, emptied afterwards."""
+    yield postgres_session_url
+    _run_isolated(_empty_database(postgres_session_url))
+
+
+async def _terminate(url: str, pid: int) -> None:
+    """End one server process, as a PostgreSQL restart or a proxy's idle timeout would."""
+    admin = await asyncpg.connect(_asyncpg_dsn(url))
     try:
-        assert engine.pool._pre_ping  # type: ignore[attr-defined]
+        assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
     finally:
-        await engine.dispose()
+        await admin.close()
+
+
+@pytest.mark.postgres
+async def test_the_bots_postgres_jobs_survive_a_connection_killed_between_units(postgres_url: str) -> None:
+    """What the bot runs on (`JobRepository.open` → `open_database`): pooled connections are not
+    pinged before each unit; a connection the server ended while it sat in the pool costs no error,
+    the unit that finds it dead runs again on a new one."""
+    await upgrade_database(postgres_url)
+    database = open_database(postgres_url)
+    assert isinstance(database, AsyncDatabase)
+    jobs = JobRepository(database)
+    try:
+        job = MusicJob.model_validate({})
+        await jobs.create(job)
+        pid = await jobs.run(lambda c: c.execute(text("SELECT pg_backend_pid()")).scalar_one())
+        await _terminate(postgres_url, pid)
+        record = await jobs.get(job.id)  # its pooled connection is the one just ended
+        assert record is not None and record.status is JobStatus.QUEUED
+        assert database.retried == 1  # found dead by the unit itself and run again, not by a ping
+        pid = await jobs.run(lambda c: c.execute(text("SELECT pg_backend_pid()")).scalar_one())
+        await _terminate(postgres_url, pid)
+        await jobs.request_cancel(job.id)  # a write that finds its connection gone: run again, once
+        assert database.retried == 2
+        cancelled = await jobs.get(job.id)
+        assert cancelled is not None and cancelled.cancel_requested_at is not None
+    finally:
+        await jobs.close()
 
 
 def _job_row(job: MusicJob) -> JobRow:

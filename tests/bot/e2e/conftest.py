@@ -1,5 +1,9 @@
 """End to end with real processes: the sandbox Discord and the real bot in-process, a Celery worker
-subprocess with a tiny real text model (one per module), a private Redis and a fresh SQLite per test."""
+subprocess (one per module) with real models — a tiny text model, the tiny diffusers pipeline, the
+committed music model — a private Redis and a fresh SQLite per test.
+
+The worker runs `tests.helpers.gated_worker`: the production app, in which the text preset `gated`
+holds each job at a gate the test opens (see `tests.helpers.gated`); every other preset is real."""
 
 from __future__ import annotations
 
@@ -15,15 +19,18 @@ from bot.db.jobs import JobRecord
 from bot.sandbox import SandboxServer, point_discord_at
 from bot.sandbox.client_patch import current_endpoints, restore_endpoints
 from config.settings import Settings, load_settings
-from tests.bot.pipeline.conftest import TINY_PRESET, tiny_text_dir, worker_env
+from tests.bot.pipeline.conftest import TINY_PRESET, image_env, tiny_image_512_dir, tiny_text_dir, worker_env
 from tests.conftest import settings_env
+from tests.helpers.gated import GATED_PRESET, WORKER_APP
 from tests.polling import wait_until
 from tests.services import RedisServer, WorkerProcess
 
-__all__ = ["tiny_text_dir"]
+__all__ = ["tiny_image_512_dir", "tiny_text_dir"]
 
 TOKEN = "sandbox-bot-token"
 ALL_QUEUES = "gen.text,gen.music,gen.image"
+IMAGE_SIZES = "[[512, 512]]"  # the smallest size /imagine offers
+GUILD_READY_TIMEOUT_S = 0.5
 
 
 @pytest.fixture(scope="module")
@@ -39,18 +46,24 @@ def module_settings(
         events={"stream": f"e2e:{tag}:events", "group": "e2e-bot", "block_ms": 100, "claim_idle_ms": 1000},
         model_cache_dir=root / "cache",
         default_text_preset=TINY_PRESET,
-        text_presets={TINY_PRESET: {"model": str(tiny_text_dir), "max_new_tokens": 2048}},
+        text_presets={
+            TINY_PRESET: {"model": str(tiny_text_dir), "max_new_tokens": 2048},
+            GATED_PRESET: {"model": str(tiny_text_dir)},
+        },
+        default_image_preset=TINY_PRESET,
         data_dir=root / "var",
     )
 
 
 @pytest.fixture(scope="module")
-def worker(module_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WorkerProcess]:
-    """One real Celery worker serving every queue for the whole module."""
+def worker(
+    module_settings: Settings, tmp_path_factory: pytest.TempPathFactory, tiny_image_512_dir: Path
+) -> Iterator[WorkerProcess]:
+    """One real Celery worker serving every queue for the whole module: text (tiny, and gated),
+    images (the tiny pipeline at 512x512, one step by default) and music (the committed model)."""
     log_path = tmp_path_factory.mktemp("worker") / "worker.log"
-    process = WorkerProcess(
-        settings_env(module_settings, **worker_env(module_settings)), ALL_QUEUES, log_path
-    )
+    env = {**worker_env(module_settings), **image_env(tiny_image_512_dir, IMAGE_SIZES, default_steps=1)}
+    process = WorkerProcess(settings_env(module_settings, **env), ALL_QUEUES, log_path, app=WORKER_APP)
     process.start(timeout=120)
     yield process
     process.stop()
@@ -98,6 +111,9 @@ class BotControl:
     async def start(self) -> AtelierBot:
         self.starts += 1
         bot = create_bot(self.settings, consumer_name="e2e-bot")
+        # discord.py waits this long after the last GUILD_CREATE before it is ready (2 s by default,
+        # for Discord's trickle of guilds); the sandbox sends all of them right behind READY.
+        bot._connection.guild_ready_timeout = GUILD_READY_TIMEOUT_S
         self.bot = bot
         self.task = asyncio.create_task(bot.start(TOKEN))
         await self.server.wait_until_ready(timeout=20, shards=self.starts * self.shards)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
+
+import aiohttp
+from PIL import Image
 
 from bot.app import AtelierBot
 from bot.db.status import JobStatus
 from bot.sandbox import SandboxServer
 from tests.bot.e2e.conftest import wait_for_job
 from tests.services import WorkerProcess
-from wire.contract import ErrorCode
 
 EPHEMERAL = 64
 
@@ -32,6 +35,26 @@ async def final_reply(server: SandboxServer, message_id: int | None, timeout: fl
     )
 
 
+def attachment(message: dict[str, Any], suffix: str) -> dict[str, Any]:
+    """The one attachment of `message` whose file name ends with `suffix`."""
+    (found,) = [a for a in message["attachments"] if a["filename"].endswith(suffix)]
+    return found
+
+
+def shown(message: dict[str, Any], item: dict[str, Any]) -> bool:
+    """Whether the message's embed shows the attachment `item` (by `attachment://` name, as the bot
+    sends it, or by its URL, as Discord resolves it)."""
+    url = message["embeds"][0].get("image", {}).get("url")
+    return url in {f"attachment://{item['filename']}", item["url"]}
+
+
+async def download(item: dict[str, Any]) -> bytes:
+    """The bytes of an attachment, fetched from its URL as a member's client fetches them."""
+    async with aiohttp.ClientSession() as session, session.get(item["url"]) as response:
+        assert response.status == 200, (response.status, item["url"])
+        return await response.read()
+
+
 async def test_compose_is_queued_and_answered(
     bot: AtelierBot, sandbox: SandboxServer, worker: WorkerProcess
 ) -> None:
@@ -42,17 +65,17 @@ async def test_compose_is_queued_and_answered(
     assert handle.response_type == 5 and not handle.rejections
     final = await final_reply(sandbox, handle.original_message_id)
     record = await wait_for_job(bot, job_of(final), lambda r: r.status is JobStatus.DELIVERED, 10)
+    assert record.outcome is JobStatus.SUCCEEDED, (record.error_code, record.error)
     job = record.job
     assert job.modality == "music" and job.options.style == "jig" and job.options.tempo == 110  # type: ignore[union-attr]
     footer = final["embeds"][0]["footer"]["text"]
     assert "jig" in footer and "D dorian" in footer and "110 bpm" in footer
-    if record.outcome is JobStatus.SUCCEEDED:
-        names = [a["filename"] for a in final["attachments"]]
-        assert any(n.endswith(".mid") for n in names), names
-        assert any(i.startswith("atelier:extend:") for i in custom_ids(final))
-    else:
-        assert record.error_code in {ErrorCode.NOT_AVAILABLE, ErrorCode.MODEL_MISSING}, record.error
-        assert final["embeds"][0]["description"]
+    audio, midi, roll = attachment(final, ".ogg"), attachment(final, ".mid"), attachment(final, ".png")
+    assert (await download(audio)).startswith(b"OggS")
+    assert (await download(midi)).startswith(b"MThd")
+    assert (await download(roll)).startswith(b"\x89PNG")
+    assert shown(final, roll)
+    assert any(i.startswith("atelier:extend:") for i in custom_ids(final))
 
 
 async def test_imagine_is_queued_and_answered(
@@ -65,12 +88,15 @@ async def test_imagine_is_queued_and_answered(
     assert handle.response_type == 5 and not handle.rejections
     final = await final_reply(sandbox, handle.original_message_id, 300)
     record = await wait_for_job(bot, job_of(final), lambda r: r.status is JobStatus.DELIVERED, 10)
+    assert record.outcome is JobStatus.SUCCEEDED, (record.error_code, record.error)
     assert record.job.options.count == 2 and record.job.options.prompt == "a fox in the snow"  # type: ignore[union-attr]
-    if record.outcome is JobStatus.SUCCEEDED:
-        assert final["attachments"] and final["embeds"][0]["image"]["url"].startswith("http")
-    else:
-        assert record.error_code is not ErrorCode.INTERNAL, record.error
-        assert final["embeds"][0]["description"]
+    assert [a.kind for a in record.artifacts] == ["grid", "image", "image"]
+    grid_ref = record.artifacts[0]
+    grid = next(a for a in final["attachments"] if a["filename"] == grid_ref.filename)
+    assert len(final["attachments"]) == 3
+    picture = Image.open(io.BytesIO(await download(grid)))
+    assert picture.format == "PNG" and picture.size == (1024, 512)  # two 512x512 images side by side
+    assert shown(final, grid)
 
 
 async def test_help_shows_every_command(bot: AtelierBot, sandbox: SandboxServer) -> None:

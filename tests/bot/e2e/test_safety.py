@@ -102,7 +102,11 @@ async def test_unsafe_output_is_withheld_and_flagged_images_only_reach_age_restr
     bot: AtelierBot, sandbox: SandboxServer
 ) -> None:
     text = await answer(sandbox, "write", {"prompt": "a story about a storm"})
-    _publish(bot, await _job_of(sandbox, text), text="The storm left a mutilated corpse with its intestines spilling out on the deck.")
+    _publish(
+        bot,
+        await _job_of(sandbox, text),
+        text="The storm left a mutilated corpse with its intestines spilling out on the deck.",
+    )
     withheld = await sandbox.wait_for_message(
         lambda m: int(m["id"]) == (text.original_message_id or 0) and "safety rules" in str(m["embeds"]), 15
     )

@@ -12,6 +12,7 @@ from bot.cli.discord_cmds import _send as send_via_sandbox
 from bot.db.status import JobStatus
 from bot.sandbox import SandboxServer
 from tests.bot.e2e.conftest import wait_for_job
+from tests.helpers.gated import GATED_PRESET, entered_key, gate_key
 from tests.polling import wait_until
 from tests.services import WorkerProcess
 
@@ -79,10 +80,18 @@ async def test_reroll_makes_a_child_job(
     assert child.job.options.seed != parent.job.options.seed  # type: ignore[union-attr]
 
 
-async def test_cancel_button_stops_a_long_job(
+async def held_at_the_gate(bot: AtelierBot, job_id: str) -> None:
+    """Wait until the worker runs the job and holds it at its gate (`tests.helpers.gated`)."""
+    await wait_until(lambda: bot.runtime.redis.get(entered_key(job_id)), 60)
+    await wait_for_job(bot, job_id, lambda r: r.status is JobStatus.RUNNING, 30)
+
+
+async def test_cancel_button_stops_a_running_job(
     bot: AtelierBot, sandbox: SandboxServer, worker: WorkerProcess
 ) -> None:
-    handle = await sandbox.send_slash_command("write", {"prompt": "a very long story", "length": 2048})
+    handle = await sandbox.send_slash_command(
+        "write", {"prompt": "a very long story", "preset": GATED_PRESET}
+    )
     queued = await sandbox.wait_for_message(
         lambda m: (
             int(m["id"]) == (handle.original_message_id or 0)
@@ -91,12 +100,13 @@ async def test_cancel_button_stops_a_long_job(
         10,
     )
     job_id = custom_ids(queued)[0].rsplit(":", 1)[1]
-    await wait_for_job(bot, job_id, lambda r: r.status is JobStatus.RUNNING, 60)
+    await held_at_the_gate(bot, job_id)  # it cannot finish by itself before the click
     click = await sandbox.click_button(queued, f"atelier:cancel:{job_id}")
     await sandbox.wait_for_response(click, 3)
     assert click.response_data and click.response_data.get("flags", 0) & 64  # ephemeral
     record = await wait_for_job(bot, job_id, lambda r: r.status is JobStatus.DELIVERED, 60)
     assert record.outcome is JobStatus.CANCELLED
+    assert not await bot.runtime.redis.exists(gate_key(job_id))  # the click alone ended it
     final = await wait_until(lambda: sandbox.core.messages.get(handle.original_message_id or 0), 5)
     assert "Cancelled" in final.data["embeds"][0]["description"]
 
@@ -104,11 +114,12 @@ async def test_cancel_button_stops_a_long_job(
 async def test_someone_else_cannot_cancel(
     bot: AtelierBot, sandbox: SandboxServer, worker: WorkerProcess
 ) -> None:
-    handle = await sandbox.send_slash_command("write", {"prompt": "wind in pines", "length": 2048})
+    handle = await sandbox.send_slash_command("write", {"prompt": "wind in pines", "preset": GATED_PRESET})
     queued = await sandbox.wait_for_message(
         lambda m: int(m["id"]) == (handle.original_message_id or 0) and bool(custom_ids(m)), 10
     )
     job_id = custom_ids(queued)[0].rsplit(":", 1)[1]
+    await held_at_the_gate(bot, job_id)  # still running when the other member clicks
     other = sandbox.world.add_user("someone-else")
     sandbox.world.add_member(sandbox.guild_id, other)
     click = await sandbox.click_button(queued, f"atelier:cancel:{job_id}", user=other)
@@ -116,8 +127,10 @@ async def test_someone_else_cannot_cancel(
     assert "Only the member" in (click.response_data or {}).get("content", "")
     record = await bot.runtime.jobs.get(job_id)
     assert record is not None and record.cancel_requested_at is None
+    assert record.status is JobStatus.RUNNING
     await bot.runtime.service.cancel(job_id)
-    await wait_for_job(bot, job_id, lambda r: r.status is JobStatus.DELIVERED, 60)
+    cancelled = await wait_for_job(bot, job_id, lambda r: r.status is JobStatus.DELIVERED, 60)
+    assert cancelled.outcome is JobStatus.CANCELLED
 
 
 async def test_sandbox_send_follows_the_reply_and_saves_files(

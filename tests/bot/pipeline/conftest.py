@@ -12,6 +12,7 @@ import pytest
 from bot.db.jobs import JobRecord
 from bot.runtime import Runtime, open_runtime
 from config.settings import Settings, load_settings
+from tests.helpers.gated import gated_preset_env
 from tests.helpers.tiny_text import build_tiny_text_model
 from tests.services import RedisServer
 from wire.events import EventConsumer
@@ -22,6 +23,36 @@ TINY_PRESET = "tiny"
 @pytest.fixture(scope="session")
 def tiny_text_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_tiny_text_model(tmp_path_factory.mktemp("tiny-text") / "model")
+
+
+@pytest.fixture(scope="session")
+def tiny_image_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny diffusers pipeline of `tests.models.image.tiny` (64x64 images), built once per session."""
+    from tests.models.image.tiny import build_pipeline
+
+    return build_pipeline(tmp_path_factory.mktemp("tiny-image") / "pipeline")
+
+
+@pytest.fixture(scope="session")
+def tiny_image_512_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny pipeline made for 512x512 images, the smallest `/imagine` offers."""
+    from tests.models.image.tiny import build_pipeline
+
+    return build_pipeline(tmp_path_factory.mktemp("tiny-image-512") / "pipeline", image_size=512)
+
+
+def image_env(folder: Path, sizes: str = "[[64, 64]]", default_steps: int = 2) -> dict[str, str]:
+    """The environment that makes a worker subprocess serve the tiny pipeline at `folder` as its
+    default image preset `tiny`, on the CPU in float32."""
+    return {
+        "ATELIER_DEFAULT_IMAGE_PRESET": TINY_PRESET,
+        "ATELIER_IMAGE_PRESETS__TINY__MODEL": str(folder),
+        "ATELIER_IMAGE_PRESETS__TINY__DEVICE": "cpu",
+        "ATELIER_IMAGE_PRESETS__TINY__DTYPE": "float32",
+        "ATELIER_IMAGE_PRESETS__TINY__DEFAULT_STEPS": str(default_steps),
+        "ATELIER_IMAGE_PRESETS__TINY__MAX_STEPS": "4",
+        "ATELIER_IMAGE_PRESETS__TINY__SIZES": sizes,
+    }
 
 
 @pytest.fixture
@@ -51,12 +82,14 @@ def pipeline_settings(
 
 
 def worker_env(settings: Settings) -> dict[str, str]:
-    """The extra environment a worker subprocess needs to see the tiny preset."""
+    """The extra environment a worker subprocess needs to see the tiny preset (and the gated one, which
+    only a worker started with `app=tests.helpers.gated.WORKER_APP` holds at its gate)."""
     preset = settings.text_presets[TINY_PRESET]
     return {
         "ATELIER_DEFAULT_TEXT_PRESET": TINY_PRESET,
         "ATELIER_TEXT_PRESETS__TINY__MODEL": preset.model,
         "ATELIER_TEXT_PRESETS__TINY__MAX_NEW_TOKENS": str(preset.max_new_tokens),
+        **gated_preset_env(preset.model),
     }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 
 import pytest
 
@@ -13,6 +13,8 @@ from bot.pipeline.reconciler import Reconciler
 from bot.runtime import Runtime
 from tests.bot.pipeline.conftest import ConsumerControl, WaitFor, worker_env
 from tests.conftest import _empty_database, _run_isolated
+from tests.helpers.gated import GATED_PRESET, WORKER_APP, entered_key, gate_key
+from tests.polling import wait_until
 from tests.services import RedisServer
 from wire import keys
 from wire.contract import TextJob
@@ -33,6 +35,10 @@ def _text(tokens: int) -> TextJob:
     return TextJob(options={"prompt": "wind through pines", "kind": "story", "max_new_tokens": tokens})
 
 
+async def _is_at_least(count: Awaitable[int], least: int) -> bool:
+    return await count >= least
+
+
 async def _result_events(rt: Runtime, job_id: str) -> list[dict[str, object]]:
     entries = await rt.redis.xrange(rt.settings.events.stream)
     events = [json.loads(fields[b"event"]) for _, fields in entries]
@@ -42,13 +48,23 @@ async def _result_events(rt: Runtime, job_id: str) -> list[dict[str, object]]:
 async def test_worker_killed_mid_job_finishes_once(
     runtime: Runtime, consumer: ConsumerControl, start_worker: object, wait_for: WaitFor
 ) -> None:
-    worker = start_worker(runtime.settings, **worker_env(runtime.settings))  # type: ignore[operator]
-    job = _text(2048)  # the longest a job may be: seconds even on a quiet machine
+    worker = start_worker(runtime.settings, app=WORKER_APP, **worker_env(runtime.settings))  # type: ignore[operator]
+    job = TextJob(options={"prompt": "wind through pines", "kind": "story"}, preset=GATED_PRESET)
     await runtime.service.submit(job)
-    await wait_for(job.id, lambda r: r.status is JobStatus.RUNNING, 120)
-    worker.kill_child()  # type: ignore[attr-defined]
-    record = await wait_for(job.id, lambda r: r.status in FINISHED, 180)
+
+    async def entered() -> int:
+        return int(await runtime.redis.get(entered_key(job.id)) or 0)
+
+    await wait_until(entered, 120)  # the first attempt is running, held at the gate
+    await wait_for(job.id, lambda r: r.status is JobStatus.RUNNING, 30)
+    killed = worker.kill_child()  # type: ignore[attr-defined]
+    await wait_until(lambda: _is_at_least(entered(), 2), 180)  # the requeued attempt, at the gate too
+    assert killed not in worker.children()  # type: ignore[attr-defined]  # a new child runs it
+    assert await _result_events(runtime, job.id) == []  # the killed attempt published nothing
+    await runtime.redis.set(gate_key(job.id), "1")
+    record = await wait_for(job.id, lambda r: r.status in FINISHED, 120)
     assert record.status is JobStatus.SUCCEEDED, record.error
+    assert record.result is not None and record.result.text == "Past the gate: wind through pines"
     assert int(await runtime.redis.get(keys.attempts_key(job.id))) == 2  # ran again after the kill
     assert len(await _result_events(runtime, job.id)) == 1  # and finished exactly once
     assert await runtime.jobs.mark_delivered(job.id)

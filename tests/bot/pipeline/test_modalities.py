@@ -6,40 +6,21 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-import pytest
 from PIL import Image
 
 from bot.db.status import JobStatus
 from bot.runtime import Runtime
 from provenance.verify import verify
-from tests.bot.pipeline.conftest import ConsumerControl, WaitFor
-from tests.models.image.tiny import build_pipeline
+from tests.bot.pipeline.conftest import ConsumerControl, WaitFor, image_env
 from wire.contract import ErrorCode, ImageJob, MusicJob
 
 FINISHED = {JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED}
 
 
-@pytest.fixture(scope="session")
-def tiny_image_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_pipeline(tmp_path_factory.mktemp("tiny-image") / "pipeline")
-
-
-def _image_env(folder: Path) -> dict[str, str]:
-    return {
-        "ATELIER_DEFAULT_IMAGE_PRESET": "tiny",
-        "ATELIER_IMAGE_PRESETS__TINY__MODEL": str(folder),
-        "ATELIER_IMAGE_PRESETS__TINY__DEVICE": "cpu",
-        "ATELIER_IMAGE_PRESETS__TINY__DTYPE": "float32",
-        "ATELIER_IMAGE_PRESETS__TINY__DEFAULT_STEPS": "2",
-        "ATELIER_IMAGE_PRESETS__TINY__MAX_STEPS": "4",
-        "ATELIER_IMAGE_PRESETS__TINY__SIZES": "[[64, 64]]",
-    }
-
-
 async def test_image_job_runs_end_to_end_with_a_grid(
     runtime: Runtime, consumer: ConsumerControl, start_worker: object, wait_for: WaitFor, tiny_image_dir: Path
 ) -> None:
-    start_worker(runtime.settings, queues="gen.image", **_image_env(tiny_image_dir))  # type: ignore[operator]
+    start_worker(runtime.settings, queues="gen.image", **image_env(tiny_image_dir))  # type: ignore[operator]
     job = ImageJob(
         options={"prompt": "a lighthouse at dusk", "width": 64, "height": 64, "count": 4, "seed": 7}
     )

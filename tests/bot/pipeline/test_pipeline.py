@@ -11,6 +11,8 @@ from bot.db.jobs import CancelOutcome
 from bot.db.status import JobStatus
 from bot.runtime import Runtime
 from tests.bot.pipeline.conftest import ConsumerControl, WaitFor, worker_env
+from tests.helpers.gated import GATED_PRESET, WORKER_APP, entered_key, gate_key
+from tests.polling import wait_until
 from wire import keys
 from wire.contract import ErrorCode, JobResult, ResultEvent, StartedEvent, TextJob, new_job_id
 from wire.routing import queue_for, task_for
@@ -94,14 +96,17 @@ async def test_cancel_a_queued_job(
 async def test_cancel_a_running_job(
     runtime: Runtime, consumer: ConsumerControl, start_worker: object, wait_for: WaitFor
 ) -> None:
-    start_worker(runtime.settings, **worker_env(runtime.settings))  # type: ignore[operator]
-    job = _text(tokens=2048)  # the longest a job may be: seconds even on a quiet machine
+    start_worker(runtime.settings, app=WORKER_APP, **worker_env(runtime.settings))  # type: ignore[operator]
+    job = TextJob(options={"prompt": "rain on the roof", "kind": "poem"}, preset=GATED_PRESET)
     await runtime.service.submit(job)
-    await wait_for(job.id, lambda r: r.status is JobStatus.RUNNING, 90)
+    await wait_until(lambda: runtime.redis.get(entered_key(job.id)), 90)  # running, held at the gate
+    await wait_for(job.id, lambda r: r.status is JobStatus.RUNNING, 30)
     assert await runtime.service.cancel(job.id) is CancelOutcome.REQUESTED
     record = await wait_for(job.id, lambda r: r.status in FINISHED, 60)
     assert record.status is JobStatus.CANCELLED
     assert record.error_code is ErrorCode.CANCELLED
+    assert not await runtime.redis.exists(gate_key(job.id))  # the cancel alone ended it
+    assert not record.artifacts
 
 
 async def test_unknown_job_cancel(runtime: Runtime) -> None:

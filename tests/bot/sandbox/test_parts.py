@@ -9,7 +9,7 @@ import discord.gateway
 import discord.http
 import pytest
 
-from bot.sandbox import SandboxServer, point_discord_from_env
+from bot.sandbox import SandboxServer, point_discord_from_env, snowflake
 from bot.sandbox.__main__ import banner, parse_args
 from bot.sandbox.commands import (
     CommandRegistry,
@@ -49,11 +49,18 @@ def test_faults_are_consumed_in_order() -> None:
         faults.add_failures("GET /a", 200)
 
 
-def test_snowflakes_increase_and_carry_the_time() -> None:
+def test_snowflakes_increase_and_carry_the_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [1_767_225_600.5]  # a clock the test moves, so nothing depends on how fast this runs
+    monkeypatch.setattr(snowflake.time, "time", lambda: now[0])
     ids = SnowflakeFactory()
-    first, second = ids.next(), ids.next()
+    first, second = ids.next(), ids.next()  # the same millisecond
     assert second > first
-    assert abs(snowflake_time_ms(first) - snowflake_time_ms(second)) < 1000
+    assert snowflake_time_ms(first) == snowflake_time_ms(second) == 1_767_225_600_500
+    now[0] += 2.25
+    later = ids.next()
+    assert later > second and snowflake_time_ms(later) == 1_767_225_602_750
+    now[0] -= 60  # the clock steps back: ids still increase
+    assert ids.next() > later
 
 
 def registry_with(options: list[dict[str, object]]) -> CommandRegistry:

@@ -1,4 +1,5 @@
-"""Fixtures: the tiny pipeline on disk, backends loaded from it through presets, a fake context."""
+"""Fixtures: the tiny pipeline on disk, backends loaded from it through presets (the fake context is
+`tests.helpers.context.RecordingContext`)."""
 
 from __future__ import annotations
 
@@ -13,39 +14,6 @@ from config.settings import ImagePreset, Settings, load_settings
 from models.image.backend import DiffusersImageBackend
 from tests.models.image.tiny import build_pipeline
 from wire.contract import ImageJob, ImageOptions
-
-
-class FakeContext:
-    """Records progress; cancels after `cancel_after` progress calls; serves inputs from a dict."""
-
-    def __init__(self, inputs: dict[str, bytes] | None = None, cancel_after: int | None = None) -> None:
-        self.job_id = "0" * 32
-        self.inputs = inputs or {}
-        self.cancel_after = cancel_after
-        self.events: list[dict[str, Any]] = []
-
-    def progress(
-        self,
-        fraction: float,
-        message: str = "",
-        *,
-        step: int | None = None,
-        total: int | None = None,
-        preview_text: str | None = None,
-    ) -> None:
-        self.events.append({"fraction": fraction, "step": step, "total": total})
-
-    def is_cancelled(self) -> bool:
-        return self.cancel_after is not None and len(self.events) >= self.cancel_after
-
-    def check_cancelled(self) -> None:
-        from models.base import JobCancelled
-
-        if self.is_cancelled():
-            raise JobCancelled(self.job_id)
-
-    def load_input(self, key: str) -> bytes:
-        return self.inputs[key]
 
 
 def image_job(**options: Any) -> ImageJob:

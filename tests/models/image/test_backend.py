@@ -14,9 +14,9 @@ from models.base import GenerationError, GenerationOutput, JobCancelled
 from models.image.backend import DiffusersImageBackend
 from provenance import LABEL
 from provenance.png import read_png_provenance
+from tests.helpers.context import RecordingContext
 from tests.helpers.images import assert_same_image
 from tests.helpers.network import refused_network
-from tests.helpers.context import RecordingContext
 from tests.models.image.conftest import image_job, png_image, tiny_preset
 from wire.contract import ErrorCode
 

@@ -38,8 +38,16 @@ def write_tokenizer_files(folder: Path) -> tuple[Path, Path]:
     return vocab, merges
 
 
-def build_pipeline(folder: Path, *, with_safety_checker: bool = False) -> Path:
-    """Save a tiny StableDiffusionPipeline (64x64 images, 2-layer text encoder) to `folder`."""
+def build_pipeline(folder: Path, *, with_safety_checker: bool = False, image_size: int = 64) -> Path:
+    """Save a tiny StableDiffusionPipeline (2-layer text encoder) to `folder`.
+
+    `image_size` 64 (the default): a VAE that halves the image once, for 64x64 pictures.
+    `image_size` 512 (the smallest size `/imagine` offers): a VAE that divides by 8, as Stable
+    Diffusion's does, so the UNet works on 64x64 latents and a 512x512 picture takes about a second
+    on a CPU; its decoder's output layer is damped, so the pictures are smooth and their PNGs a
+    realistic few hundred KB (random weights would make incompressible noise)."""
+    if image_size not in (64, 512):
+        raise ValueError(f"image_size is 64 or 512, not {image_size}")
     from diffusers import AutoencoderKL, EulerDiscreteScheduler, StableDiffusionPipeline, UNet2DConditionModel
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
@@ -64,7 +72,7 @@ def build_pipeline(folder: Path, *, with_safety_checker: bool = False) -> Path:
     unet = UNet2DConditionModel(
         block_out_channels=(8, 16),
         layers_per_block=1,
-        sample_size=32,
+        sample_size=32 if image_size == 64 else 64,
         in_channels=4,
         out_channels=4,
         down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
@@ -73,16 +81,32 @@ def build_pipeline(folder: Path, *, with_safety_checker: bool = False) -> Path:
         norm_num_groups=4,
         attention_head_dim=2,
     )
-    vae = AutoencoderKL(
-        block_out_channels=(8, 16),
-        in_channels=3,
-        out_channels=3,
-        latent_channels=4,
-        norm_num_groups=4,
-        down_block_types=("DownEncoderBlock2D", "DownEncoderBlock2D"),
-        up_block_types=("UpDecoderBlock2D", "UpDecoderBlock2D"),
-        sample_size=64,
-    )
+    if image_size == 64:
+        vae = AutoencoderKL(
+            block_out_channels=(8, 16),
+            in_channels=3,
+            out_channels=3,
+            latent_channels=4,
+            norm_num_groups=4,
+            down_block_types=("DownEncoderBlock2D", "DownEncoderBlock2D"),
+            up_block_types=("UpDecoderBlock2D", "UpDecoderBlock2D"),
+            sample_size=64,
+        )
+    else:
+        vae = AutoencoderKL(
+            block_out_channels=(8, 8, 8, 8),
+            in_channels=3,
+            out_channels=3,
+            latent_channels=4,
+            norm_num_groups=4,
+            down_block_types=("DownEncoderBlock2D",) * 4,
+            up_block_types=("UpDecoderBlock2D",) * 4,
+            sample_size=512,
+            mid_block_add_attention=False,
+        )
+        damped: Any = vae  # diffusers does not type its modules' children
+        with torch.no_grad():
+            damped.decoder.conv_out.weight.mul_(0.02)
     scheduler = EulerDiscreteScheduler(
         beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", steps_offset=1
     )

@@ -1,37 +1,11 @@
-"""Test helpers: a fake worker context and MIDI files built in the test."""
+"""Test helpers: MIDI files built in the test (the fake context is `tests.helpers.context`)."""
 
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, field
 
 import mido
 import pretty_midi
-
-from models.base import JobCancelled
-
-
-@dataclass
-class FakeContext:
-    """Records progress; serves inputs from a dict; can be told to cancel."""
-
-    inputs: dict[str, bytes] = field(default_factory=dict)
-    job_id: str = "0" * 32
-    cancel_after: int | None = None
-    calls: list[tuple[float, str]] = field(default_factory=list)
-
-    def progress(self, fraction: float, message: str = "", **_: object) -> None:
-        self.calls.append((fraction, message))
-
-    def is_cancelled(self) -> bool:
-        return self.cancel_after is not None and len(self.calls) >= self.cancel_after
-
-    def check_cancelled(self) -> None:
-        if self.is_cancelled():
-            raise JobCancelled()
-
-    def load_input(self, key: str) -> bytes:
-        return self.inputs[key]
 
 
 def melody_midi(

@@ -11,9 +11,10 @@ from config.settings import MusicPreset, get_settings
 from models.base import GenerationError, JobCancelled
 from models.music.backend import MusicBackend
 from provenance import LABEL
+from tests.helpers.context import RecordingContext
 from wire.contract import ErrorCode, MusicJob, MusicOptions
 
-from .helpers import FakeContext, melody_midi
+from .helpers import melody_midi
 from .test_midi_input import BAD_FILES, G_MAJOR_TUNE
 
 
@@ -29,7 +30,7 @@ def tiny(tiny_weights: Path) -> MusicBackend:
 
 def test_committed_weights_make_a_short_tune(committed: MusicBackend) -> None:
     job = MusicJob(options=MusicOptions(style="jig", key="D", mode="dorian", tempo=120, bars=4, seed=11))
-    ctx = FakeContext()
+    ctx = RecordingContext()
     output = committed.generate(job, ctx)
     kinds = {(f.filename, f.content_type, f.kind) for f in output.files}
     assert kinds == {
@@ -42,25 +43,25 @@ def test_committed_weights_make_a_short_tune(committed: MusicBackend) -> None:
     assert meta["figures"]["bars"] == 4 and meta["figures"]["tokens"] > 4
     assert meta["key"] == "D dorian" and meta["meter"] == "6/8"
     json.dumps(meta)
-    assert ctx.calls[-1][0] == 1.0 and len(ctx.calls) >= 4
-    again = committed.generate(job, FakeContext())
+    assert ctx.reports[-1].fraction == 1.0 and len(ctx.reports) >= 4
+    again = committed.generate(job, RecordingContext())
     assert next(f.data for f in again.files if f.kind == "midi") == next(
         f.data for f in output.files if f.kind == "midi"
     )
 
 
 def test_a_seed_is_chosen_and_reported(tiny: MusicBackend) -> None:
-    output = tiny.generate(MusicJob(options=MusicOptions(bars=4)), FakeContext())
+    output = tiny.generate(MusicJob(options=MusicOptions(bars=4)), RecordingContext())
     assert isinstance(output.metadata["seed"], int)
 
 
 def test_cancel_stops_decoding(tiny: MusicBackend) -> None:
     with pytest.raises(JobCancelled):
-        tiny.generate(MusicJob(options=MusicOptions(bars=16, seed=1)), FakeContext(cancel_after=3))
+        tiny.generate(MusicJob(options=MusicOptions(bars=16, seed=1)), RecordingContext(cancel_after=3))
 
 
 def test_continuation_through_the_backend(tiny: MusicBackend) -> None:
-    ctx = FakeContext(inputs={"upload/tune.mid": melody_midi(G_MAJOR_TUNE)})
+    ctx = RecordingContext(inputs={"upload/tune.mid": melody_midi(G_MAJOR_TUNE)})
     job = MusicJob(options=MusicOptions(bars=4, seed=2, prime_artifact="upload/tune.mid"))
     output = tiny.generate(job, ctx)
     assert output.metadata["figures"]["prime_bars"] == 4 and output.metadata["key"] == "G major"
@@ -68,7 +69,7 @@ def test_continuation_through_the_backend(tiny: MusicBackend) -> None:
 
 @pytest.mark.parametrize("name", ["corrupt", "only drums", "10 MB", "not MIDI renamed .mid"])
 def test_bad_uploads_become_invalid_input(tiny: MusicBackend, name: str) -> None:
-    ctx = FakeContext(inputs={"k": BAD_FILES[name]})
+    ctx = RecordingContext(inputs={"k": BAD_FILES[name]})
     with pytest.raises(GenerationError) as caught:
         tiny.generate(MusicJob(options=MusicOptions(bars=4, prime_artifact="k")), ctx)
     assert caught.value.code == ErrorCode.INVALID_INPUT
