@@ -26,6 +26,7 @@ from bot.runtime import Runtime
 from bot.safety.checker import PromptChecker
 from config.settings import Settings
 from wire.artifacts import ArtifactStore
+from wire.contract import MODALITIES
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ class Services:
                 runtime.settings.moderation,
                 audit,
                 prompts=prompt_checker(tuple(runtime.settings.moderation.blocked_terms)),
+                presets={m: tuple(getattr(runtime.settings, f"{m}_presets")) for m in MODALITIES},
             ),
             audit=audit,
         )

@@ -71,11 +71,43 @@ class AtelierTree(app_commands.CommandTree[Any]):
     """Refuses DMs politely and turns every error into a friendly private reply."""
 
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
-        if interaction.guild_id is not None:
-            return True
+        if interaction.guild_id is None:
+            if interaction.type is discord.InteractionType.application_command:
+                await interaction.response.send_message(t("guild_only", interaction.locale), ephemeral=True)
+            return False
         if interaction.type is discord.InteractionType.application_command:
-            await interaction.response.send_message(t("guild_only", interaction.locale), ephemeral=True)
-        return False
+            problem = self._option_problem(interaction)
+            if problem is not None:
+                log.info("interaction %s refused: %s", interaction.id, problem)
+                await interaction.response.send_message(
+                    t("bad_option", interaction.locale, option=problem[0], reason=problem[1]), ephemeral=True
+                )
+                return False
+        return True
+
+    def _option_problem(self, interaction: discord.Interaction[Any]) -> tuple[str, str] | None:
+        """What a modified client sent that the command does not declare: an option it does not have,
+        a required one left out, or a value outside its choices (discord.py would ignore the first and
+        let the others through). None when the options match the command."""
+        data: Any = interaction.data or {}
+        try:
+            command, options = self._get_app_command_options(data)
+        except (app_commands.CommandNotFound, app_commands.CommandSignatureMismatch):
+            return None  # the tree answers these itself
+        if not isinstance(command, app_commands.Command):
+            return None
+        given = {str(option.get("name")): option for option in options}
+        declared = {parameter.display_name: parameter for parameter in command.parameters}
+        for name in given:
+            if name not in declared:
+                return name, "this command has no such option"
+        for name, parameter in declared.items():
+            if parameter.required and name not in given:
+                return name, "it is required"
+            choices = [choice.value for choice in parameter.choices]
+            if choices and name in given and given[name].get("value") not in choices:
+                return name, "choose one of the offered values"
+        return None
 
     async def on_error(
         self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError

@@ -38,7 +38,12 @@ log = logging.getLogger(__name__)
 EXPIRED_CODES = {50027, 10015}  # invalid webhook token, unknown webhook
 MAX_TRIES_PER_PROCESS = 5
 NONCE_LENGTH = 25  # Discord's limit for a message nonce
+TOO_LARGE = 413
 FINISHED_KEPT = 4096  # recently finished jobs whose late progress events are ignored without a read
+
+
+class FilesTooLarge(Exception):
+    """Discord refused a message's files as too large (413): retrying the same message cannot help."""
 
 
 def delivery_nonce(job_id: str) -> str:
@@ -152,7 +157,16 @@ class Deliverer:
                         target.locale,
                         self.buttons,
                     )
-                delivered = await self._send(target, rendered, record.id)
+                try:
+                    delivered = await self._send(target, rendered, record.id)
+                except (
+                    FilesTooLarge
+                ):  # over the channel's real limit: send it again, files named not attached
+                    log.warning(
+                        "job %s: Discord refused its files as too large; sending without them", record.id
+                    )
+                    rendered = finished_message(fresh, {}, 0, target.locale, self.buttons, named=True)
+                    delivered = await self._send(target, rendered, record.id)
             except Exception:
                 log.exception("delivering job %s failed; it stays undelivered", record.id)
                 delivered = False
@@ -226,6 +240,8 @@ class Deliverer:
                 await self._edit_original(target, rendered)
                 return True
             except discord.HTTPException as error:
+                if error.status == TOO_LARGE:
+                    raise FilesTooLarge from error
                 if error.status != 401 and error.code not in EXPIRED_CODES:
                     log.warning("editing the reply failed (%s %s); will retry", error.status, error.code)
                     return False
@@ -234,6 +250,8 @@ class Deliverer:
             await self._post_in_channel(target, rendered, job_id)
             return True
         except discord.HTTPException as error:
+            if error.status == TOO_LARGE:
+                raise FilesTooLarge from error
             log.warning("posting in channel %s failed (%s); will retry", target.channel_id, error.status)
             return False
 

@@ -89,9 +89,16 @@ def withheld_message(record: JobRecord, reason: str, locale: str, buttons: Resul
 
 
 def finished_message(
-    record: JobRecord, contents: dict[str, bytes], size_limit: int, locale: str, buttons: ResultButtons
+    record: JobRecord,
+    contents: dict[str, bytes],
+    size_limit: int,
+    locale: str,
+    buttons: ResultButtons,
+    *,
+    named: bool = False,
 ) -> Rendered:
-    """The result (files that fit the upload limit) or a friendly reason, with the features' buttons."""
+    """The result (files that fit the upload limit) or a friendly reason, with the features' buttons.
+    With `named`, files missing from `contents` are named as left out (they could not be sent)."""
     result = record.result
     succeeded = record.outcome is JobStatus.SUCCEEDED
     seed = result.metadata.get("seed") if result else None
@@ -101,7 +108,7 @@ def finished_message(
         return Rendered(embed, buttons.view(ButtonContext(record.job, Phase.UNSUCCESSFUL, locale, record)))
     embed = _base_embed(record.job, COLOURS[record.modality], locale, seed)
     rendered = Rendered(embed, buttons.view(ButtonContext(record.job, Phase.SUCCEEDED, locale, record)))
-    _attach(rendered, record.artifacts, contents, size_limit)
+    _attach(rendered, record.artifacts, contents, size_limit, named)
     text = result.text if result else None
     if text:
         embed.description = text if len(text) <= EMBED_TEXT_LIMIT else clip(text, EMBED_TEXT_LIMIT - 80)
@@ -118,13 +125,20 @@ def finished_message(
 
 
 def _attach(
-    rendered: Rendered, artifacts: tuple[ArtifactRef, ...], contents: dict[str, bytes], size_limit: int
+    rendered: Rendered,
+    artifacts: tuple[ArtifactRef, ...],
+    contents: dict[str, bytes],
+    size_limit: int,
+    named: bool = False,
 ) -> None:
-    """Add files in order while the total stays within the limit; name the ones left out."""
+    """Add files in order while the total stays within the limit; name the ones left out (and, with
+    `named`, the ones not in `contents`)."""
     total = 0
     for artifact in artifacts:
         data = contents.get(artifact.key)
         if data is None:
+            if named:
+                rendered.skipped.append(artifact.filename)
             continue
         if total + len(data) > size_limit:
             rendered.skipped.append(artifact.filename)

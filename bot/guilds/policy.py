@@ -6,6 +6,7 @@ What it returns goes on to admission with the member's limits, which the databas
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -63,12 +64,15 @@ class GuildPolicy:
         audit: AuditService | None = None,
         prompts: PromptChecker | None = None,
         automod: AutoModLists | None = None,
+        presets: Mapping[str, Collection[str]] | None = None,
     ) -> None:
         self.guilds = guilds
         self.operator = operator
         self.audit = audit
         self.prompts = prompts
         self.automod = automod
+        self.presets = {modality: tuple(names) for modality, names in (presets or {}).items()}
+        """The presets the operator configured, by modality (an unknown one is refused at once)."""
 
     async def ensure_allowed(self, guild_id: int, user_id: int) -> GuildSettings:
         """The server's settings, unless the member is barred there (Refused)."""
@@ -89,6 +93,9 @@ class GuildPolicy:
             raise Refused(
                 "policy.channel", command=command, channels=" ".join(f"<#{c}>" for c in rules.channels)
             )
+        known = self.presets.get(job.modality)
+        if known is not None and job.preset is not None and job.preset not in known:
+            raise Refused("policy.unknown_preset", preset=job.preset, allowed=", ".join(sorted(known)))
         if rules.presets and job.preset is not None and job.preset not in rules.presets:
             raise Refused("policy.preset", preset=job.preset, allowed=", ".join(rules.presets))
         if rules.presets and job.preset is None:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from bot.safety.automod import AutoModRule
 from bot.safety.checker import PromptChecker
+from bot.safety.classifier import NgramClassifier
 from bot.safety.dataset import DEFAULT_DIR, Example, load
 from bot.safety.levels import Category, Level
 
@@ -115,8 +116,9 @@ def component_rows(rows: Sequence[tuple[str, Decide]], examples: list[Example], 
 
 def components(full: PromptChecker) -> list[tuple[str, Decide]]:
     """The comparison rows, sharing the loaded models of ``full``; profanity-check runs at every level here."""
-    profanity, lexicon, classifier = full.profanity, full.lexicon, full.classifier
-    assert profanity is not None and lexicon is not None and classifier is not None
+    profanity, lexicon = full.profanity, full.lexicon
+    classifier = full.classifier or NgramClassifier.load()  # compared here even though it is not shipped
+    assert profanity is not None and lexicon is not None
     everywhere = frozenset(Level)
 
     def build(lex: bool, prof: bool, clf: bool) -> Decide:
@@ -133,10 +135,10 @@ def components(full: PromptChecker) -> list[tuple[str, Decide]]:
     return [
         ("profanity-check alone (raw text)", lambda text, level: profanity.offensive(text)),
         ("profanity-check, normalised text", build(False, True, False)),
-        ("lexicons alone", build(True, False, False)),
+        ("lexicons alone (shipped)", build(True, False, False)),
         ("n-gram classifier alone", build(False, False, True)),
         ("lexicons + profanity-check", build(True, True, False)),
-        ("lexicons + classifier (shipped)", build(True, False, True)),
+        ("lexicons + classifier", build(True, False, True)),
         ("lexicons + classifier + profanity", build(True, True, True)),
     ]
 

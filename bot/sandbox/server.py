@@ -20,6 +20,8 @@ from bot.sandbox.snowflake import SnowflakeFactory
 from bot.sandbox.store import AttachmentStore
 from bot.sandbox.world import World
 
+MAX_BODY_BYTES = 64 * 1024 * 1024
+
 
 class SandboxServer(SandboxFacade):
     """A Discord-compatible server on loopback for the real discord.py client.
@@ -68,7 +70,12 @@ class SandboxServer(SandboxFacade):
     # --- lifecycle -----------------------------------------------------------------------------
 
     def build_app(self) -> web.Application:
-        app = web.Application(middlewares=[api_middleware(self.core.requests, self.core.faults, self.token)])
+        # Bodies up to well past the per-file rule (several files per message); the rule itself,
+        # with Discord's 413, is SandboxRules' to enforce, not aiohttp's 1 MiB default.
+        app = web.Application(
+            middlewares=[api_middleware(self.core.requests, self.core.faults, self.token)],
+            client_max_size=MAX_BODY_BYTES,
+        )
         RestApi(self.core, lambda: self.gateway_url).register(app)
         ControlApi(self).register(app)
         self.automod.register(app)

@@ -155,37 +155,23 @@ async def test_options_outside_the_declared_limits_are_refused_by_the_client_and
             "compose",
             {"bars": 8, "volume": 11},
             "volume",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="product gap: an option the command does not declare is ignored, and the job is "
-                "queued (discord.py drops unknown options from the namespace)",
-            ),
             id="unknown-option",
         ),
         pytest.param(
             "imagine",
             {"count": 2},
             "prompt",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="product gap: a missing required option is answered as an unknown command "
-                "('Try /help'), not by naming the option",
-            ),
             id="missing-required-option",
         ),
         pytest.param(
             "jobs",
             {"action": "delete", "job": "0123abcd"},
             "action",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="product gap: an action outside /jobs' declared choices is treated as 'status'",
-            ),
             id="undeclared-choice",
         ),
     ],
 )
-async def test_crafted_options_the_bot_does_not_refuse_yet(
+async def test_options_the_command_does_not_declare_are_refused_by_name(
     bot: AtelierBot, sandbox: SandboxServer, command: str, options: dict[str, Any], option: str
 ) -> None:
     assert await refusal_problems(bot, sandbox, command, options, option) == []

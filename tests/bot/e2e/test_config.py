@@ -171,3 +171,11 @@ async def test_barred_members_are_refused_and_servers_stay_apart(
     assert await bot.services.jobs.list_for_user(bob) == []
     assert (await bot.services.guilds.get(other_guild)).barred == ()
     assert (await bot.services.audit.recent(other_guild)) == []
+
+
+async def test_an_unknown_preset_is_refused_before_anything_is_queued(
+    bot: AtelierBot, sandbox: SandboxServer
+) -> None:
+    refused = await answer(sandbox, "write", {"prompt": "rain", "preset": "nope"})
+    assert refused["flags"] & EPHEMERAL and "no preset called **nope**" in refused["content"]
+    assert await bot.services.jobs.list_for_user(sandbox.member_id) == []
