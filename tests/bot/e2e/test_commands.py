@@ -17,6 +17,10 @@ from tests.services import WorkerProcess
 EPHEMERAL = 64
 
 
+SYNCED = {"write", "compose", "imagine", "jobs", "help", "verify", "config"}
+"""Every slash command the bot registers (a new feature's command belongs here too)."""
+
+
 def custom_ids(message: dict[str, Any]) -> list[str]:
     return [c["custom_id"] for row in message.get("components", []) for c in row.get("components", [])]
 
@@ -114,7 +118,7 @@ async def test_commands_are_synced_once_with_chinese_translations(
 ) -> None:
     await bot_control.start()
     synced = sandbox.commands(sandbox.guild_id)
-    assert {c["name"] for c in synced} == {"write", "compose", "imagine", "jobs", "help", "verify"}
+    assert {c["name"] for c in synced} == SYNCED
     compose = next(c for c in synced if c["name"] == "compose")
     assert compose["name_localizations"]["zh-CN"] == "作曲"
     assert compose["description_localizations"]["zh-CN"].startswith("作一首曲子")
@@ -128,14 +132,7 @@ async def test_commands_are_synced_once_with_chinese_translations(
 async def test_production_syncs_globally(bot_control: Any, sandbox: SandboxServer) -> None:
     bot_control.settings = bot_control.settings.model_copy(update={"env": "production"})
     await bot_control.start()
-    assert {c["name"] for c in sandbox.commands()} == {
-        "write",
-        "compose",
-        "imagine",
-        "jobs",
-        "help",
-        "verify",
-    }
+    assert {c["name"] for c in sandbox.commands()} == SYNCED
     assert sandbox.commands(sandbox.guild_id) == []
     handle = await sandbox.send_slash_command("help")
     await sandbox.wait_for_response(handle, 3)
