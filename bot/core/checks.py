@@ -68,10 +68,15 @@ def require_permissions(**required: bool) -> Callable[[T], T]:
     return decorate
 
 
-def owns_or_moderates(interaction: discord.Interaction[Any], owner_id: int | None) -> bool:
-    """The member who asked for something, or one who can manage messages in this channel."""
+def owns_or_moderates(
+    interaction: discord.Interaction[Any], owner_id: int | None, guild_id: int | None
+) -> bool:
+    """The member who asked for something, or one who can manage messages on the server it belongs to
+    (a moderator elsewhere may not touch it: nothing crosses servers)."""
     if owner_id is not None and owner_id == interaction.user.id:
         return True
+    if guild_id is None or guild_id != interaction.guild_id:
+        return False
     return not missing_permissions(interaction, manage_messages=True)
 
 

@@ -39,6 +39,7 @@ from bot.db.jobs.record import (
     MemberQuota,
 )
 from bot.db.jobs.statements import (
+    ARTIFACTS,
     INSERT_ARTIFACTS,
     INSERT_JOB,
     JOBS,
@@ -67,6 +68,7 @@ from bot.db.jobs.statements import (
 from bot.db.status import PENDING_STATUSES, JobStatus
 from wire.contract import (
     AnyJob,
+    ArtifactRef,
     ErrorCode,
     ImageJob,
     JobResult,
@@ -177,14 +179,14 @@ class JobRepository:
             select(JOBS).where(JOBS.c.id.startswith(prefix)).order_by(JOBS.c.id).limit(limit)
         )
 
-    async def list_for_user(self, user_id: int, limit: int = 10) -> list[JobRecord]:
-        """A member's jobs, newest first."""
-        statement = (
-            select(JOBS)
-            .where(JOBS.c.user_id == user_id)
-            .order_by(JOBS.c.created_at.desc(), JOBS.c.id.desc())
-            .limit(limit)
-        )
+    async def list_for_user(
+        self, user_id: int, limit: int = 10, guild_id: int | None = None
+    ) -> list[JobRecord]:
+        """A member's jobs, newest first (only those of one server, with `guild_id`)."""
+        statement = select(JOBS).where(JOBS.c.user_id == user_id)
+        if guild_id is not None:
+            statement = statement.where(JOBS.c.guild_id == guild_id)
+        statement = statement.order_by(JOBS.c.created_at.desc(), JOBS.c.id.desc()).limit(limit)
         return await self._select(statement)
 
     async def list_recent(self, limit: int = 20, status: JobStatus | None = None) -> list[JobRecord]:
@@ -395,6 +397,18 @@ class JobRepository:
             .values(delivery_claimed_at=None, updated_at=utcnow())
         )
         return await self.run(update_one(statement))
+
+    async def forget_artifacts(self, job_id: str) -> list[ArtifactRef]:
+        """Drop a job's artifact rows (its result was deleted); the ones dropped, for the caller to
+        remove their files from the store."""
+
+        def work(connection: Connection) -> list[ArtifactRef]:
+            rows = connection.execute(
+                ARTIFACTS.delete().where(ARTIFACTS.c.job_id == job_id).returning(*ARTIFACTS.c)
+            ).all()
+            return [ArtifactRef.model_validate(row, from_attributes=True) for row in rows]
+
+        return await self.run(work)
 
     async def hold(self, job_id: str, info: dict[str, Any]) -> bool:
         """Keep a claimed, finished job back (status `held`) with what the gate recorded; its

@@ -41,7 +41,9 @@ class JobsCog(commands.Cog):
         """List, show or cancel."""
         locale = str(interaction.locale.value)
         if action == "list" or not job:
-            records = await self.services.jobs.list_for_user(interaction.user.id, limit=10)
+            records = await self.services.jobs.list_for_user(
+                interaction.user.id, limit=10, guild_id=interaction.guild_id
+            )
             if not records:
                 await interaction.response.send_message(t("no_jobs", locale), ephemeral=True)
                 return
@@ -51,7 +53,7 @@ class JobsCog(commands.Cog):
             return
         record = await self._find(interaction, job.strip())
         if action == "cancel":
-            if not owns_or_moderates(interaction, record.user_id):
+            if not owns_or_moderates(interaction, record.user_id, record.guild_id):
                 raise UserFacingError("not_yours")
             outcome = await self.services.deliverer.cancel(record.id)
             key = CANCEL_REPLIES.get(outcome, "job_not_found")
@@ -68,7 +70,9 @@ class JobsCog(commands.Cog):
 
     @jobs.autocomplete("job")
     async def _job_ids(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
-        records = await self.services.jobs.list_for_user(interaction.user.id, limit=25)
+        records = await self.services.jobs.list_for_user(
+            interaction.user.id, limit=25, guild_id=interaction.guild_id
+        )
         locale = str(interaction.locale.value)
         return [
             app_commands.Choice(
@@ -84,10 +88,12 @@ class JobsCog(commands.Cog):
         if record is None and len(job) >= 6:
             matches = [
                 r
-                for r in await self.services.jobs.list_for_user(interaction.user.id, limit=50)
+                for r in await self.services.jobs.list_for_user(
+                    interaction.user.id, limit=50, guild_id=interaction.guild_id
+                )
                 if r.id.startswith(job)
             ]
             record = matches[0] if len(matches) == 1 else None
-        if record is None or not owns_or_moderates(interaction, record.user_id):
+        if record is None or not owns_or_moderates(interaction, record.user_id, record.guild_id):
             raise UserFacingError("job_not_found", job_id=job)
         return record

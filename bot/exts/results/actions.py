@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -64,7 +65,7 @@ async def extend(interaction: Interaction, record: JobRecord) -> None:
 
 
 async def cancel(interaction: Interaction, record: JobRecord) -> None:
-    if not owns_or_moderates(interaction, record.user_id):
+    if not owns_or_moderates(interaction, record.user_id, record.guild_id):
         await reply(interaction, "not_yours")
         return
     outcome = await interaction.client.services.deliverer.cancel(record.id)
@@ -72,12 +73,24 @@ async def cancel(interaction: Interaction, record: JobRecord) -> None:
 
 
 async def delete(interaction: Interaction, record: JobRecord) -> None:
-    if not owns_or_moderates(interaction, record.user_id):
+    if not owns_or_moderates(interaction, record.user_id, record.guild_id):
         await reply(interaction, "not_yours")
         return
     await interaction.response.defer()
     if interaction.message is not None:
         await interaction.message.delete()
+    services = interaction.client.services
+    removed = await services.jobs.forget_artifacts(record.id)
+    for artifact in removed:  # its files go too: a deleted result is not kept anywhere
+        await asyncio.to_thread(services.store.delete, artifact.key)
+    if record.user_id != interaction.user.id and record.guild_id is not None:
+        await services.audit.record(
+            record.guild_id, interaction.user.id, "result.deleted", key=record.id, detail=_prompt(record)
+        )
+
+
+def _prompt(record: JobRecord) -> str | None:
+    return getattr(record.job.options, "prompt", None)
 
 
 ACTIONS = {"reroll": reroll, "variation": variation, "extend": extend, "cancel": cancel, "delete": delete}

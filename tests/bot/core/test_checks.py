@@ -39,9 +39,11 @@ def test_missing_permissions_are_refused_by_name() -> None:
 
 
 def test_owners_and_moderators_may_manage_a_job() -> None:
-    assert owns_or_moderates(interaction(MEMBER, discord.Permissions.none()), MEMBER)
-    assert not owns_or_moderates(interaction(MEMBER, discord.Permissions.none()), OWNER)
-    assert owns_or_moderates(interaction(MEMBER, discord.Permissions(manage_messages=True)), OWNER)
+    assert owns_or_moderates(interaction(MEMBER, discord.Permissions.none()), MEMBER, 3)
+    assert not owns_or_moderates(interaction(MEMBER, discord.Permissions.none()), OWNER, 3)
+    assert owns_or_moderates(interaction(MEMBER, discord.Permissions(manage_messages=True)), OWNER, 3)
+    # a moderator of another server may not touch it
+    assert not owns_or_moderates(interaction(MEMBER, discord.Permissions(manage_messages=True)), OWNER, 4)
 
 
 def test_the_decorator_sets_the_default_permissions_and_adds_the_server_side_check() -> None:
