@@ -66,6 +66,7 @@ bench: setup redis
 	$(PY) -m bench.pipeline          # pipeline overhead vs raw Celery, side by side
 	$(PY) -m bench.image_batching    # image jobs through a worker, batching off vs on (tiny pipeline, CPU)
 	$(PY) -m bench.interactions      # 50 interactions/s for 30 s: defer latency, bot memory
+	$(PY) -m bench.policy            # a server's rules: the policy check and the limits in the store
 	HF_HUB_OFFLINE=1 $(PY) -m bench.text --compare   # SmolLM2: load time, tokens/s, memory
 	$(PY) -m bench.music             # a 32-bar tune generated and rendered to OGG
 

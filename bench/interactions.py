@@ -25,6 +25,14 @@ from bench.pipeline import private_redis
 from bot.sandbox.server import SandboxServer
 
 ROOT = Path(__file__).resolve().parents[1]
+LIFTED_LIMITS = (
+    "DAILY_JOBS",
+    "MAX_DAILY_JOBS",
+    "CONCURRENT_JOBS",
+    "MAX_CONCURRENT_JOBS",
+    "QUEUE_CAP",
+    "MAX_QUEUE_CAP",
+)
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -64,6 +72,9 @@ async def _run(tmp: Path, token: str, redis_url: str, rate: float, seconds: floa
             "ATELIER_DATA_DIR": str(tmp),
             "ATELIER_EVENTS__STREAM": f"bench:{uuid.uuid4().hex[:8]}:events",
             "ATELIER_LOG_LEVEL": "WARNING",
+            # One member sends every interaction and no worker runs: lift the per-member limits so
+            # each one takes the whole path (policy, admission, store, defer) instead of a refusal.
+            **{f"ATELIER_MODERATION__{key}": "10000000" for key in LIFTED_LIMITS},
         }
         atelier = str(Path(sys.executable).with_name("atelier"))
         log = (tmp / "bot.log").open("wb")
