@@ -28,41 +28,69 @@ EPHEMERAL, LOADING = 64, 128
 
 @click.command("bot")
 @click.option("--sandbox-port", type=int, default=SANDBOX_PORT, show_default=True, help="without a token")
-def bot_command(sandbox_port: int) -> None:
-    """Run the Discord bot; without DISCORD_TOKEN, against a local sandbox Discord on 127.0.0.1:8765."""
+@click.option(
+    "--sandbox-host",
+    default=SANDBOX_HOST,
+    show_default=True,
+    envvar="ATELIER_SANDBOX_HOST",
+    help="interface the sandbox binds without a token (it has no authentication: keep it on loopback)",
+)
+def bot_command(sandbox_port: int, sandbox_host: str) -> None:
+    """Run the Discord bot; without DISCORD_TOKEN, against a local sandbox Discord on 127.0.0.1:8765,
+    with its web page at http://127.0.0.1:8765/."""
     from bot.cli.settings import cli_settings
     from wire.log import setup_logging
 
     settings = cli_settings()
     setup_logging(settings.log_level, settings.log_json)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_run_bot(settings, sandbox_port))
+        asyncio.run(_run_bot(settings, sandbox_port, sandbox_host))
 
 
-async def _run_bot(settings: Any, sandbox_port: int) -> None:
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def sandbox_banner(page_url: str, base_url: str, host: str) -> str:
+    """What `atelier bot` prints first without a token: the page, then how else to reach the sandbox."""
+    lines = [
+        f"Atelier sandbox: open {page_url} in a browser (a small Discord with the bot in it).",
+        f"No DISCORD_TOKEN: the bot runs against this local sandbox Discord at {base_url}.",
+        f'Or from a terminal:  atelier sandbox send --url {base_url} "/write prompt:a haiku"',
+    ]
+    if host not in LOOPBACK:
+        lines.append(
+            f"Note: the sandbox binds to loopback (127.0.0.1) by default; you asked for {host}. It has no "
+            "authentication: anyone who can reach that address can act as any member and read every "
+            "message. Use it only on a network you trust."
+        )
+    return "\n".join(lines)
+
+
+async def _run_bot(settings: Any, sandbox_port: int, sandbox_host: str = SANDBOX_HOST) -> None:
     from bot.app import create_bot
+    from bot.cli.sandbox_status import status_source
     from bot.sandbox import SandboxServer, point_discord_at, point_discord_from_env
+    from bot.sandbox.web.demo import furnish
 
     token = settings.discord_token.get_secret_value() if settings.discord_token else None
     sandbox: SandboxServer | None = None
     if token is None:
         token = secrets.token_urlsafe(24)
-        sandbox = SandboxServer(SANDBOX_HOST, sandbox_port, token=token)
+        sandbox = SandboxServer(sandbox_host, sandbox_port, token=token)
         await sandbox.start()
+        await furnish(sandbox)  # channels and members to switch between in the page
+        click.echo(sandbox_banner(sandbox.page_url, sandbox.base_url, sandbox_host))
         point_discord_at(sandbox.api_base, sandbox.gateway_url)
         settings = settings.model_copy(
             update={"discord_test_guild_id": sandbox.guild_id, "env": "development"}
-        )
-        click.echo(
-            f"No DISCORD_TOKEN: running against the local sandbox Discord at {sandbox.base_url}.\n"
-            f'Talk to the bot with:  atelier sandbox send --url {sandbox.base_url} "/write prompt:a haiku"\n'
-            f"(or any HTTP client: POST {sandbox.base_url}/_sandbox/interactions)"
         )
     elif settings.discord_api_base and settings.discord_gateway_url:
         point_discord_at(settings.discord_api_base, settings.discord_gateway_url)
     else:
         point_discord_from_env()
     bot = create_bot(settings, force_sync=sandbox is not None)  # a fresh sandbox has no commands yet
+    if sandbox is not None:
+        sandbox.page.status_source = status_source(bot)  # the page's job panel, read-only
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, lambda: asyncio.ensure_future(bot.close()))

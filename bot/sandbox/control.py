@@ -29,6 +29,8 @@ class ControlApi:
         router.add_post(PREFIX + "/interactions", self.send_interaction)
         router.add_get(PREFIX + "/interactions/{interaction_id}", self.get_interaction)
         router.add_post(PREFIX + "/buttons", self.click_button)
+        router.add_post(PREFIX + "/selects", self.choose_in_select)
+        router.add_post(PREFIX + "/modals", self.submit_modal)
         router.add_get(PREFIX + "/messages", self.list_messages)
         router.add_post(PREFIX + "/messages", self.post_message)
         router.add_get(PREFIX + "/requests", self.list_requests)
@@ -42,6 +44,7 @@ class ControlApi:
         server = self.server
         return h.json_response(
             {
+                "page_url": server.page_url,
                 "api_base": server.api_base,
                 "gateway_url": server.gateway_url,
                 "application_id": str(server.application_id),
@@ -92,6 +95,33 @@ class ControlApi:
                 int(body["message_id"]), str(body["custom_id"]), user=_opt_int(body.get("user_id"))
             )
         except (KeyError, LookupError) as exc:
+            return h.error_response(400, h.INVALID_FORM_BODY, str(exc))
+        return h.json_response(_handle_json(handle))
+
+    async def choose_in_select(self, request: web.Request) -> web.Response:
+        """``{"message_id", "custom_id", "values", "user_id"?}`` → the interaction."""
+        body = await _json(request)
+        try:
+            handle = await self.server.choose_in_select(
+                int(body["message_id"]),
+                str(body["custom_id"]),
+                [str(v) for v in body.get("values") or []],
+                user=_opt_int(body.get("user_id")),
+            )
+        except (KeyError, LookupError, ValueError) as exc:
+            return h.error_response(400, h.INVALID_FORM_BODY, str(exc))
+        return h.json_response(_handle_json(handle))
+
+    async def submit_modal(self, request: web.Request) -> web.Response:
+        """``{"interaction_id" (the one the bot answered with a modal), "values", "user_id"?}`` → the submit."""
+        body = await _json(request)
+        opened = self.server.core.interactions.get(int(body.get("interaction_id") or 0))
+        if opened is None:
+            return h.error_response(404, h.UNKNOWN_INTERACTION, "Unknown interaction")
+        values = body.get("values") or {}
+        try:
+            handle = await self.server.submit_modal(opened, values, user=_opt_int(body.get("user_id")))
+        except (LookupError, ValueError, AttributeError) as exc:
             return h.error_response(400, h.INVALID_FORM_BODY, str(exc))
         return h.json_response(_handle_json(handle))
 

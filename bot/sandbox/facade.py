@@ -15,6 +15,8 @@ from bot.sandbox.interactions import InteractionHandle
 from bot.sandbox.middleware import API_PREFIX
 from bot.sandbox.rules import Fault, route_matches
 from bot.sandbox.store import RecordedRequest, StoredMessage
+from bot.sandbox.web import acting
+from bot.sandbox.web.page import WebPage
 from bot.sandbox.world import World
 
 JSON = dict[str, Any]
@@ -114,11 +116,22 @@ class SandboxFacade:
 
     # --- changing the world (the bot hears of it as it would from Discord) ----------------------
 
-    async def create_channel(self, name: str, *, guild_id: int | None = None, nsfw: bool = False) -> int:
-        """A new text channel (age-restricted with ``nsfw``); CHANNEL_CREATE reaches the bot."""
+    async def create_channel(
+        self, name: str, *, guild_id: int | None = None, nsfw: bool = False, forum: bool = False
+    ) -> int:
+        """A new text channel (age-restricted with ``nsfw``, a forum with ``forum``); CHANNEL_CREATE
+        reaches the bot."""
         guild = self.guild_id if guild_id is None else guild_id
         channel_id = self.world.add_channel(guild, name)
         self.world.channels[channel_id]["nsfw"] = nsfw
+        if forum:
+            self.world.channels[channel_id].update(
+                type=15,
+                available_tags=[],
+                default_reaction_emoji=None,
+                default_sort_order=None,
+                default_forum_layout=0,
+            )
         await self.gateway.dispatch(
             "CHANNEL_CREATE", dict(self.world.channels[channel_id]), guild_id=guild, intent=1
         )
@@ -249,3 +262,39 @@ class SandboxFacade:
     ) -> Fault:
         """The next ``count`` matching requests get a proper 429 with ``retry_after`` seconds."""
         return self.core.faults.add_rate_limit(route_pattern, retry_after, count, is_global=is_global)
+
+    # --- the web page and the interactions it adds (bot/sandbox/web) -----------------------------
+
+    _page: WebPage | None = None
+
+    @property
+    def page(self) -> WebPage:
+        """The sandbox's web page (served at ``/``); set ``page.status_source`` to feed its job panel."""
+        if self._page is None:
+            self._page = WebPage(self.core, self.actions, lambda: self.base_url, lambda: self.host)
+        return self._page
+
+    @property
+    def page_url(self) -> str:
+        """Where a browser opens the page (a wildcard bind is reached on loopback)."""
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "", "::") else self.host
+        host = f"[{host}]" if ":" in host and not host.startswith("[") else host
+        return f"http://{host}:{self.port}/"
+
+    async def submit_modal(
+        self,
+        opened: InteractionHandle,
+        values: Mapping[str, str | list[str]],
+        *,
+        user: int | None = None,
+    ) -> InteractionHandle:
+        """Submit the modal the bot answered ``opened`` with: ``values`` by each input's ``custom_id``
+        (inputs left out keep their prefilled value), as the member who opened it unless ``user``."""
+        return await acting.submit_modal(self.actions, opened, values, user=user)
+
+    async def choose_in_select(
+        self, message: JSON | int, custom_id: str, values: list[str], *, user: int | None = None
+    ) -> InteractionHandle:
+        """Choose ``values`` in the select menu ``custom_id`` of a stored message."""
+        message_id = int(message["id"]) if isinstance(message, dict) else int(message)
+        return await acting.choose(self.actions, message_id, custom_id, values, user=user)
