@@ -16,6 +16,7 @@ log = logging.getLogger(__name__)
 # (modality, preset.backend) -> "module:Class"; the class has `from_preset(name, preset, settings)`.
 BACKENDS: dict[tuple[str, str], str] = {
     ("text", "transformers"): "models.text.backend:TransformersTextBackend",
+    ("text", "openai"): "models.text.server:OpenAITextBackend",
     ("image", "diffusers"): "models.image.backend:DiffusersImageBackend",
     ("music", "atelier-music"): "models.music.backend:MusicBackend",
 }

@@ -1,10 +1,13 @@
-"""The text backend: a causal language model that writes poems, stories, lyrics and ideas."""
+"""The in-process text backend: a causal language model (transformers) that writes poems, stories,
+lyrics and ideas in the form the request names (`models.text.writer`), shaped token by token."""
 
 from __future__ import annotations
 
 import logging
 import secrets
 import threading
+import time
+from collections.abc import Callable
 from typing import Any, Self
 
 import torch
@@ -18,19 +21,15 @@ from models.base import (
     GenerationError,
     GenerationOutput,
     JobCancelled,
-    OutputFile,
 )
-from models.text.decoding import CancelCriteria, DecodeResult, sample, sampling_config
+from models.text.decoding import CancelCriteria, GuideAdapter, TokenTable, sample, sampling_config
+from models.text.guide import FormGuide
 from models.text.loading import LoadedModel, load_model
-from models.text.prompts import build_messages, clean_output, plain_prompt, trim_unfinished
-from provenance import provenance_record
-from provenance.text import add_footer
+from models.text.prompts import plain_prompt
+from models.text.writer import TIME_SHARE, Draft, OnText, text_output, write
 from wire.contract import ErrorCode, TextJob
 
 log = logging.getLogger(__name__)
-
-# A bare subject ("autumn rain") may rightly open a poem; only a sentence-long request is an echo.
-MIN_ECHO_WORDS = 5
 
 
 class TransformersTextBackend(Backend):
@@ -38,11 +37,15 @@ class TransformersTextBackend(Backend):
 
     modality = "text"
 
-    def __init__(self, name: str, preset: TextPreset, loaded: LoadedModel) -> None:
+    def __init__(
+        self, name: str, preset: TextPreset, loaded: LoadedModel, time_budget_s: float = 240.0
+    ) -> None:
         self.name = name
         self.preset = preset
         self.loaded = loaded
+        self.time_budget_s = time_budget_s
         self._lock = threading.Lock()
+        self._table: TokenTable | None = None
 
     @classmethod
     def from_preset(
@@ -52,7 +55,9 @@ class TransformersTextBackend(Backend):
 
         `quantize` ("none" or "int8") overrides the preset's setting; see `models.text.quantize`.
         """
-        backend = cls(name, preset, load_model(name, preset, settings.model_cache_dir, quantize))
+        loaded = load_model(name, preset, settings.model_cache_dir, quantize)
+        budget_s = settings.queue_limits("text").soft_time_limit * TIME_SHARE
+        backend = cls(name, preset, loaded, budget_s)
         backend.warm_up()
         return backend
 
@@ -118,38 +123,47 @@ class TransformersTextBackend(Backend):
         text = self.loaded.tokenizer.decode(token_ids, skip_special_tokens=True)
         return str(text).rstrip("\ufffd")
 
-    def generate(self, job: AnyJob, ctx: GenerationContext) -> GenerationOutput:
-        """Write the text a text job asks for, streaming progress; JobCancelled if cancelled."""
-        if not isinstance(job, TextJob):
-            raise GenerationError(
-                ErrorCode.INVALID_INPUT, f"the text backend cannot run a {job.modality} job"
+    def token_table(self) -> TokenTable:
+        """Which tokens break lines or belong to a script (built once, on the first guided draft)."""
+        if self._table is None:
+            self._table = TokenTable(
+                self.loaded.tokenizer, int(self.loaded.model.config.vocab_size), self.eos_ids()
             )
-        ctx.check_cancelled()
-        options = job.options
-        messages = build_messages(options.kind, options.prompt)
+        return self._table
+
+    def draft(
+        self,
+        messages: list[dict[str, str]],
+        *,
+        max_new_tokens: int,
+        temperature: float,
+        top_p: float,
+        seed: int,
+        guide: FormGuide,
+        on_text: OnText,
+        is_cancelled: Callable[[], bool],
+    ) -> Draft:
+        """One draft with the lean loop, shaped by the guide; JobCancelled if cancelled meanwhile."""
         prompt_ids = self.prompt_ids(messages)
-        budget = self.token_budget(options.max_new_tokens, int(prompt_ids.shape[1]))
-        seed = options.seed if options.seed is not None else secrets.randbelow(2**32)
+        budget = self.token_budget(max_new_tokens, int(prompt_ids.shape[1]))
         config = sampling_config(
             max_new_tokens=budget,
-            temperature=options.temperature,
-            top_p=options.top_p,
+            temperature=temperature,
+            top_p=top_p,
             repetition_penalty=self.preset.repetition_penalty,
             eos_token_ids=self.eos_ids(),
         )
-        cancel = CancelCriteria(ctx.is_cancelled)
+        cancel = CancelCriteria(is_cancelled)
+        adapter = GuideAdapter(guide, self.token_table(), self.decode_text)
+        started = time.perf_counter()
+        first_token_s = 0.0
 
         def on_token(token_ids: list[int]) -> None:
-            count = len(token_ids)
-            ctx.progress(
-                min(1.0, count / budget),
-                f"Writing… {count}/{budget} tokens",
-                step=count,
-                total=budget,
-                preview_text=self.decode_text(token_ids),
-            )
+            nonlocal first_token_s
+            if not first_token_s:
+                first_token_s = time.perf_counter() - started
+            on_text(self.decode_text(token_ids), len(token_ids))
 
-        ctx.progress(0.0, "Reading your request…", step=0, total=budget)
         with self._lock:
             result = sample(
                 self.loaded.model,
@@ -158,44 +172,49 @@ class TransformersTextBackend(Backend):
                 seed=seed,
                 stopping=StoppingCriteriaList([cancel]),
                 on_token=on_token,
+                guide=adapter,
             )
         if cancel.triggered:
-            log.info("text job %s cancelled after %d tokens", job.id, len(result.token_ids))
-            raise JobCancelled(job.id)
-        echoes = messages[-1]["content"].splitlines()
-        if len(options.prompt.split()) >= MIN_ECHO_WORDS:
-            echoes.append(options.prompt)
-        text = clean_output(self.decode_text(result.token_ids), echoes)
-        if result.finish_reason == "length":
-            text = trim_unfinished(text)
-        if not text:
-            raise GenerationError(
-                ErrorCode.INTERNAL, "The model wrote nothing this time; try again or rephrase your request."
-            )
-        return self.output(job, text, seed, result, budget)
-
-    def output(
-        self, job: TextJob, text: str, seed: int, result: DecodeResult, budget: int
-    ) -> GenerationOutput:
-        """The text, its .txt file with a provenance footer, and the job's metadata."""
-        metadata = provenance_record(
-            job,
-            model=self.model_label,
-            seed=seed,
-            preset=self.name,
+            raise JobCancelled()
+        return Draft(
+            text=self.decode_text(result.token_ids),
             tokens=len(result.token_ids),
-            tokens_per_s=round(result.tokens_per_s, 2),
-            prefill_s=round(result.prefill_s, 3),
-            generate_s=round(result.total_s, 3),
+            finish_reason=result.finish_reason,
+            first_token_s=first_token_s or result.prefill_s,
+            total_s=result.total_s,
+            extra={"prefill_s": round(result.prefill_s, 3)},
+        )
+
+    def generate(self, job: AnyJob, ctx: GenerationContext) -> GenerationOutput:
+        """Write the text a text job asks for, in the form it names, streaming progress."""
+        if not isinstance(job, TextJob):
+            raise GenerationError(
+                ErrorCode.INVALID_INPUT, f"the text backend cannot run a {job.modality} job"
+            )
+        ctx.check_cancelled()
+        seed = job.options.seed if job.options.seed is not None else secrets.randbelow(2**32)
+        budget = min(job.options.max_new_tokens, self.preset.max_new_tokens)
+        try:
+            written = write(
+                job,
+                ctx,
+                self,
+                budget=budget,
+                attempts=self.preset.attempts,
+                time_budget_s=self.time_budget_s,
+                few_shot=self.preset.few_shot,
+                seed=seed,
+                max_tokens=self.preset.max_new_tokens,
+            )
+        except JobCancelled:
+            log.info("text job %s cancelled", job.id)
+            raise JobCancelled(job.id) from None
+        return text_output(
+            job,
+            written,
+            model=self.model_label,
+            preset=self.name,
+            seed=seed,
             load_s=round(self.loaded.load_s, 2),
             quantize=self.loaded.quantize,
-            finish_reason=result.finish_reason,
-            max_new_tokens=budget,
-        )
-        data = (add_footer(text, metadata) + "\n").encode()
-        filename = f"{job.options.kind}.txt"
-        return GenerationOutput(
-            text=text,
-            files=[OutputFile(filename, "text/plain; charset=utf-8", "text", data)],
-            metadata=metadata,
         )

@@ -36,7 +36,7 @@ PACKAGE_PREFIX = "package:"
 CACHE_MARKER = "atelier-cache.json"
 STALE_TEMP_S = 3600.0
 
-SourceKind = Literal["hub", "folder", "package"]
+SourceKind = Literal["hub", "folder", "package", "server"]
 
 
 @dataclass(frozen=True)
@@ -85,8 +85,14 @@ def _looks_like_path(model: str) -> bool:
 
 
 def resolve_source(name: str, preset: TextPreset) -> ModelSource:
-    """Work out where a preset's weights live, without importing anything; MODEL_MISSING if absent."""
+    """Work out where a preset's weights live, without importing anything; MODEL_MISSING if absent.
+
+    An inference-server preset (`backend = "openai"`) has its weights on the server: its source is the
+    server's URL (nothing is checked here; a job that finds the server down gets a clear result).
+    """
     model = preset.model.strip()
+    if preset.backend == "openai":
+        return ModelSource("server", f"{preset.base_url} {model}")
     if model.startswith(PACKAGE_PREFIX):
         module = model.removeprefix(PACKAGE_PREFIX)
         try:

@@ -113,7 +113,9 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def tiny_preset(tiny_model_dir: Path) -> TextPreset:
-    return TextPreset(model=str(tiny_model_dir), max_new_tokens=48, threads=1, repetition_penalty=1.1)
+    return TextPreset(
+        model=str(tiny_model_dir), max_new_tokens=48, threads=1, repetition_penalty=1.1, attempts=1
+    )
 
 
 @pytest.fixture

@@ -27,13 +27,13 @@ def backend(tiny_preset: TextPreset, settings: Settings) -> TransformersTextBack
 def test_generation_returns_text_file_with_footer_and_metadata(
     backend: TransformersTextBackend, make_job: MakeJob
 ) -> None:
-    job = make_job(kind="lyrics", max_new_tokens=12, seed=3)
+    job = make_job(kind="story", max_new_tokens=12, seed=3)
     output = backend.generate(job, RecordingContext())
 
     assert output.text and output.text == output.text.strip()
     [file] = output.files
     assert (file.filename, file.content_type, file.kind) == (
-        "lyrics.txt",
+        "story.txt",
         "text/plain; charset=utf-8",
         "text",
     )
