@@ -55,6 +55,7 @@ class Catalogue:
         """When each creator's first item here appeared (new creators get an audience)."""
         self.creator_items: dict[int, int] = {}
         self.dead = 0
+        self._new_cache: tuple[tuple[Any, ...], np.ndarray] | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -109,15 +110,23 @@ class Catalogue:
         return row
 
     def new_creator_mask(self, now: float, days: float, max_items: int) -> np.ndarray:
-        """Rows whose creator is new here: first item within `days`, or at most `max_items` items."""
-        new = {
-            c
-            for c, first in self.creator_first.items()
-            if now - first <= days * 86400 or self.creator_items.get(c, 0) <= max_items
-        }
-        if not new:
-            return np.zeros(len(self), dtype=bool)
-        return np.isin(self.creator, np.fromiter(new, dtype=np.int64, count=len(new)))
+        """Rows whose creator is new here at `now`: their first item came within `days`, or they
+        have made at most `max_items` items so far (cached for a minute of `now`)."""
+        key = (len(self.ids), self.dead, int(now // 60), days, max_items)
+        if self._new_cache is not None and self._new_cache[0] == key:
+            return self._new_cache[1]
+        n = len(self.ids)
+        existing = self.alive & (self.time <= now)
+        creators, counts = np.unique(self.creator[existing], return_counts=True)
+        recent = np.fromiter(
+            (now - self.creator_first.get(int(c), now) <= days * 86400 for c in creators),
+            dtype=bool,
+            count=len(creators),
+        )
+        new = creators[recent | (counts <= max_items)]
+        mask = np.isin(self.creator, new) if len(new) else np.zeros(n, dtype=bool)
+        self._new_cache = (key, mask)
+        return mask
 
 
 @dataclass
@@ -202,6 +211,13 @@ class Community:
         self.members: dict[int, Member] = {}
         self.popularity = Popularity(popularity_half_life_s)
         self.signals = 0
+        self.sequence = 0
+        """Counts positive engagements; a collaborative fit remembers the sequence it saw."""
+        self.fresh: dict[int, dict[int, float]] = {}
+        """Engagements since the last collaborative fit: row → member → weight (others' work only)."""
+        self._fresh_seq: dict[tuple[int, int], int] = {}
+        self.dirty: set[int] = set()
+        """Rows in `fresh` the current model has not folded in yet."""
 
     def member(self, member_id: int) -> Member:
         found = self.members.get(member_id)
@@ -224,14 +240,40 @@ class Community:
         self.signals += 1
         if weight < 0:
             member.refuse(row)
-        elif weight > 0 and member.engage(row, weight, time):
+        elif weight > 0:
+            first = member.engage(row, weight, time)
             if int(self.catalogue.creator[row]) != member_id:
-                self.popularity.add(row, time)
+                if first:
+                    self.popularity.add(row, time)
+                self.sequence += 1
+                engagers = self.fresh.setdefault(row, {})
+                engagers[member_id] = engagers.get(member_id, 0.0) + weight
+                self._fresh_seq[(row, member_id)] = self.sequence
+                self.dirty.add(row)
         return True
+
+    def fitted(self, sequence: int) -> None:
+        """A collaborative model fitted on engagements up to `sequence` is now in use: what it saw
+        leaves `fresh`; what came after must be folded into it."""
+        for (row, member_id), seen in list(self._fresh_seq.items()):
+            if seen <= sequence:
+                del self._fresh_seq[(row, member_id)]
+                engagers = self.fresh.get(row)
+                if engagers is not None:
+                    engagers.pop(member_id, None)
+                    if not engagers:
+                        del self.fresh[row]
+        self.dirty = set(self.fresh)
 
     def forget_member(self, member_id: int) -> None:
         """Drop a member's history (opt-out); their past engagement also leaves popularity."""
         member = self.members.pop(member_id, None)
+        for row in list(self.fresh):
+            if self.fresh[row].pop(member_id, None) is not None:
+                self._fresh_seq.pop((row, member_id), None)
+                self.dirty.add(row)
+                if not self.fresh[row]:
+                    del self.fresh[row]
         if member is None:
             return
         for row, time in zip(member.rows, member.times, strict=True):
@@ -249,6 +291,9 @@ class Community:
         row = self.catalogue.remove(item_id)
         if row is None:
             return None
+        for member_id in self.fresh.pop(row, {}):
+            self._fresh_seq.pop((row, member_id), None)
+        self.dirty.discard(row)
         for member in self.members.values():
             at = member.position.pop(row, None)
             if at is not None:

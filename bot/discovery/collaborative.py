@@ -13,6 +13,7 @@ item × item inverse, so it only suits catalogues of a few thousand items.
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -32,17 +33,24 @@ class ALSParams:
 
 
 class CollaborativeModel:
-    """The interface the ranker uses: a member's score for every fitted item, and item neighbours."""
+    """The interface the ranker uses: a member's score for every item, and item neighbours."""
 
     n_items: int = 0
-    """Rows 0..n_items-1 of the catalogue have collaborative scores; later rows have none."""
+    """Rows 0..n_items-1 of the catalogue were known to the fit."""
 
-    def member_scores(self, rows: Sequence[int], weights: Sequence[float], negatives: Iterable[int]) -> np.ndarray:
+    def member_scores(
+        self, rows: Sequence[int], weights: Sequence[float], negatives: Iterable[int], n_total: int
+    ) -> np.ndarray:
+        """A score for each of `n_total` rows (NaN where the model knows nothing of the item)."""
         raise NotImplementedError
 
     def similar_items(self, row: int) -> np.ndarray | None:
         """Every fitted item's similarity to `row` (None when `row` has no factors)."""
         raise NotImplementedError
+
+    def fold_in_items(self, engagements: dict[int, dict[int, float]]) -> int:
+        """Give items engaged with since the fit a place in the model; how many got one."""
+        return 0
 
 
 def engagement_matrix(
@@ -67,17 +75,31 @@ def engagement_matrix(
 
 
 class ALSModel(CollaborativeModel):
-    """implicit's ALS, with a member's vector folded in from their history at query time."""
+    """implicit's ALS; a member's vector is folded in from their history at query time, and an item
+    engaged with since the fit is folded in from its engagers' vectors (so new work has a
+    collaborative score long before the next fit)."""
 
-    def __init__(self, item_factors: np.ndarray, params: ALSParams) -> None:
+    def __init__(
+        self,
+        item_factors: np.ndarray,
+        user_factors: np.ndarray,
+        members: dict[int, int],
+        params: ALSParams,
+    ) -> None:
         self.item_factors = np.ascontiguousarray(item_factors, dtype=np.float32)
+        self.user_factors = np.ascontiguousarray(user_factors, dtype=np.float32)
+        self.members = members
         self.params = params
         self.n_items = len(item_factors)
-        f = self.item_factors.shape[1]
-        self._gram = self.item_factors.T @ self.item_factors + params.regularization * np.eye(f, dtype=np.float32)
+        eye = params.regularization * np.eye(self.item_factors.shape[1], dtype=np.float32)
+        self._item_gram = self.item_factors.T @ self.item_factors + eye
+        self._user_gram = self.user_factors.T @ self.user_factors + eye
         norms = np.linalg.norm(self.item_factors, axis=1)
         self._unit = self.item_factors / np.maximum(norms, 1e-9)[:, None]
         self._fitted = norms > 1e-6
+        self.folded: dict[int, np.ndarray] = {}
+        self._folded_rows = np.zeros(0, dtype=np.int64)
+        self._folded_factors = np.zeros((0, self.item_factors.shape[1]), dtype=np.float32)
 
     @classmethod
     def fit(
@@ -91,50 +113,88 @@ class ALSModel(CollaborativeModel):
         matrix, members = engagement_matrix(interactions, n_items)
         if matrix.nnz < 10 or len(members) < 2:
             return None
-        model = AlternatingLeastSquares(
-            factors=params.factors,
-            regularization=params.regularization,
-            alpha=params.alpha,
-            iterations=params.iterations,
-            calculate_training_loss=False,
-            random_state=params.seed,
-        )
-        with threadpool_limits(1, "blas"):  # implicit parallelises itself; BLAS threads only fight it
+        # implicit parallelises itself; BLAS threads only fight it (its warning says as much)
+        with threadpool_limits(1, "blas"), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*OpenBLAS is configured.*")
+            model = AlternatingLeastSquares(
+                factors=params.factors,
+                regularization=params.regularization,
+                alpha=params.alpha,
+                iterations=params.iterations,
+                calculate_training_loss=False,
+                random_state=params.seed,
+            )
             model.fit(matrix, show_progress=False)
         factors = np.asarray(model.item_factors, dtype=np.float32)
         factors[np.asarray(matrix.getnnz(axis=0)) == 0] = 0.0  # never engaged: no opinion
-        return cls(factors, params)
+        return cls(factors, np.asarray(model.user_factors, dtype=np.float32), members, params)
+
+    def factor(self, row: int) -> np.ndarray | None:
+        if row < self.n_items and self._fitted[row]:
+            return self.item_factors[row]
+        return self.folded.get(row)
+
+    def fold_in_items(self, engagements: dict[int, dict[int, float]]) -> int:
+        """y = (XᵀX + λI + Σ (c−1) x xᵀ)⁻¹ Σ c x over the item's engagers known to the fit."""
+        added = 0
+        for row, engagers in engagements.items():
+            if row < self.n_items and self._fitted[row]:
+                continue  # fitted items keep their factors until the next fit
+            known = [(self.members[m], w) for m, w in engagers.items() if m in self.members and w > 0]
+            if not known:
+                continue
+            index = np.fromiter((u for u, _ in known), dtype=np.int64, count=len(known))
+            confidence = self.params.alpha * np.fromiter(
+                (w for _, w in known), dtype=np.float32, count=len(known)
+            )
+            x = self.user_factors[index]
+            gram = self._user_gram + (x.T * (confidence - 1.0)) @ x
+            self.folded[row] = np.asarray(np.linalg.solve(gram, x.T @ confidence), dtype=np.float32)
+            added += 1
+        if added:
+            self._folded_rows = np.fromiter(self.folded, dtype=np.int64, count=len(self.folded))
+            self._folded_factors = np.stack([self.folded[int(r)] for r in self._folded_rows])
+        return added
 
     def member_vector(
         self, rows: Sequence[int], weights: Sequence[float], negatives: Iterable[int] = ()
     ) -> np.ndarray | None:
         """Fold a member in: x = (YᵀY + λI + Σ (c−1) y yᵀ)⁻¹ Σ c y, with c = α·weight (as implicit)."""
-        pairs = [(r, w) for r, w in zip(rows, weights, strict=True) if r < self.n_items and self._fitted[r]]
-        refused = [r for r in negatives if r < self.n_items and self._fitted[r]]
+        found = [(self.factor(r), w) for r, w in zip(rows, weights, strict=True)]
+        pairs = [(f, w) for f, w in found if f is not None and w > 0]
         if not pairs:
             return None
-        index = np.fromiter((r for r, _ in pairs), dtype=np.int64, count=len(pairs))
-        confidence = self.params.alpha * np.fromiter((w for _, w in pairs), dtype=np.float32, count=len(pairs))
-        factors = self.item_factors[index]
-        gram = self._gram + (factors.T * (confidence - 1.0)) @ factors
+        factors = np.stack([f for f, _ in pairs])
+        confidence = self.params.alpha * np.fromiter(
+            (w for _, w in pairs), dtype=np.float32, count=len(pairs)
+        )
+        gram = self._item_gram + (factors.T * (confidence - 1.0)) @ factors
         b = factors.T @ confidence
+        refused = [f for f in (self.factor(r) for r in negatives) if f is not None]
         if refused:
-            negative = self.item_factors[np.asarray(refused)]
+            negative = np.stack(refused)
             gram = gram + (self.params.alpha - 1.0) * (negative.T @ negative)
         return np.asarray(np.linalg.solve(gram, b), dtype=np.float32)
 
     def member_scores(
-        self, rows: Sequence[int], weights: Sequence[float], negatives: Iterable[int] = ()
+        self, rows: Sequence[int], weights: Sequence[float], negatives: Iterable[int], n_total: int
     ) -> np.ndarray:
+        scores = np.full(max(n_total, self.n_items), np.nan, dtype=np.float32)
         vector = self.member_vector(rows, weights, negatives)
         if vector is None:
-            return np.zeros(self.n_items, dtype=np.float32)
-        return np.asarray(self.item_factors @ vector)
+            return scores[:n_total]
+        scores[: self.n_items] = self.item_factors @ vector
+        if len(self._folded_rows):
+            inside = self._folded_rows < len(scores)
+            scores[self._folded_rows[inside]] = self._folded_factors[inside] @ vector
+        return scores[:n_total]
 
     def similar_items(self, row: int) -> np.ndarray | None:
-        if row >= self.n_items or not self._fitted[row]:
+        factor = self.factor(row)
+        if factor is None:
             return None
-        return np.asarray(self._unit @ self._unit[row])
+        unit = factor / max(float(np.linalg.norm(factor)), 1e-9)
+        return np.asarray(self._unit @ unit)
 
 
 class EASEModel(CollaborativeModel):
@@ -149,7 +209,7 @@ class EASEModel(CollaborativeModel):
     def fit(
         cls, interactions: Iterable[tuple[int, int, float]], n_items: int, regularization: float = 250.0
     ) -> EASEModel | None:
-        matrix, members = engagement_matrix(interactions, n_items)
+        matrix, _ = engagement_matrix(interactions, n_items)
         if matrix.nnz < 10:
             return None
         binary = (matrix > 0).astype(np.float64)
@@ -161,12 +221,13 @@ class EASEModel(CollaborativeModel):
         return cls(weights.astype(np.float32))
 
     def member_scores(
-        self, rows: Sequence[int], weights: Sequence[float], negatives: Iterable[int] = ()
+        self, rows: Sequence[int], weights: Sequence[float], negatives: Iterable[int], n_total: int
     ) -> np.ndarray:
+        scores = np.full(max(n_total, self.n_items), np.nan, dtype=np.float32)
         picked = [r for r in rows if r < self.n_items]
-        if not picked:
-            return np.zeros(self.n_items, dtype=np.float32)
-        return np.asarray(self.weights[np.asarray(picked)].sum(axis=0))
+        if picked:
+            scores[: self.n_items] = self.weights[np.asarray(picked)].sum(axis=0)
+        return scores[:n_total]
 
     def similar_items(self, row: int) -> np.ndarray | None:
         return None if row >= self.n_items else np.asarray(self.weights[row])
