@@ -11,9 +11,12 @@ STAMP := $(VENV)/.atelier-installed
 FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
 REDIS_URL ?= $(or $(ATELIER_REDIS_URL),redis://127.0.0.1:6379/0)
 APT_PACKAGES := redis-server fluidsynth fluid-soundfont-gm libfluidsynth3 libgl1 libsndfile1
+# `make test` also: Debian's Chromium for the sandbox page's browser tests (Playwright drives it by path and
+# never downloads a browser), and an emoji font so the bot's emoji show in their screenshots.
+TEST_APT_PACKAGES := chromium fonts-noto-color-emoji
 PYTEST_ARGS ?=
 
-.PHONY: run test setup system-deps redis lint typecheck bench music-data eval-music train-music measure-watermark eval-safety clean help
+.PHONY: run test setup system-deps redis lint typecheck bench music-data eval-music train-music measure-watermark eval-safety eval-discover clean help
 
 help:
 	@echo "make run   — start bot, workers and scheduler (Procfile) on embedded defaults"
@@ -33,7 +36,7 @@ setup: $(STAMP) system-deps
 
 # System packages: Redis (for `make run` on a bare machine), FluidSynth and the GM SoundFont for audio.
 system-deps:
-	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@missing=""; for p in $(APT_PACKAGES) $(EXTRA_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	  elif command -v sudo >/dev/null; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
@@ -49,6 +52,7 @@ redis:
 
 run: setup redis
 	$(VENV)/bin/atelier db upgrade
+	@[ -n "$$DISCORD_TOKEN" ] || echo "Atelier: the sandbox page will be at http://127.0.0.1:8765/ (no DISCORD_TOKEN; the bot prints it once up)"
 	$(VENV)/bin/honcho start -f Procfile
 
 lint: $(STAMP)
@@ -59,6 +63,7 @@ typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
 test: setup lint typecheck
+	@$(MAKE) --no-print-directory system-deps EXTRA_APT_PACKAGES="$(TEST_APT_PACKAGES)"
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 # Speed goals live here, never in timed tests. Each part prints its own table.
@@ -69,6 +74,8 @@ bench: setup redis
 	$(PY) -m bench.policy            # a server's rules: the policy check and the limits in the store
 	HF_HUB_OFFLINE=1 $(PY) -m bench.text --compare   # SmolLM2: load time, tokens/s, memory
 	$(PY) -m bench.music             # a 32-bar tune generated and rendered to OGG
+	$(PY) -m bench.page              # the sandbox page in Chromium: first paint, bot message → shown latency
+	nice -n 10 $(PY) -m bench.discover   # /discover at 100,000 items and 10,000 members: index build, memory, p99
 
 MUSIC_DATASET = $${ATELIER_MUSIC_CACHE:-$$HOME/.cache/atelier/music}/dataset-v1.json
 
@@ -100,6 +107,16 @@ train-music: $(STAMP)
 eval-safety: $(STAMP)
 	$(PY) -m bot.safety.evaluate
 	HF_HUB_OFFLINE=1 $(PY) -m bench.safety
+
+# Discovery's ranking on the simulator's community and on a held-out one of another shape:
+# NDCG@10, recall@10, coverage and diversity of the hybrid, each part alone, popularity and random.
+# Any other log of the same format: `atelier discover eval DIR` (docs/discover.md).
+DISCOVER_DIR = var/discover
+eval-discover: $(STAMP)
+	$(PY) -m bot.discovery.cli simulate $(DISCOVER_DIR)/simulator --seed 0
+	HF_HUB_OFFLINE=1 nice -n 10 $(PY) -m bot.discovery.cli eval $(DISCOVER_DIR)/simulator --json $(DISCOVER_DIR)/simulator.json
+	$(PY) -m bot.discovery.cli simulate $(DISCOVER_DIR)/heldout --seed 1 --preset heldout
+	HF_HUB_OFFLINE=1 nice -n 10 $(PY) -m bot.discovery.cli eval $(DISCOVER_DIR)/heldout --json $(DISCOVER_DIR)/heldout.json
 
 measure-watermark: setup
 	nice -n 10 $(PY) -m provenance.measure --count 150 --size 512

@@ -72,7 +72,11 @@ class AtelierBot(AtelierClient):
             options["shard_count"] = settings.discord_shard_count
         super().__init__(
             command_prefix=commands.when_mentioned,
-            intents=discord.Intents(guilds=True, auto_moderation_configuration=True),
+            intents=discord.Intents(
+                guilds=True,
+                auto_moderation_configuration=True,
+                guild_reactions=True,  # discovery: reactions on Atelier's posts (GUILD_MESSAGE_REACTIONS, not privileged)
+            ),
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=AtelierTree,
             help_command=None,
@@ -113,6 +117,7 @@ class AtelierBot(AtelierClient):
         self._background.append(
             asyncio.create_task(services.guilds.listen(self._stop), name="guild-settings")
         )
+        self._background.append(asyncio.create_task(services.outbox.run(self._stop), name="outbox"))
         events = self.settings.events
         consumer = EventConsumer(
             self._runtime.redis,

@@ -34,10 +34,15 @@ class QueueLimits(BaseModel):
 
 
 class TextPreset(BaseModel):
-    """A causal language model, by Hugging Face id or local folder."""
+    """A causal language model: in process (`transformers`: by Hugging Face id, local folder or bundled
+    GGUF) or on an inference server that speaks the OpenAI chat-completions API (`openai`: vLLM,
+    llama.cpp's server, Ollama, TGI, LM Studio), where `model` is the name the server knows it by."""
 
-    backend: Literal["transformers"] = "transformers"
-    model: str = Field(..., description="HF id, local folder, or 'package:<module>' for a bundled GGUF")
+    backend: Literal["transformers", "openai"] = "transformers"
+    model: str = Field(
+        ...,
+        description="HF id, local folder, 'package:<module>' for a bundled GGUF, or the server's model name",
+    )
     gguf_file: str | None = None
     device: str = "cpu"
     dtype: Literal["float32", "float16", "bfloat16"] = "float32"
@@ -49,6 +54,47 @@ class TextPreset(BaseModel):
     temperature: float = Field(0.7, ge=0.0, le=2.0)
     top_p: float = Field(0.9, gt=0.0, le=1.0)
     repetition_penalty: float = Field(1.1, ge=1.0, le=2.0)
+    # Following the form a request names (models/text/writer.py), on either backend.
+    attempts: int = Field(3, ge=1, le=8, description="drafts at most per job when one misses its form")
+    few_shot: bool = Field(True, description="show the model one example in the form asked for")
+    # backend = "openai": the server, its key (the name of an environment variable; the key itself is
+    # read from there at load, never from a file, and shown masked), timeouts, retries, sampling.
+    base_url: str | None = Field(None, validate_default=True, description="e.g. http://127.0.0.1:8080/v1")
+    api_key_env: str | None = Field(None, description="environment variable that holds the API key")
+    api_key: SecretStr | None = Field(
+        None, validate_default=True, description="read from api_key_env; never set it in a file"
+    )
+    connect_timeout_s: float = Field(5.0, gt=0, le=120)
+    read_timeout_s: float = Field(60.0, gt=0, le=600, description="longest wait for the next streamed chunk")
+    max_retries: int = Field(3, ge=0, le=10, description="retries of a 429, a 5xx or a refused connection")
+    retry_backoff_s: float = Field(
+        1.0, ge=0, le=60, description="first wait, doubled each retry (or Retry-After)"
+    )
+    frequency_penalty: float = Field(0.0, ge=-2.0, le=2.0)
+    presence_penalty: float = Field(0.0, ge=-2.0, le=2.0)
+    extra_body: dict[str, Any] = Field(
+        default_factory=dict,
+        description="server-specific request fields, e.g. {repeat_penalty = 1.1, top_k = 40}",
+    )
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str | None, info: Any) -> str | None:
+        if value is None:
+            if info.data.get("backend") == "openai":
+                raise ValueError("an openai preset needs base_url")
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("api_key")
+    @classmethod
+    def _key_from_environment(cls, value: SecretStr | None, info: Any) -> SecretStr | None:
+        variable = info.data.get("api_key_env")
+        if value is None and variable and os.environ.get(variable):
+            return SecretStr(os.environ[variable])
+        return value
 
 
 class ImagePreset(BaseModel):
@@ -166,6 +212,39 @@ class SchedulerSettings(BaseModel):
     batch_size: int = Field(20, ge=1, le=1000, description="timers claimed per pass")
 
 
+class DiscoverySettings(BaseModel):
+    """Discovery (bot/discovery, docs/discover.md): personal feeds of a server's own work, ranked by
+    a hybrid of content similarity, collaborative signals, popularity and freshness. The weights
+    are the ones chosen on the simulator; `atelier discover eval` on a server's exported log
+    chooses that server's (docs/discover.md)."""
+
+    enabled: bool = True
+    page_size: int = Field(5, ge=1, le=5, description="items per /discover page (five rows of buttons)")
+    content_weight: float = Field(0.5, ge=0, le=10)
+    collaborative_weight: float = Field(0.25, ge=0, le=10)
+    popularity_weight: float = Field(0.25, ge=0, le=10)
+    freshness_weight: float = Field(1.0, ge=0, le=10)
+    diversity: float = Field(0.3, ge=0, le=2, description="MMR: how much near-copies on a page are held back")
+    exploration_share: float = Field(0.2, ge=0, le=1, description="share of a page kept for new creators")
+    new_creator_days: float = Field(30.0, ge=0)
+    freshness_half_life_days: float = Field(7.0, gt=0)
+    popularity_half_life_days: float = Field(14.0, gt=0)
+    refit_interval_s: float = Field(
+        600.0, gt=0, description="how often a server's collaborative model is refitted"
+    )
+    refit_min_signals: int = Field(20, ge=1, description="new signals needed before a refit")
+    factors: int = Field(48, ge=4, le=256)
+    ann_m: int = Field(16, ge=4, le=64, description="HNSW links per item")
+    ann_ef_search: int = Field(96, ge=8, le=1024)
+    embed_timeout_s: float = Field(
+        300.0, gt=0, description="an item still unembedded after this is asked again"
+    )
+    shown_ttl_s: float = Field(
+        3600.0, gt=0, description="items already shown stay off the next pages this long"
+    )
+    max_servers_loaded: int = Field(64, ge=1, description="servers kept in memory (least recently used go)")
+
+
 class Settings(BaseSettings):
     """Everything Atelier reads at start."""
 
@@ -207,6 +286,7 @@ class Settings(BaseSettings):
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     admission: AdmissionSettings = Field(default_factory=AdmissionSettings)
     moderation: ModerationSettings = Field(default_factory=ModerationSettings)
+    discovery: DiscoverySettings = Field(default_factory=DiscoverySettings)
 
     default_text_preset: str = "smollm2-135m"
     default_image_preset: str = "sd-turbo"

@@ -54,10 +54,18 @@ class ArtifactStore(abc.ABC):
         key = f"inputs/{uuid.uuid4().hex}/{safe_filename(filename)}"
         return self._put_ref(key, filename, content_type, "input", data)
 
-    def _put_ref(self, key: str, filename: str, content_type: str, kind: str, data: bytes) -> ArtifactRef:
+    def put_kept(self, space: str, filename: str, content_type: str, kind: str, data: bytes) -> ArtifactRef:
+        """Store a file that must outlive job results (a challenge entry's): no expiry. `space` names
+        what keeps it (e.g. "challenge-42"), so it can be removed with what it belongs to."""
+        key = f"kept/{safe_filename(space)}/{uuid.uuid4().hex}/{safe_filename(filename)}"
+        return self._put_ref(key, filename, content_type, kind, data, kept=True)
+
+    def _put_ref(
+        self, key: str, filename: str, content_type: str, kind: str, data: bytes, *, kept: bool = False
+    ) -> ArtifactRef:
         if len(data) > self.max_bytes:
             raise ArtifactTooLarge(f"{filename} is {len(data)} bytes; the limit is {self.max_bytes}")
-        self._write(key, data)
+        self._write(key, data, kept=kept)
         return ArtifactRef(
             key=key,
             filename=safe_filename(filename),
@@ -68,7 +76,7 @@ class ArtifactStore(abc.ABC):
         )
 
     @abc.abstractmethod
-    def _write(self, key: str, data: bytes) -> None: ...
+    def _write(self, key: str, data: bytes, *, kept: bool = False) -> None: ...
 
     @abc.abstractmethod
     def get(self, key: str) -> bytes:
@@ -99,7 +107,7 @@ class LocalArtifactStore(ArtifactStore):
             raise ArtifactNotFound(key)
         return path
 
-    def _write(self, key: str, data: bytes) -> None:
+    def _write(self, key: str, data: bytes, *, kept: bool = False) -> None:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
@@ -125,8 +133,8 @@ class RedisArtifactStore(ArtifactStore):
         self.max_bytes = max_bytes
         self.prefix = prefix
 
-    def _write(self, key: str, data: bytes) -> None:
-        self.client.set(self.prefix + key, data, ex=self.ttl_s)
+    def _write(self, key: str, data: bytes, *, kept: bool = False) -> None:
+        self.client.set(self.prefix + key, data, ex=None if kept else self.ttl_s)
 
     def get(self, key: str) -> bytes:
         data = self.client.get(self.prefix + key)

@@ -10,7 +10,7 @@ from celery import Celery
 from kombu import Queue
 
 from wire import transport
-from wire.routing import QUEUES, ROUTES
+from wire.routing import ALL_QUEUES, QUEUES, ROUTES
 
 
 def configure(app: Celery, redis_url: str, visibility_timeout_s: int) -> None:
@@ -26,7 +26,7 @@ def configure(app: Celery, redis_url: str, visibility_timeout_s: int) -> None:
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
-        task_queues=[Queue(name) for name in QUEUES.values()],
+        task_queues=[Queue(name) for name in ALL_QUEUES],
         task_routes=ROUTES,
         task_default_queue=QUEUES["text"],
         task_create_missing_queues=False,

@@ -212,8 +212,40 @@ class ResultEvent(_Frozen):
     at: datetime = Field(default_factory=utcnow)
 
 
-Event = Annotated[StartedEvent | ProgressEvent | ResultEvent, Field(discriminator="type")]
-_EVENT_ADAPTER: TypeAdapter[StartedEvent | ProgressEvent | ResultEvent] = TypeAdapter(Event)
+class EmbedItem(_Frozen):
+    """One item to embed for discovery: its id and the text the encoder reads."""
+
+    item_id: str = Field(..., max_length=100)
+    text: str = Field(..., max_length=4000)
+
+
+class EmbedRequest(_Frozen):
+    """What the bot sends on the embedding queue (wire.routing.EMBED_QUEUE): items to embed."""
+
+    version: Literal[1] = CONTRACT_VERSION
+    request_id: str = Field(default_factory=new_job_id)
+    guild_id: int
+    items: tuple[EmbedItem, ...] = Field(..., min_length=1, max_length=64)
+
+
+class EmbeddedVector(_Frozen):
+    item_id: str
+    vector: tuple[float, ...] = Field(..., min_length=1, max_length=4096)
+
+
+class EmbeddedEvent(_Frozen):
+    """The embedding worker's answer on the event stream: one unit vector per item."""
+
+    type: Literal["embedded"] = "embedded"
+    request_id: str
+    guild_id: int
+    model: str
+    vectors: tuple[EmbeddedVector, ...]
+    at: datetime = Field(default_factory=utcnow)
+
+
+Event = Annotated[StartedEvent | ProgressEvent | ResultEvent | EmbeddedEvent, Field(discriminator="type")]
+_EVENT_ADAPTER: TypeAdapter[StartedEvent | ProgressEvent | ResultEvent | EmbeddedEvent] = TypeAdapter(Event)
 
 
 def field_bounds(model: type[BaseModel], name: str) -> tuple[Any, Any]:
@@ -261,7 +293,7 @@ def parse_job(payload: str | bytes | dict[str, Any]) -> AnyJob:
         raise ContractError(error) from None
 
 
-def parse_event(payload: str | bytes) -> StartedEvent | ProgressEvent | ResultEvent:
+def parse_event(payload: str | bytes) -> StartedEvent | ProgressEvent | ResultEvent | EmbeddedEvent:
     """Validate an event from its JSON text."""
     try:
         return _EVENT_ADAPTER.validate_json(payload)

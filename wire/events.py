@@ -16,11 +16,19 @@ import redis
 import redis.asyncio as aioredis
 from pydantic import BaseModel
 
-from wire.contract import ContractError, ProgressEvent, ResultEvent, StartedEvent, dump, parse_event
+from wire.contract import (
+    ContractError,
+    EmbeddedEvent,
+    ProgressEvent,
+    ResultEvent,
+    StartedEvent,
+    dump,
+    parse_event,
+)
 
 log = logging.getLogger(__name__)
 
-AnyEvent = StartedEvent | ProgressEvent | ResultEvent
+AnyEvent = StartedEvent | ProgressEvent | ResultEvent | EmbeddedEvent
 Handler = Callable[[AnyEvent], Awaitable[None]]
 BatchHandler = Callable[[list[AnyEvent]], Awaitable[None]]
 
@@ -292,4 +300,6 @@ def event_job_id(event: AnyEvent) -> str:
         return event.progress.job_id
     if isinstance(event, ResultEvent):
         return event.result.job_id
+    if isinstance(event, EmbeddedEvent):
+        return f"embedded:{event.request_id}"  # no job: its own key, so it never holds one back
     return event.job_id

@@ -7,16 +7,20 @@ their interaction or the deliverer; none of them builds its own connections.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import discord
 import redis.asyncio as aioredis
 
 from bot.core.components import ResultButtons
 from bot.db.audit import AuditRepository
+from bot.db.database import Database
 from bot.db.guilds import GuildSettingsRepository
 from bot.db.jobs import JobRepository
+from bot.db.outbox import OutboxRepository
 from bot.delivery.deliverer import Deliverer
+from bot.delivery.outbox import OutboxPoster
 from bot.guilds.audit import AuditService
 from bot.guilds.policy import GuildPolicy
 from bot.guilds.service import GuildSettingsService
@@ -24,6 +28,7 @@ from bot.guilds.settings import GuildSettings
 from bot.pipeline.service import JobService
 from bot.runtime import Runtime
 from bot.safety.checker import PromptChecker
+from bot.scheduling.repository import TimerRepository
 from config.settings import Settings
 from wire.artifacts import ArtifactStore
 from wire.contract import MODALITIES
@@ -50,6 +55,14 @@ class Services:
     """Each server's rules for a job (barred members, channels, presets, defaults, safety)."""
     audit: AuditService
     """Record and post what moderators change and what the bot refuses."""
+    outbox: OutboxPoster
+    """Posts what was decided elsewhere (announcements, reminders); features add senders by kind."""
+    timers: TimerRepository
+    """Durable timers, fired by the scheduler process (a feature's deadlines)."""
+    database: Database
+    """Where a feature's own repository runs its units of work."""
+    extras: dict[str, Any] = field(default_factory=dict)
+    """A place for a feature to leave its own service for its buttons (by the feature's name)."""
 
     @classmethod
     def build(cls, client: discord.Client, runtime: Runtime) -> Services:
@@ -76,6 +89,9 @@ class Services:
                 presets={m: tuple(getattr(runtime.settings, f"{m}_presets")) for m in MODALITIES},
             ),
             audit=audit,
+            outbox=OutboxPoster(OutboxRepository(runtime.database), runtime.redis),
+            timers=TimerRepository(runtime.database),
+            database=runtime.database,
         )
 
 

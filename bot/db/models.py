@@ -230,3 +230,185 @@ class QueueClockRow(Base):
 
     modality: Mapped[str] = mapped_column(String(16), primary_key=True)
     virtual: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+
+
+class ChallengeRow(Base):
+    """A community challenge on one server (bot/challenges): its brief, windows, rules and phase."""
+
+    __tablename__ = "challenges"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    title: Mapped[str] = mapped_column(String(100))
+    brief: Mapped[str] = mapped_column(Text)
+    modality: Mapped[str] = mapped_column(String(16))
+    """music, image, text, or any."""
+    channel_id: Mapped[int] = mapped_column(BigInteger)
+    forum: Mapped[bool] = mapped_column(default=False)
+    opens_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    voting_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    phase: Mapped[str] = mapped_column(String(16))
+    """scheduled, open, voting, closed or cancelled."""
+    rules: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """Entries per member, uploads, locked options, eligibility, voting mode, judges, criteria, prizes."""
+    results: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    discord: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """What the bot made for it on Discord: scheduled events, the leaderboard message."""
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class ChallengeEntryRow(Base):
+    """One entry: a member's own job (AI-made) or an upload (human-made), with its files kept."""
+
+    __tablename__ = "challenge_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int] = mapped_column(BigInteger)
+    job_id: Mapped[str | None] = mapped_column(String(32))
+    made_by: Mapped[str] = mapped_column(String(8))
+    """ai or human."""
+    caption: Mapped[str] = mapped_column(Text)
+    files: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    """Artifact references in the store's kept space (they do not expire with the job's files)."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """Deleted by a moderator, or its member left: out of the tally, kept for the record."""
+    post: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    """Where the bot posted it for voting (channel, message, thread)."""
+    points: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    votes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Kept up to date by every vote, so the count at the deadline reads entries, not votes."""
+
+    __table_args__ = (
+        UniqueConstraint("challenge_id", "job_id"),
+        Index("ix_challenge_entries_challenge_id_points", "challenge_id", "points"),
+    )
+
+
+class ChallengeVoteRow(Base):
+    """A member's vote: one per entry (community), or a place 1 to 3 (ranked)."""
+
+    __tablename__ = "challenge_votes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id", ondelete="CASCADE"))
+    entry_id: Mapped[int] = mapped_column(ForeignKey("challenge_entries.id", ondelete="CASCADE"))
+    voter_id: Mapped[int] = mapped_column(BigInteger)
+    place: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """0 for a community vote; 1, 2 or 3 for a ranked one."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("challenge_id", "voter_id", "entry_id"),
+        Index("ix_challenge_votes_challenge_id_entry_id_place", "challenge_id", "entry_id", "place"),
+    )
+
+
+class ChallengeScoreRow(Base):
+    """A judge's score of an entry on one criterion; locked once the judge submits."""
+
+    __tablename__ = "challenge_scores"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id", ondelete="CASCADE"))
+    entry_id: Mapped[int] = mapped_column(ForeignKey("challenge_entries.id", ondelete="CASCADE"))
+    judge_id: Mapped[int] = mapped_column(BigInteger)
+    criterion: Mapped[str] = mapped_column(String(64))
+    value: Mapped[float] = mapped_column(Float)
+    locked: Mapped[bool] = mapped_column(default=False)
+
+    __table_args__ = (UniqueConstraint("challenge_id", "entry_id", "judge_id", "criterion"),)
+
+
+class ChallengeSubscriberRow(Base):
+    """A member who asked to be reminded before a challenge's deadlines."""
+
+    __tablename__ = "challenge_subscribers"
+
+    challenge_id: Mapped[int] = mapped_column(
+        ForeignKey("challenges.id", ondelete="CASCADE"), primary_key=True
+    )
+    member_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+
+
+class OutboxRow(Base):
+    """A message the bot must post exactly once (an announcement, a reminder), written by whoever
+    decided it (a timer in the scheduler) and posted by the bot (bot/delivery/outbox.py)."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(255), unique=True)
+    """What it is about, unique: the same announcement written twice is stored once."""
+    guild_id: Mapped[int | None] = mapped_column(BigInteger)
+    channel_id: Mapped[int | None] = mapped_column(BigInteger)
+    user_id: Mapped[int | None] = mapped_column(BigInteger)
+    """For a direct message (a reminder) instead of a channel."""
+    kind: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_outbox_posted_at_id", "posted_at", "id"),)
+
+
+class DiscoveryItemRow(Base):
+    """Something a member made that discovery may recommend on its server (bot/discovery): a
+    delivered result or a challenge entry, with its content embedding once the worker sent it."""
+
+    __tablename__ = "discovery_items"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    """A job's id for a result; `<source>:<id>` for anything else (a challenge entry)."""
+    guild_id: Mapped[int] = mapped_column(BigInteger)
+    creator_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16))
+    modality: Mapped[str] = mapped_column(String(16))
+    prompt: Mapped[str] = mapped_column(Text)
+    tags: Mapped[list[str]] = mapped_column(JSON)
+    nsfw: Mapped[bool] = mapped_column(default=False)
+    """Age-restricted: made in an age-restricted channel, or flagged; only shown in such channels."""
+    channel_id: Mapped[int | None] = mapped_column(BigInteger)
+    message_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    """The post members react to."""
+    job_id: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    embedding: Mapped[bytes | None] = mapped_column()
+    """Unit vector, float16 little-endian (384 × 2 bytes for MiniLM)."""
+    embedding_model: Mapped[str | None] = mapped_column(String(64))
+    embed_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_discovery_items_guild_id_created_at", "guild_id", "created_at"),)
+
+
+class DiscoverySignalRow(Base):
+    """One thing a member did with an item (reaction, play, remix, vote, more like this, not for me)."""
+
+    __tablename__ = "discovery_signals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger)
+    member_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    item_id: Mapped[str] = mapped_column(ForeignKey("discovery_items.id", ondelete="CASCADE"), index=True)
+    event: Mapped[str] = mapped_column(String(24))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_discovery_signals_guild_id_created_at", "guild_id", "created_at"),)
+
+
+class DiscoveryOptOutRow(Base):
+    """A member who opted out of discovery (`/discover action:optout`): no signal of theirs is kept."""
+
+    __tablename__ = "discovery_optouts"
+
+    member_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -17,7 +17,7 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict, defaultdict
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import discord
@@ -42,8 +42,21 @@ TOO_LARGE = 413
 FINISHED_KEPT = 4096  # recently finished jobs whose late progress events are ignored without a read
 
 
+EventListener = Callable[[AnyEvent], None]
+"""Told of every event once it is recorded; must be quick (spawn any real work)."""
+DeliveredListener = Callable[[JobRecord, DiscordTarget], Awaitable[None]]
+"""Told, in the background, of each job whose result reached Discord as it was made."""
+
+
 class FilesTooLarge(Exception):
     """Discord refused a message's files as too large (413): retrying the same message cannot help."""
+
+
+async def _quietly(awaitable: Awaitable[None], job_id: str) -> None:
+    try:
+        await awaitable
+    except Exception:
+        log.exception("a delivered-result listener failed for job %s", job_id)
 
 
 def delivery_nonce(job_id: str) -> str:
@@ -68,6 +81,11 @@ class Deliverer:
         self.gates = DeliveryGates()
         """What features check before a result is delivered (approval, output safety)."""
         self.progress_interval_s = progress_interval_s
+        self.event_listeners: list[EventListener] = []
+        """Features that follow the event stream (their own event types too: the job service
+        records only job events and passes the rest through here)."""
+        self.delivered_listeners: list[DeliveredListener] = []
+        """Features that follow results once delivered (not withheld, not held)."""
         self.lease_s = DELIVERY_LEASE_S  # how long another process's claim on a delivery is honoured
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._last_edit: dict[str, float] = {}
@@ -91,6 +109,11 @@ class Deliverer:
             self._after(event, record)
 
     def _after(self, event: AnyEvent, record: JobRecord | None) -> None:
+        for listener in self.event_listeners:
+            try:
+                listener(event)
+            except Exception:
+                log.exception("event listener %r failed", listener)
         if isinstance(event, ProgressEvent):
             self.progress(event.progress.job_id, event.progress.preview_text)
         elif isinstance(event, StartedEvent):
@@ -174,6 +197,9 @@ class Deliverer:
                 await self.runtime.jobs.abandon_delivery(record.id)
                 return False
             await self.runtime.jobs.finish_delivery(record.id)
+            if decision.verdict is Verdict.PASS:
+                for listener in self.delivered_listeners:
+                    self.spawn(_quietly(listener(fresh, target), record.id))
         if delivered:
             self._forget(record.id)
         return delivered

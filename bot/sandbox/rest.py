@@ -31,6 +31,7 @@ class RestApi:
         routes = [
             ("GET", "/users/@me", self.get_me),
             ("GET", "/users/{user_id}", self.get_user),
+            ("POST", "/users/@me/channels", self.create_dm),
             ("GET", "/oauth2/applications/@me", self.get_application),
             ("GET", "/applications/@me", self.get_application),
             ("GET", "/gateway", self.get_gateway),
@@ -62,6 +63,15 @@ class RestApi:
     async def get_user(self, request: web.Request) -> web.Response:
         user = self.core.world.users.get(_int(request, "user_id"))
         return h.json_response(user) if user else h.error_response(404, 10013, "Unknown User")
+
+    async def create_dm(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        channel = self.core.world.dm_channel_for(int(body.get("recipient_id", 0)))
+        return (
+            h.json_response(channel)
+            if channel
+            else h.error_response(400, 50007, "Cannot send messages to this user")
+        )
 
     async def get_application(self, request: web.Request) -> web.Response:
         return h.json_response(self.core.world.application_payload())

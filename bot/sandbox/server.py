@@ -11,6 +11,7 @@ from bot.sandbox.control import ControlApi
 from bot.sandbox.core import SandboxCore
 from bot.sandbox.facade import SandboxFacade
 from bot.sandbox.gateway import Gateway
+from bot.sandbox.guild_features import GuildFeaturesApi
 from bot.sandbox.interactions import InteractionRegistry
 from bot.sandbox.messages import MessageFactory
 from bot.sandbox.middleware import api_middleware
@@ -65,6 +66,7 @@ class SandboxServer(SandboxFacade):
         )
         self.actions = UserActions(self.core)
         self.automod = AutoModApi(self.core, self.gateway)
+        self.guild_features = GuildFeaturesApi(self.core, self.gateway)
         self._runner: web.AppRunner | None = None
 
     # --- lifecycle -----------------------------------------------------------------------------
@@ -79,6 +81,8 @@ class SandboxServer(SandboxFacade):
         RestApi(self.core, lambda: self.gateway_url).register(app)
         ControlApi(self).register(app)
         self.automod.register(app)
+        self.guild_features.register(app)
+        self.page.register(app)
         app.router.add_get("/gateway", self.gateway.handle)
         return app
 

@@ -76,6 +76,22 @@ class World:
             "recipients": [self.users[self.test_member_id]],
         }
 
+    def dm_channel_for(self, user_id: int) -> JSON | None:
+        """The DM channel between the bot and a user (created on first use, as Discord does)."""
+        if user_id not in self.users or user_id == self.application_id:
+            return None
+        for channel in self.channels.values():
+            if channel["type"] == CHANNEL_DM and channel["recipients"][0]["id"] == str(user_id):
+                return channel
+        channel_id = self._ids.next()
+        self.channels[channel_id] = {
+            "id": str(channel_id),
+            "type": CHANNEL_DM,
+            "last_message_id": None,
+            "recipients": [self.users[user_id]],
+        }
+        return self.channels[channel_id]
+
     @property
     def bot_user_id(self) -> int:
         return self.application_id

@@ -87,7 +87,7 @@ class HandlerRegistry:
 DEFAULT_HANDLERS = HandlerRegistry()
 """The handlers the `atelier scheduler` process fires timers with."""
 
-HANDLER_MODULES: tuple[str, ...] = ()
+HANDLER_MODULES: tuple[str, ...] = ("bot.challenges.lifecycle",)
 """Modules that register handlers on DEFAULT_HANDLERS when imported (none yet)."""
 
 

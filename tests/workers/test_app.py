@@ -5,20 +5,22 @@ from __future__ import annotations
 
 from config.settings import load_settings
 from wire.contract import MODALITIES
-from wire.routing import QUEUES, ROUTES, TASKS
+from wire.routing import ALL_QUEUES, QUEUES, ROUTES, SERVICE_QUEUES, SERVICE_TASKS, TASKS
 from workers.app import create_worker_app
 
 
 def test_every_task_has_a_route_and_every_queue_is_declared() -> None:
     app = create_worker_app(load_settings())
     ours = {name for name in app.tasks if name.startswith("atelier.")}
-    assert ours == set(TASKS.values())
+    assert ours == set(TASKS.values()) | set(SERVICE_TASKS.values())
     declared = {queue.name for queue in app.conf.task_queues}
     for name in ours:
         assert name in ROUTES, f"{name} has no route"
         assert ROUTES[name]["queue"] in declared, f"{name} routes to an undeclared queue"
-    assert declared == set(QUEUES.values())
+    assert declared == set(ALL_QUEUES)
     assert set(QUEUES) == set(MODALITIES)
+    # service queues (discovery's embeddings) are kept apart from the generation queues
+    assert not set(SERVICE_QUEUES.values()) & set(QUEUES.values())
 
 
 def test_only_json_travels() -> None:

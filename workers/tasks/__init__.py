@@ -10,10 +10,15 @@ from celery import Celery, Task
 
 from config.settings import Settings
 from wire.routing import task_for
-from workers.tasks import image, music, text
+from workers.tasks import embed, image, music, text
 
 TaskFunction = Callable[[Task, dict[str, Any]], None]
-TASKS: dict[str, TaskFunction] = {"music": music.generate, "image": image.generate, "text": text.generate}
+TASKS: dict[str, TaskFunction] = {
+    "music": music.generate,
+    "image": image.generate,
+    "text": text.generate,
+    "embed": embed.embed_items,  # discovery's content embeddings, on a service queue of its own
+}
 
 
 def register_tasks(app: Celery, settings: Settings) -> None:

@@ -66,7 +66,9 @@ def test_submit_rejects_bad_options_before_queueing(settings: Settings) -> None:
     assert out.returncode == 2
     assert "options.prompt" in out.stderr and "Traceback" not in out.stderr
     out = _run(["submit", "music", "--tempo", "5000", "--no-wait"], env, timeout=120)
-    assert out.returncode == 2 and "--tempo" in out.stderr and "30<=x<=300" in out.stderr  # the contract's range
+    assert (
+        out.returncode == 2 and "--tempo" in out.stderr and "30<=x<=300" in out.stderr
+    )  # the contract's range
 
 
 def test_jobs_cancel_and_show(settings: Settings) -> None:

@@ -17,7 +17,7 @@ from tests.services import WorkerProcess
 EPHEMERAL = 64
 
 
-SYNCED = {"write", "compose", "imagine", "jobs", "help", "verify", "config"}
+SYNCED = {"write", "compose", "imagine", "jobs", "help", "verify", "config", "challenge"}
 """Every slash command the bot registers (a new feature's command belongs here too)."""
 
 

@@ -1,0 +1,1 @@
+"""Community challenges: themes, entries from generated work, blind voting, judges, leaderboards."""
