@@ -17,7 +17,18 @@ from tests.services import WorkerProcess
 EPHEMERAL = 64
 
 
-SYNCED = {"write", "compose", "imagine", "jobs", "help", "verify", "config", "challenge"}
+SYNCED = {
+    "write",
+    "compose",
+    "imagine",
+    "jobs",
+    "help",
+    "verify",
+    "config",
+    "challenge",
+    "discover",
+    "similar",
+}
 """Every slash command the bot registers (a new feature's command belongs here too)."""
 
 

@@ -60,8 +60,15 @@ def test_same_seed_same_image_and_seeds_are_per_image(backend: DiffusersImageBac
     shifted = pixels(backend.generate(image_job(seed=6), RecordingContext()))
     other = pixels(backend.generate(image_job(seed=99), RecordingContext()))
     assert np.array_equal(first[0], again[0]) and np.array_equal(first[1], again[1])
-    assert np.array_equal(first[1], shifted[0])
-    assert not np.array_equal(first[0], other[0])
+    # A batch of two and a batch of one run different CPU kernels (which ones depends on the thread
+    # count), so the second image of seed 5's batch is seed 6's image up to float rounding.
+    assert pixel_gap(first[1], shifted[0]) <= 3
+    assert pixel_gap(first[0], other[0]) > 20
+
+
+def pixel_gap(a: np.ndarray, b: np.ndarray) -> int:
+    """The largest difference of one channel of one pixel between two images."""
+    return int(np.abs(a.astype(np.int16) - b.astype(np.int16)).max())
 
 
 def test_seed_is_drawn_and_recorded(backend: DiffusersImageBackend) -> None:
