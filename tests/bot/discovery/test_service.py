@@ -83,6 +83,10 @@ async def test_items_are_embedded_on_their_queue_and_feeds_never_cross_servers(
             page = await discovery.feed(guild, member, nsfw_allowed=False)
             seen |= {p.item.id for p in page}
         assert seen and seen <= set(mine) and not seen & set(theirs)
+    # /similar and "More like this" on another server's item: not found there, nothing leaks
+    assert await discovery.similar(B, member, a_items[2], nsfw_allowed=False) is None
+    near = await discovery.similar(A, member, a_items[2], nsfw_allowed=False)
+    assert near and {p.item.id for p in near} <= set(a_items)
     state = await discovery.state(A)
     assert state.index.count == 12
 
