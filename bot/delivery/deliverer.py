@@ -27,6 +27,7 @@ from bot.db.jobs import DELIVERY_LEASE_S, CancelOutcome, JobRecord
 from bot.delivery.gates import DeliveryGates, Verdict
 from bot.delivery.render import Rendered, finished_message, held_message, progress_message, withheld_message
 from bot.delivery.target import DiscordTarget
+from bot.delivery.undeliverable import UNKNOWN_MESSAGE, Undeliverable, final
 from bot.i18n import t
 from bot.runtime import Runtime
 from wire.artifacts import ArtifactError
@@ -190,6 +191,18 @@ class Deliverer:
                     )
                     rendered = finished_message(fresh, {}, 0, target.locale, self.buttons, named=True)
                     delivered = await self._send(target, rendered, record.id)
+            except Undeliverable as gone:  # the channel is gone or closed: no retry can help
+                log.warning(
+                    "job %s cannot be delivered to channel %s (%s %s %s); delivery ends",
+                    record.id,
+                    target.channel_id,
+                    gone.status,
+                    gone.code,
+                    gone.message,
+                )
+                await self.runtime.jobs.end_delivery(record.id, gone.record())
+                self._forget(record.id)
+                return False
             except Exception:
                 log.exception("delivering job %s failed; it stays undelivered", record.id)
                 delivered = False
@@ -268,16 +281,19 @@ class Deliverer:
             except discord.HTTPException as error:
                 if error.status == TOO_LARGE:
                     raise FilesTooLarge from error
-                if error.status != 401 and error.code not in EXPIRED_CODES:
+                if error.status != 401 and error.code not in EXPIRED_CODES | {UNKNOWN_MESSAGE}:
                     log.warning("editing the reply failed (%s %s); will retry", error.status, error.code)
                     return False
-                log.info("interaction token expired; posting in the channel instead")
+                log.info("the reply cannot be edited (%s); posting in the channel instead", error.code)
         try:
             await self._post_in_channel(target, rendered, job_id)
             return True
         except discord.HTTPException as error:
             if error.status == TOO_LARGE:
                 raise FilesTooLarge from error
+            gone = final(error)
+            if gone is not None:
+                raise gone from error
             log.warning("posting in channel %s failed (%s); will retry", target.channel_id, error.status)
             return False
 

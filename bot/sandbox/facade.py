@@ -137,6 +137,19 @@ class SandboxFacade:
         )
         return channel_id
 
+    async def delete_channel(self, channel_id: int) -> None:
+        """Delete a channel: CHANNEL_DELETE reaches the bot, and Discord answers 404 10003 for it."""
+        channel = self.world.remove_channel(channel_id)
+        if channel is not None:
+            guild = channel.get("guild_id")
+            await self.gateway.dispatch(
+                "CHANNEL_DELETE", dict(channel), guild_id=int(guild) if guild else None, intent=1
+            )
+
+    def close_channel(self, channel_id: int) -> None:
+        """Take the bot's access to a channel away: Discord answers 403 50001 (Missing Access)."""
+        self.world.closed_channels.add(channel_id)
+
     async def create_guild(self, name: str) -> int:
         """A new guild with the bot and the test member in it; GUILD_CREATE reaches its shard."""
         guild = self.world.add_guild(name)

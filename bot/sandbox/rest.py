@@ -263,6 +263,8 @@ class RestApi:
         channel_id = _int(request, "channel_id")
         if channel_id not in self.core.world.channels:
             raise h.ApiError(404, h.UNKNOWN_CHANNEL, "Unknown Channel")
+        if channel_id in self.core.world.closed_channels:
+            raise h.ApiError(403, h.MISSING_ACCESS, "Missing Access")
         return channel_id
 
     def _channel_message(self, request: web.Request) -> StoredMessage:

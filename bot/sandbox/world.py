@@ -66,6 +66,8 @@ class World:
         self.test_member_id = self.add_user(member_name)
         self.guilds: dict[int, Guild] = {}
         self.channels: dict[int, JSON] = {}
+        self.closed_channels: set[int] = set()
+        """Channels the bot can no longer see (its access was taken away): Discord answers 403 50001."""
         self.default_guild = self.add_guild("Atelier Sandbox")
         self.default_channel_id = int(self.default_guild.channels[0]["id"])
         self.dm_channel_id = ids.next()
@@ -166,6 +168,15 @@ class World:
         guild.channels.append(channel)
         self.channels[channel_id] = channel
         return channel_id
+
+    def remove_channel(self, channel_id: int) -> JSON | None:
+        """Delete a guild channel (Discord then answers 404 10003 for it); the removed payload."""
+        channel = self.channels.pop(channel_id, None)
+        if channel is not None and channel.get("guild_id") is not None:
+            guild = self.guilds[int(channel["guild_id"])]
+            guild.channels[:] = [c for c in guild.channels if int(c["id"]) != channel_id]
+        self.closed_channels.discard(channel_id)
+        return channel
 
     def add_role(self, guild_id: int, name: str, permissions: int = 0) -> int:
         """Create a role in a guild and return its id."""

@@ -398,6 +398,29 @@ class JobRepository:
         )
         return await self.run(update_one(statement))
 
+    async def end_delivery(self, job_id: str, why: dict[str, Any]) -> bool:
+        """The claimed job can never reach Discord (its channel is gone or closed to the bot): end its
+        delivery, keeping its outcome as status and `why` under `delivery_target["undeliverable"]`."""
+        now = utcnow()
+
+        def work(connection: Connection) -> bool:
+            target = connection.execute(
+                select(JOBS.c.delivery_target).where(JOBS.c.id == job_id)
+            ).scalar_one_or_none()
+            statement = (
+                update_job(job_id)
+                .where(finished_undelivered(), JOBS.c.delivery_claimed_at.is_not(None))
+                .values(
+                    delivery_target={**(target or {}), "undeliverable": why},
+                    delivered_at=now,
+                    delivery_claimed_at=None,
+                    updated_at=now,
+                )
+            )
+            return bool(connection.execute(statement).rowcount == 1)
+
+        return await self.run(work)
+
     async def forget_artifacts(self, job_id: str) -> list[ArtifactRef]:
         """Drop a job's artifact rows (its result was deleted); the ones dropped, for the caller to
         remove their files from the store."""

@@ -13,6 +13,7 @@ from bot.core.errors import UserFacingError
 from bot.core.services import Services
 from bot.db.jobs import JobRecord
 from bot.delivery.describe import COLOURS, clip, describe_job, prompt_of, status_label
+from bot.delivery.undeliverable import reason_of
 from bot.exts._shared.jobs import CANCEL_REPLIES
 from bot.i18n import t
 
@@ -66,6 +67,9 @@ class JobsCog(commands.Cog):
             embed.add_field(name="⏳", value=f"{record.progress:.0%} {record.progress_message or ''}".strip())
         if record.error:
             embed.add_field(name="⚠️", value=clip(record.error, 500), inline=False)
+        undelivered = reason_of(record.delivery_target)
+        if undelivered:
+            embed.add_field(name="📭", value=t(undelivered, locale), inline=False)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @jobs.autocomplete("job")
