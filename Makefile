@@ -76,6 +76,7 @@ bench: setup redis
 	$(PY) -m bench.music             # a 32-bar tune generated and rendered to OGG
 	$(PY) -m bench.page              # the sandbox page in Chromium: first paint, bot message → shown latency
 	nice -n 10 $(PY) -m bench.discover   # /discover at 100,000 items and 10,000 members: index build, memory, p99
+	$(PY) -m bench.challenge         # a 10,000-entry, 100,000-vote tally; vote clicks at 50/s through the bot
 
 MUSIC_DATASET = $${ATELIER_MUSIC_CACHE:-$$HOME/.cache/atelier/music}/dataset-v1.json
 
