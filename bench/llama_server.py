@@ -4,6 +4,16 @@ the text bench and the inference-server tests.
 
     with llama_server(threads=2) as base_url:   # "http://127.0.0.1:<port>/v1"
         ...
+
+Run as a module it measures the server side by side with the in-process path, on the same chat and
+seeds, through each backend's own `draft` (what a /write job runs):
+
+    python -m bench.llama_server                       # server at 1 and 2 threads, in process at 1
+    python -m bench.llama_server --runs 5 --tokens 128 --threads 1
+
+Tokens/s counts every new token over the whole request (prefill included); first token is the time
+from sending the request to the first streamed text; memory is resident memory (RSS) of the server
+process, and of this process before and after the in-process model loaded.
 """
 
 from __future__ import annotations
@@ -18,6 +28,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -117,3 +128,125 @@ def llama_server(
                 process.wait(timeout=10)
         if log_path and not isinstance(log, int):
             log.close()
+
+
+PROMPT = "a lighthouse keeper who finds a message in a bottle"
+
+
+def rss_mib(pid: int) -> float:
+    """Resident memory of a process and its children, MiB."""
+    import psutil
+
+    process = psutil.Process(pid)
+    total = process.memory_info().rss
+    for child in process.children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            total += child.memory_info().rss
+    return float(total) / 2**20
+
+
+def measure(engine: Any, runs: int, tokens: int) -> list[Any]:
+    """`runs` drafts of the bench's story after one warm-up draft; each a `models.text.writer.Draft`."""
+    from models.text.forms import recognise
+    from models.text.guide import FormGuide
+    from models.text.prompts import form_messages
+
+    request = recognise("story", PROMPT)
+    messages = form_messages(request)
+    drafts = []
+    for seed in range(runs + 1):
+        draft = engine.draft(
+            messages,
+            max_new_tokens=tokens,
+            temperature=0.7,
+            top_p=0.9,
+            seed=seed,
+            guide=FormGuide(request),
+            on_text=lambda text, count: None,
+            is_cancelled=lambda: False,
+        )
+        if seed:  # the first one warms up
+            drafts.append(draft)
+    return drafts
+
+
+def row(label: str, drafts: list[Any], memory: str) -> str:
+    import statistics
+
+    rates = [draft.tokens_per_s for draft in drafts]
+    first = [draft.first_token_s * 1000 for draft in drafts]
+    count = [draft.tokens for draft in drafts]
+    return (
+        f"| {label} | {statistics.median(rates):.1f} ({min(rates):.1f}–{max(rates):.1f}) "
+        f"| {statistics.median(first):.0f} | {statistics.median(count):.0f} | {memory} |"
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--tokens", type=int, default=128, help="max_new_tokens per draft")
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="server threads to try")
+    parser.add_argument("--no-in-process", action="store_true", help="measure the server only")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+    from config.settings import get_settings
+    from models.text.server import OpenAITextBackend
+
+    settings = get_settings()
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(
+        f"cores {os.cpu_count()}, load average {load}; {args.runs} drafts of up to {args.tokens} tokens each"
+    )
+    lines = [
+        "| path | tokens/s, median (min–max) | first token, ms | tokens | memory (RSS) |",
+        "|---|---|---|---|---|",
+    ]
+    shipped = settings.text_presets["smollm2-server"]
+    for threads in args.threads:
+        started = time.perf_counter()
+        with llama_server(threads=threads) as base_url:
+            up_s = time.perf_counter() - started
+            preset = shipped.model_copy(update={"base_url": base_url, "model": MODEL_ALIAS})
+            engine = OpenAITextBackend.from_preset("smollm2-server", preset, settings)
+            server_pid = _server_pid(base_url)
+            drafts = measure(engine, args.runs, args.tokens)
+            memory = f"server {rss_mib(server_pid):.0f} MiB (up in {up_s:.1f} s)"
+            engine.close()
+        lines.append(row(f"llama.cpp server, Q4_1 GGUF, {threads} thread(s)", drafts, memory))
+        print(lines[-1], flush=True)
+    if not args.no_in_process:
+        from models.text.backend import TransformersTextBackend
+
+        name = settings.default_text_preset
+        before = rss_mib(os.getpid())
+        started = time.perf_counter()
+        backend = TransformersTextBackend.from_preset(name, settings.text_presets[name], settings)
+        load_s = time.perf_counter() - started
+        drafts = measure(backend, args.runs, args.tokens)
+        memory = f"worker {rss_mib(os.getpid()):.0f} MiB ({before:.0f} before the model; load {load_s:.1f} s)"
+        label = f"in process ({name}: {backend.loaded.quantize}, {backend.preset.threads or 'all'} thread(s))"
+        lines.append(row(label, drafts, memory))
+        print(lines[-1], flush=True)
+    print("\n".join(["", *lines]))
+
+
+def _server_pid(base_url: str) -> int:
+    """The pid of the process listening on the server's port."""
+    import psutil
+
+    port = int(base_url.rsplit(":", 1)[1].split("/", 1)[0])
+    for connection in psutil.net_connections(kind="tcp"):
+        listening = connection.status == psutil.CONN_LISTEN and connection.pid
+        if listening and connection.laddr and connection.laddr.port == port:
+            return int(connection.pid or 0)
+    raise RuntimeError(f"nothing listens on port {port}")
+
+
+if __name__ == "__main__":
+    main()
