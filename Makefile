@@ -16,7 +16,7 @@ APT_PACKAGES := redis-server fluidsynth fluid-soundfont-gm libfluidsynth3 libgl1
 TEST_APT_PACKAGES := chromium fonts-noto-color-emoji
 PYTEST_ARGS ?=
 
-.PHONY: run test setup system-deps redis lint typecheck bench music-data eval-music train-music measure-watermark eval-safety eval-discover eval-text clean help
+.PHONY: run test setup system-deps redis lint typecheck bench music-data eval-music train-music measure-watermark eval-safety eval-discover eval-text chaos clean help
 
 help:
 	@echo "make run   — start bot, workers and scheduler (Procfile) on embedded defaults"
@@ -79,6 +79,13 @@ bench: setup redis
 	$(PY) -m bench.page              # the sandbox page in Chromium: first paint, bot message → shown latency
 	nice -n 10 $(PY) -m bench.discover   # /discover at 100,000 items and 10,000 members: index build, memory, p99
 	$(PY) -m bench.challenge         # a 10,000-entry, 100,000-vote tally; vote clicks at 50/s through the bot
+
+# Faults injected into the whole stack (bot, local Discord, private Redis and PostgreSQL, scheduler, three
+# workers), then every job, vote and announcement accounted for. Reduced: each fault once (also a test,
+# tests/chaos); `make chaos CHAOS_FLAGS=--full`: each fault 5 times with different timing, 3 challenges.
+CHAOS_FLAGS ?=
+chaos: setup
+	nice -n 10 $(PY) -m bench.chaos --json var/chaos/chaos.json $(CHAOS_FLAGS)
 
 MUSIC_DATASET = $${ATELIER_MUSIC_CACHE:-$$HOME/.cache/atelier/music}/dataset-v1.json
 
