@@ -30,10 +30,12 @@ class RedisServer:
     workdir: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    host: str = "127.0.0.1"
+    """The address it binds (a test's veth address, to be reached from another network namespace)."""
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        return f"redis://{self.host}:{self.port}/0"
 
     def start(self) -> None:
         binary = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -41,7 +43,9 @@ class RedisServer:
             [
                 binary,
                 "--bind",
-                "127.0.0.1",
+                self.host,
+                "--protected-mode",
+                "no" if self.host != "127.0.0.1" else "yes",
                 "--port",
                 str(self.port),
                 "--save",
@@ -54,7 +58,7 @@ class RedisServer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        client = redis.Redis(port=self.port)
+        client = redis.Redis(host=self.host, port=self.port)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
@@ -87,12 +91,15 @@ class WorkerProcess:
     pool: str = "prefork"
     process: subprocess.Popen[bytes] | None = None
     app: str = "workers.main"
+    prefix: tuple[str, ...] = ()
+    """Run the worker under this command (e.g. `ip netns exec NAME`, another network namespace)."""
 
     def start(self, timeout: float = 60.0) -> None:
         celery = str(Path(sys.executable).with_name("celery"))
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [
+                *self.prefix,
                 celery,
                 "-A",
                 self.app,
