@@ -112,7 +112,9 @@ class ChallengeTrack:
         )
         return rows[0] if rows else None
 
-    async def run(self) -> ChallengeReport:
+    async def run(self, delay_s: float = 0.0) -> ChallengeReport:
+        """Start after `delay_s`, live the challenge's whole life, then account for it."""
+        await asyncio.sleep(delay_s)
         try:
             await self._run()
         except TimeoutError as error:

@@ -31,6 +31,8 @@ from bench.chaos.ledger import (
 from bench.chaos.stack import Stack, StackConfig
 
 SETTLED_UNANSWERED_S = 8.0
+CHALLENGE_EVERY_S = 120.0
+"""Challenges start this far apart, so their deadlines fall among different runs' faults."""
 """An interaction with no job this long after it was sent has had its chance (Discord's window is 3 s)."""
 
 
@@ -195,7 +197,9 @@ async def run_chaos(options: ChaosOptions, progress: bool = True) -> ChaosReport
         rng.shuffle(schedule)
         tracks = asyncio.gather(
             *(
-                ChallengeTrack(stack, n + 1, random.Random(rng.random()), _dsn(stack)).run()
+                ChallengeTrack(stack, n + 1, random.Random(rng.random()), _dsn(stack)).run(
+                    n * CHALLENGE_EVERY_S
+                )
                 for n in range(options.challenges)
             )
         )

@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import discord
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.core.components import ResultButtons
 from bot.db.jobs import DELIVERY_LEASE_S, CancelOutcome, JobRecord
@@ -40,6 +41,8 @@ EXPIRED_CODES = {50027, 10015}  # invalid webhook token, unknown webhook
 MAX_TRIES_PER_PROCESS = 5
 NONCE_LENGTH = 25  # Discord's limit for a message nonce
 TOO_LARGE = 413
+RECORD_TRIES = 8  # about 20 s of a database restarting before a sent result's record is given up
+RECORD_BACKOFF_S = 0.5  # the first wait between those tries, doubled each time (at most 5 s)
 FINISHED_KEPT = 4096  # recently finished jobs whose late progress events are ignored without a read
 
 
@@ -209,13 +212,26 @@ class Deliverer:
             if not delivered:
                 await self.runtime.jobs.abandon_delivery(record.id)
                 return False
-            await self.runtime.jobs.finish_delivery(record.id)
+            await self._record_delivered(record.id)
             if decision.verdict is Verdict.PASS:
                 for listener in self.delivered_listeners:
                     self.spawn(_quietly(listener(fresh, target), record.id))
         if delivered:
             self._forget(record.id)
         return delivered
+
+    async def _record_delivered(self, job_id: str) -> None:
+        """Mark the job delivered, waiting out a database that is away for a moment: the message is
+        already in Discord, and a claim left behind would send it again once its lease lapses."""
+        for attempt in range(RECORD_TRIES):
+            try:
+                await self.runtime.jobs.finish_delivery(job_id)
+                return
+            except (SQLAlchemyError, OSError) as error:
+                if attempt == RECORD_TRIES - 1:
+                    raise
+                log.warning("recording job %s as delivered failed (%s); trying again", job_id, error)
+                await asyncio.sleep(min(RECORD_BACKOFF_S * 2**attempt, 5.0))
 
     async def render_result(
         self, record: JobRecord, size_limit: int, locale: str, buttons: ResultButtons | None = None
