@@ -70,6 +70,8 @@ class AtelierBot(AtelierClient):
         options: dict[str, Any] = {}
         if settings.discord_shard_count:
             options["shard_count"] = settings.discord_shard_count
+            if settings.discord_shard_ids is not None:
+                options["shard_ids"] = list(settings.discord_shard_ids)
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=discord.Intents(
@@ -83,7 +85,9 @@ class AtelierBot(AtelierClient):
             **options,
         )
         self.settings = settings
-        self.consumer_name = consumer_name or f"bot@{socket.gethostname()}"
+        shards = settings.discord_shard_ids
+        suffix = "-shards-" + "-".join(map(str, shards)) if shards is not None else ""
+        self.consumer_name = consumer_name or f"bot@{socket.gethostname()}{suffix}"
         self._stack = AsyncExitStack()
         self._stop = asyncio.Event()
         self._background: list[asyncio.Task[Any]] = []

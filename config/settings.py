@@ -277,6 +277,9 @@ class Settings(BaseSettings):
     )
     discord_test_guild_id: int | None = None
     discord_shard_count: int | None = Field(None, ge=1)
+    discord_shard_ids: list[int] | None = Field(
+        None, description="the shards this process runs (one process per group of shards); all when unset"
+    )
 
     queues: dict[str, QueueLimits] = Field(default_factory=dict)
     visibility_timeout_s: int = Field(3600, gt=0)
