@@ -11,7 +11,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -129,14 +137,38 @@ class MusicPreset(BaseModel):
     threads: int | None = Field(None, ge=1)
 
 
+class S3Settings(BaseModel):
+    """An S3-compatible bucket (AWS S3, MinIO, Cloudflare R2, moto's server). Credentials are never
+    settings: boto3 reads them from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, AWS_PROFILE or a role."""
+
+    bucket: str | None = Field(None, description="required when artifacts.store is s3")
+    endpoint_url: str | None = Field(None, description="for S3-compatible servers; AWS's own when unset")
+    region: str | None = Field(None, description="e.g. us-east-1; boto3's default when unset")
+    prefix: str = Field("", description="keys are stored under this folder of the bucket")
+
+    @field_validator("endpoint_url")
+    @classmethod
+    def _endpoint_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+
 class ArtifactSettings(BaseModel):
     """Where generated files live. Only keys travel through Celery."""
 
-    store: Literal["local", "redis"] = "redis"
+    store: Literal["local", "redis", "s3"] = "redis"
     local_dir: Path = Path("var/artifacts")
     redis_url: str | None = Field(None, description="defaults to the broker URL")
     redis_ttl_s: int = Field(7 * 24 * 3600, gt=0)
     max_bytes: int = Field(25 * 1024 * 1024, gt=0)
+    s3: S3Settings = Field(default_factory=S3Settings)
+
+    @model_validator(mode="after")
+    def _s3_needs_a_bucket(self) -> ArtifactSettings:
+        if self.store == "s3" and not self.s3.bucket:
+            raise ValueError("store s3 needs a bucket: set ATELIER_ARTIFACTS__S3__BUCKET")
+        return self
 
 
 class EventSettings(BaseModel):
@@ -348,6 +380,8 @@ class Settings(BaseSettings):
         data["database_url"] = mask_url(self.database_url)
         if self.artifacts.redis_url:
             data["artifacts"]["redis_url"] = mask_url(self.artifacts.redis_url)
+        if self.artifacts.s3.endpoint_url:
+            data["artifacts"]["s3"]["endpoint_url"] = mask_url(self.artifacts.s3.endpoint_url)
         return data
 
 

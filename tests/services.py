@@ -1,4 +1,5 @@
-"""Real services for tests: a private redis-server per session, and Celery worker subprocesses."""
+"""Real services for tests: a private redis-server per session, Celery worker subprocesses, and moto's
+S3-compatible server."""
 
 from __future__ import annotations
 
@@ -156,3 +157,46 @@ class WorkerProcess:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=5)
         self.process = None
+
+
+@dataclass
+class MotoServer:
+    """moto's S3-compatible server (`python -m moto.server`) of our own on a free port. With `auth` it
+    checks signatures as S3 does, so any access key it never issued is refused."""
+
+    log_path: Path
+    port: int = field(default_factory=free_port)
+    auth: bool = False
+    process: subprocess.Popen[bytes] | None = None
+    host: str = "127.0.0.1"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> None:
+        env = dict(os.environ)
+        if self.auth:
+            env["INITIAL_NO_AUTH_ACTION_COUNT"] = "0"
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", self.host, "-p", str(self.port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"moto server exited: {self.log_path.read_text()[-3000:]}")
+            with socket.socket() as sock:
+                if sock.connect_ex((self.host, self.port)) == 0:
+                    return
+            time.sleep(0.1)
+        raise RuntimeError(f"moto server not ready: {self.log_path.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None

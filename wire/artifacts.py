@@ -2,96 +2,39 @@
 
 `LocalArtifactStore` keeps files in a folder (one machine). `RedisArtifactStore` keeps them as blobs
 with a TTL and a size cap in Redis, so workers on other hosts need nothing but the broker URL.
+`S3ArtifactStore` (`wire.s3`, boto3) keeps them in an S3-compatible bucket, where they outlive Redis.
+The base class and the errors are in `wire.artifact_base`, re-exported here.
 """
 
 from __future__ import annotations
 
-import abc
-import hashlib
 import os
-import re
 import uuid
 from pathlib import Path
 from typing import Protocol
 
 import redis
 
-from wire.contract import ArtifactRef
+from wire.artifact_base import (
+    ArtifactError,
+    ArtifactNotFound,
+    ArtifactStore,
+    ArtifactTooLarge,
+    ArtifactUnavailable,
+    safe_filename,
+)
 
-_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-class ArtifactError(Exception):
-    """Base class for artifact store errors."""
-
-
-class ArtifactNotFound(ArtifactError):
-    """No artifact under that key (never stored, or expired)."""
-
-
-class ArtifactTooLarge(ArtifactError):
-    """The file is over the store's size cap."""
-
-
-def safe_filename(name: str) -> str:
-    """A file name that is safe inside a key and on disk."""
-    cleaned = _SAFE.sub("_", Path(name).name).strip("._")
-    return cleaned[:100] or "file"
-
-
-class ArtifactStore(abc.ABC):
-    """Put and get files by key."""
-
-    max_bytes: int
-
-    def put(self, job_id: str, filename: str, content_type: str, kind: str, data: bytes) -> ArtifactRef:
-        """Store a job's output file and return its reference."""
-        key = f"jobs/{job_id}/{safe_filename(filename)}"
-        return self._put_ref(key, filename, content_type, kind, data)
-
-    def put_input(self, filename: str, content_type: str, data: bytes) -> ArtifactRef:
-        """Store a member's upload (a MIDI to continue, an image to transform)."""
-        key = f"inputs/{uuid.uuid4().hex}/{safe_filename(filename)}"
-        return self._put_ref(key, filename, content_type, "input", data)
-
-    def put_kept(self, space: str, filename: str, content_type: str, kind: str, data: bytes) -> ArtifactRef:
-        """Store a file that must outlive job results (a challenge entry's): no expiry. `space` names
-        what keeps it (e.g. "challenge-42"), so it can be removed with what it belongs to."""
-        key = f"kept/{safe_filename(space)}/{uuid.uuid4().hex}/{safe_filename(filename)}"
-        return self._put_ref(key, filename, content_type, kind, data, kept=True)
-
-    def _put_ref(
-        self, key: str, filename: str, content_type: str, kind: str, data: bytes, *, kept: bool = False
-    ) -> ArtifactRef:
-        if len(data) > self.max_bytes:
-            raise ArtifactTooLarge(f"{filename} is {len(data)} bytes; the limit is {self.max_bytes}")
-        self._write(key, data, kept=kept)
-        return ArtifactRef(
-            key=key,
-            filename=safe_filename(filename),
-            content_type=content_type,
-            kind=kind,
-            size=len(data),
-            sha256=hashlib.sha256(data).hexdigest(),
-        )
-
-    @abc.abstractmethod
-    def _write(self, key: str, data: bytes, *, kept: bool = False) -> None: ...
-
-    @abc.abstractmethod
-    def get(self, key: str) -> bytes:
-        """The bytes under a key; ArtifactNotFound if there are none."""
-
-    @abc.abstractmethod
-    def delete(self, key: str) -> None:
-        """Remove a key (no error if it is gone)."""
-
-    def exists(self, key: str) -> bool:
-        try:
-            self.get(key)
-        except ArtifactNotFound:
-            return False
-        return True
+__all__ = [
+    "ArtifactError",
+    "ArtifactNotFound",
+    "ArtifactStore",
+    "ArtifactTooLarge",
+    "ArtifactUnavailable",
+    "LocalArtifactStore",
+    "RedisArtifactStore",
+    "make_store",
+    "safe_filename",
+]
 
 
 class LocalArtifactStore(ArtifactStore):
@@ -146,6 +89,19 @@ class RedisArtifactStore(ArtifactStore):
         self.client.delete(self.prefix + key)
 
 
+class S3Config(Protocol):
+    """Where an S3-compatible bucket is (`config.settings.S3Settings`)."""
+
+    @property
+    def bucket(self) -> str | None: ...
+    @property
+    def endpoint_url(self) -> str | None: ...
+    @property
+    def region(self) -> str | None: ...
+    @property
+    def prefix(self) -> str: ...
+
+
 class StoreConfig(Protocol):
     """The artifact settings a store is made from (`config.settings.ArtifactSettings`)."""
 
@@ -157,6 +113,8 @@ class StoreConfig(Protocol):
     def redis_ttl_s(self) -> int: ...
     @property
     def max_bytes(self) -> int: ...
+    @property
+    def s3(self) -> S3Config: ...
 
 
 class StoreSettings(Protocol):
@@ -173,5 +131,14 @@ def make_store(settings: StoreSettings) -> ArtifactStore:
     config = settings.artifacts
     if config.store == "local":
         return LocalArtifactStore(config.local_dir, config.max_bytes)
+    if config.store == "s3":
+        from wire.s3 import S3ArtifactStore  # boto3 only where the S3 store is used
+
+        s3 = config.s3
+        if not s3.bucket:
+            raise ArtifactUnavailable("the S3 store needs a bucket: set ATELIER_ARTIFACTS__S3__BUCKET")
+        return S3ArtifactStore(
+            s3.bucket, config.max_bytes, endpoint_url=s3.endpoint_url, region=s3.region, prefix=s3.prefix
+        )
     client = redis.Redis.from_url(settings.artifact_redis_url)
     return RedisArtifactStore(client, config.redis_ttl_s, config.max_bytes)

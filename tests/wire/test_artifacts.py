@@ -1,12 +1,15 @@
-"""Artifact stores: local folder and Redis blobs with TTL and size cap."""
+"""Artifact stores: local folder, Redis blobs with TTL and size cap, and an S3 bucket on moto's server."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import redis
 
+from tests.helpers.s3 import aws_credentials, new_bucket, running_moto
+from tests.services import MotoServer
 from wire.artifacts import (
     ArtifactNotFound,
     ArtifactStore,
@@ -15,12 +18,22 @@ from wire.artifacts import (
     RedisArtifactStore,
     safe_filename,
 )
+from wire.s3 import S3ArtifactStore
 
 
-@pytest.fixture(params=["local", "redis"])
+@pytest.fixture(scope="module")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
+    with aws_credentials(), running_moto(tmp_path_factory.mktemp("moto")) as server:
+        yield server
+
+
+@pytest.fixture(params=["local", "redis", "s3"])
 def store(request: pytest.FixtureRequest, tmp_path: Path, redis_client: redis.Redis) -> ArtifactStore:
     if request.param == "local":
         return LocalArtifactStore(tmp_path / "artifacts", max_bytes=1024)
+    if request.param == "s3":
+        server: MotoServer = request.getfixturevalue("s3_server")
+        return S3ArtifactStore(new_bucket(server), max_bytes=1024, endpoint_url=server.url, prefix="t")
     return RedisArtifactStore(redis_client, ttl_s=60, max_bytes=1024)
 
 
