@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -16,8 +18,10 @@ from bot.db.jobs import JobRepository
 from bot.pipeline.admission import Admission
 from bot.pipeline.service import JobService
 from config.settings import Settings, get_settings
-from wire.artifacts import ArtifactStore, make_store
+from wire.artifacts import ArtifactStore, ArtifactUnavailable, make_store
 from wire.broker import create_producer
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -52,8 +56,13 @@ async def open_runtime(settings: Settings | None = None, *, migrate: bool = True
     marker_client = redis.Redis.from_url(settings.redis_url)
     admission = Admission(settings.admission, weights=settings.moderation.server_weights)
     service = JobService(jobs, celery_app, client, settings.artifacts.redis_ttl_s, marker_client, admission)
+    store = make_store(settings)
     try:
-        yield Runtime(settings, database, jobs, client, celery_app, service, make_store(settings))
+        try:
+            await asyncio.to_thread(store.check)
+        except ArtifactUnavailable as error:  # said once at start; deliveries wait until it is fixed
+            log.error("the artifact store is unusable: %s", error)
+        yield Runtime(settings, database, jobs, client, celery_app, service, store)
     finally:
         await service.close()
         marker_client.close()

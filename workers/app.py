@@ -8,18 +8,22 @@ environment; a test or a worker on another host builds its own with `create_work
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
 from celery import Celery
-from celery.signals import setup_logging
+from celery.signals import setup_logging, worker_ready
 
 from config.settings import ConfigError, Settings
+from wire.artifacts import ArtifactUnavailable, make_store
 from wire.broker import configure
 from wire.contract import MODALITIES
 from wire.log import setup_logging as setup_logging_for
 from workers.runner import Services
 from workers.tasks import register_tasks
+
+log = logging.getLogger(__name__)
 
 
 def check_limits(settings: Settings) -> None:
@@ -68,4 +72,14 @@ def create_worker_app(settings: Settings) -> WorkerApp:
         setup_logging_for(settings.log_level, settings.log_json)
 
     setup_logging.connect(configure_logging, weak=False, dispatch_uid="atelier-worker-logging")
+
+    def check_store(**_: Any) -> None:
+        """Say at start, in one line, if the artifact store cannot be used (a missing bucket, refused
+        credentials); the worker stays up and its jobs fail with a clear reason until it is fixed."""
+        try:
+            make_store(settings).check()
+        except ArtifactUnavailable as error:
+            log.error("the artifact store is unusable: %s", error)
+
+    worker_ready.connect(check_store, weak=False, dispatch_uid="atelier-worker-store-check")
     return app

@@ -19,7 +19,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 
 from config.settings import Settings
 from wire import keys
-from wire.artifacts import ArtifactNotFound, ArtifactStore, make_store
+from wire.artifacts import ArtifactNotFound, ArtifactStore, ArtifactUnavailable, make_store
 from wire.contract import (
     ContractError,
     ErrorCode,
@@ -220,6 +220,9 @@ def failure_for(job_id: str, error: BaseException, started: datetime | None) -> 
     if isinstance(error, GenerationError):
         log.info("job failed: %s (%s)", error.message, error.code)
         return _failure(job_id, error.code, error.message, started)
+    if isinstance(error, ArtifactUnavailable):  # the operator's to fix: the reason is logged, not shown
+        log.error("job failed: the artifact store is unusable: %s", error)
+        return _failure(job_id, ErrorCode.INTERNAL, "The result's files could not be stored.", started)
     return _failure(job_id, ErrorCode.INTERNAL, "Something went wrong on the worker.", started)
 
 
@@ -236,7 +239,7 @@ def _run_locked(job: Any, svc: Services, owner: str, attempt: int, started: date
         output = backend.generate(job, ctx)
         result = stored_result(svc, job.id, output, owner, started, round(time.perf_counter() - began, 3))
         log.info("job succeeded in %.2f s with %d files", time.perf_counter() - began, len(result.artifacts))
-    except (JobCancelled, GenerationError) as error:
+    except (JobCancelled, GenerationError, ArtifactUnavailable) as error:
         result = failure_for(job.id, error, started)
     except SoftTimeLimitExceeded:
         limit = svc.settings.queue_limits(job.modality).soft_time_limit

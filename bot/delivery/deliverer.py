@@ -31,7 +31,7 @@ from bot.delivery.target import DiscordTarget
 from bot.delivery.undeliverable import UNKNOWN_MESSAGE, Undeliverable, final
 from bot.i18n import t
 from bot.runtime import Runtime
-from wire.artifacts import ArtifactError
+from wire.artifacts import ArtifactError, ArtifactUnavailable
 from wire.contract import ProgressEvent, ResultEvent, StartedEvent
 from wire.events import AnyEvent, event_job_id
 
@@ -206,6 +206,9 @@ class Deliverer:
                 await self.runtime.jobs.end_delivery(record.id, gone.record())
                 self._forget(record.id)
                 return False
+            except ArtifactUnavailable as error:
+                log.error("job %s: its files cannot be read (%s); it stays undelivered", record.id, error)
+                delivered = False
             except Exception:
                 log.exception("delivering job %s failed; it stays undelivered", record.id)
                 delivered = False
@@ -285,6 +288,8 @@ class Deliverer:
         for artifact in record.artifacts:
             try:
                 contents[artifact.key] = await asyncio.to_thread(self.runtime.store.get, artifact.key)
+            except ArtifactUnavailable:
+                raise  # the store is away, not the file: deliver later, with it
             except ArtifactError as error:
                 log.warning("artifact %s of job %s is gone: %s", artifact.key, record.id, error)
         return contents
