@@ -277,6 +277,25 @@ class DiscoverySettings(BaseModel):
     max_servers_loaded: int = Field(64, ge=1, description="servers kept in memory (least recently used go)")
 
 
+class MetricsSettings(BaseModel):
+    """Prometheus metrics (docs/metrics.md): a `/metrics` endpoint in the bot and in each worker, off
+    while its port is unset (or 0). Two processes on one host need two ports."""
+
+    host: str = Field("127.0.0.1", description="interface the endpoints bind; 0.0.0.0 for a remote scraper")
+    bot_port: int | None = Field(None, ge=0, le=65535, description="the bot's /metrics port; unset or 0: off")
+    worker_port: int | None = Field(
+        None, ge=0, le=65535, description="a worker's /metrics port; unset or 0: off"
+    )
+    multiproc_dir: Path | None = Field(
+        None,
+        description="where a worker's pool children write their metrics (one folder per worker, emptied "
+        "at start); a fresh temporary folder when unset",
+    )
+    refresh_s: float = Field(
+        15.0, gt=0, le=3600, description="how often the bot reads queue depths from the database and broker"
+    )
+
+
 class Settings(BaseSettings):
     """Everything Atelier reads at start."""
 
@@ -322,6 +341,7 @@ class Settings(BaseSettings):
     admission: AdmissionSettings = Field(default_factory=AdmissionSettings)
     moderation: ModerationSettings = Field(default_factory=ModerationSettings)
     discovery: DiscoverySettings = Field(default_factory=DiscoverySettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
 
     default_text_preset: str = "smollm2-135m"
     default_image_preset: str = "sd-turbo"
