@@ -64,6 +64,8 @@ def import_settings(raw: bytes, operator: ModerationSettings) -> GuildSettings:
         raise ImportRefused([Problem("(file)", "is not UTF-8 text")]) from None
     except tomllib.TOMLDecodeError as error:
         raise ImportRefused([Problem("(file)", f"is not valid TOML ({error})")]) from None
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        raise ImportRefused([Problem("(file)", "nests arrays or tables too deeply")]) from None
     try:
         settings = GuildSettings.model_validate(data)
     except ValidationError as error:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, ValidationError, field_validator
 
 from wire.contract import MODALITIES, Modality
 
@@ -18,7 +18,8 @@ SafetyLevel = Literal["strict", "standard", "relaxed"]
 SAFETY_LEVELS: tuple[SafetyLevel, ...] = ("strict", "standard", "relaxed")
 COMMAND_OF: dict[Modality, str] = {"music": "compose", "image": "imagine", "text": "write"}
 """The slash command that makes each modality."""
-OptionValue = str | int | float | bool
+OptionValue = str | int | FiniteFloat | bool
+"""A default option's value; never NaN or infinite (JSON, and so PostgreSQL, cannot store them)."""
 
 
 class _Frozen(BaseModel):
