@@ -1,7 +1,7 @@
 """/challenge: members enter and vote, moderators set challenges up and look after them.
 
 Discord cannot hide single subcommands, so the moderators' ones (create, edit, extend, cancel,
-remove, export) are checked on our side (Manage Server) and a refusal is audited.
+close, remove, export) are checked on our side (Manage Server) and a refusal is audited.
 """
 
 from __future__ import annotations
@@ -196,6 +196,22 @@ class ChallengeGroup(
             return
         await self._drop_events(interaction, found)
         await _say(interaction, "challenge.cancelled", id=challenge)
+
+    @app_commands.command(name=_("close"), description=_("End voting now and post the results (moderators)."))
+    async def close(self, interaction: Interaction, challenge: int) -> None:
+        if (
+            not await self._moderator(interaction)
+            or (found := await self._find(interaction, challenge)) is None
+        ):
+            return
+        if found.phase is not Phase.VOTING:
+            await _say(interaction, "challenge.not_voting")
+            return
+        await self.service.close_now(found)
+        await self.services.audit.record(
+            found.guild_id, interaction.user.id, "challenge.closed", key=str(found.id)
+        )
+        await _say(interaction, "challenge.closed", id=challenge, title=found.title)
 
     @app_commands.command(name=_("remove"), description=_("Take an entry out of the running (moderators)."))
     async def remove(self, interaction: Interaction, challenge: int, entry: int) -> None:
@@ -453,6 +469,7 @@ class ChallengeGroup(
     @extend.autocomplete("challenge")
     @edit.autocomplete("challenge")
     @cancel.autocomplete("challenge")
+    @close.autocomplete("challenge")
     @remove.autocomplete("challenge")
     @export.autocomplete("challenge")
     @submit.autocomplete("challenge")
