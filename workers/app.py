@@ -73,13 +73,15 @@ def create_worker_app(settings: Settings) -> WorkerApp:
 
     setup_logging.connect(configure_logging, weak=False, dispatch_uid="atelier-worker-logging")
 
-    def check_store(**_: Any) -> None:
+    def check_store(sender: Any = None, **_: Any) -> None:
         """Say at start, in one line, if the artifact store cannot be used (a missing bucket, refused
         credentials); the worker stays up and its jobs fail with a clear reason until it is fixed."""
+        if getattr(sender, "app", None) is not app:  # another app's worker in this process
+            return
         try:
             make_store(settings).check()
         except ArtifactUnavailable as error:
             log.error("the artifact store is unusable: %s", error)
 
-    worker_ready.connect(check_store, weak=False, dispatch_uid="atelier-worker-store-check")
+    worker_ready.connect(check_store, weak=False)
     return app
