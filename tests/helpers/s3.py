@@ -12,6 +12,7 @@ from typing import Any
 import boto3
 import pytest
 
+from config.settings import S3Settings, Settings
 from tests.services import MotoServer
 
 REGION = "us-east-1"
@@ -40,9 +41,9 @@ def aws_credentials() -> Iterator[None]:
 
 
 @contextmanager
-def running_moto(workdir: Path, *, auth: bool = False) -> Iterator[MotoServer]:
-    """moto's S3 server for the duration of the block."""
-    server = MotoServer(workdir / f"moto-{uuid.uuid4().hex[:6]}.log", auth=auth)
+def running_moto(workdir: Path, *, auth: bool = False, host: str = "127.0.0.1") -> Iterator[MotoServer]:
+    """moto's S3 server, listening on `host`, for the duration of the block."""
+    server = MotoServer(workdir / f"moto-{uuid.uuid4().hex[:6]}.log", auth=auth, host=host)
     server.start()
     try:
         yield server
@@ -84,3 +85,10 @@ def s3_env(server: MotoServer, bucket: str, prefix: str = "") -> dict[str, str]:
         "ATELIER_ARTIFACTS__S3__REGION": REGION,
         "ATELIER_ARTIFACTS__S3__PREFIX": prefix,
     }
+
+
+def with_s3_store(settings: Settings, server: MotoServer, bucket: str, prefix: str = "") -> Settings:
+    """`settings` with the bucket as the artifact store, as a bot configured for it would read them."""
+    s3 = S3Settings(bucket=bucket, endpoint_url=server.url, region=REGION, prefix=prefix)
+    artifacts = settings.artifacts.model_copy(update={"store": "s3", "s3": s3})
+    return settings.model_copy(update={"artifacts": artifacts})

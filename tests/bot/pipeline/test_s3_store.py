@@ -14,9 +14,17 @@ import redis
 
 from bot.db.status import JobStatus
 from bot.runtime import Runtime, open_runtime
-from config.settings import S3Settings, Settings
+from config.settings import Settings
 from tests.bot.pipeline.conftest import ConsumerControl, WaitFor
-from tests.helpers.s3 import REGION, SECRET, aws_credentials, new_bucket, object_keys, running_moto, s3_env
+from tests.helpers.s3 import (
+    SECRET,
+    aws_credentials,
+    new_bucket,
+    object_keys,
+    running_moto,
+    s3_env,
+    with_s3_store,
+)
 from tests.services import MotoServer, RedisServer
 from wire.contract import ErrorCode, MusicJob
 
@@ -37,10 +45,8 @@ def bucket(s3_server: MotoServer) -> str:
 
 @pytest.fixture
 def pipeline_settings(pipeline_settings: Settings, s3_server: MotoServer, bucket: str) -> Settings:
-    """The pipeline's settings with the bucket as the artifact store, as the bot would read them."""
-    s3 = S3Settings(bucket=bucket, endpoint_url=s3_server.url, region=REGION, prefix=PREFIX)
-    artifacts = pipeline_settings.artifacts.model_copy(update={"store": "s3", "s3": s3})
-    return pipeline_settings.model_copy(update={"artifacts": artifacts})
+    """The pipeline's settings with the bucket as the artifact store."""
+    return with_s3_store(pipeline_settings, s3_server, bucket, PREFIX)
 
 
 async def test_artifacts_in_s3_outlive_a_redis_restart(
