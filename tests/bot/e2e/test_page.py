@@ -6,10 +6,7 @@ fills its options, watches the channel, presses buttons, switches member — and
 (`ATELIER_PAGE_SCREENSHOTS=docs/img` refreshes the docs' ones). Latencies (server received → shown)
 are printed, never asserted: `make bench` reports the goal.
 
-A challenge test fits the same mould (challenges are being built): `furnish` gives two members and a
-moderator; `driver.command("challenge start", {...})` as the moderator, `driver.view_as(member)` and
-`driver.command("challenge submit", ...)` for each entry, `driver.press(message, "Vote")` then
-`driver.fill_modal({...})` for the ballots, and the moderator closes it with its command."""
+A challenge in the page, with these fixtures and helpers, is in test_page_challenge.py."""
 
 from __future__ import annotations
 

@@ -148,11 +148,12 @@ class PageDriver:
         found = self.page.locator("#messages li.message")
         return found.filter(has_text=text) if text else found
 
-    async def shot(self, name: str) -> Path:
-        """A screenshot, kept in ATELIER_PAGE_SCREENSHOTS (for the docs) or the test's folder."""
+    async def shot(self, name: str, *, prefix: str = "sandbox-") -> Path:
+        """A screenshot, `<prefix><name>.png` in ATELIER_PAGE_SCREENSHOTS (for the docs) or the test's
+        folder."""
         folder = Path(SCREENSHOTS) if SCREENSHOTS else self.shots
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"sandbox-{name}.png"
+        path = folder / f"{prefix}{name}.png"
         await self.page.screenshot(path=str(path))
         return path
 
