@@ -23,6 +23,7 @@ MUSIC_STYLES = ("reel", "jig", "slip jig", "hornpipe", "strathspey", "waltz", "a
 MUSIC_MODES = ("major", "minor", "dorian", "mixolydian", "aeolian", "ionian")
 MUSIC_KEYS = ("C", "C#", "Db", "D", "D#", "Eb", "E", "F", "F#", "Gb", "G", "G#", "Ab", "A", "A#", "Bb", "B")
 MUSIC_ACCOMPANIMENTS = ("none", "chords", "bass")
+MUSIC_FORMS = ("auto", "AABB", "AB", "none")  # auto: the style's (AABB for the dances, AB for airs)
 TEXT_KINDS = ("poem", "story", "lyrics", "prompt_ideas", "challenge_theme", "free")
 
 MAX_PROMPT_CHARS = 1000
@@ -58,7 +59,8 @@ class MusicOptions(_Frozen):
     key: Literal[MUSIC_KEYS] = "D"  # type: ignore[valid-type]
     mode: Literal[MUSIC_MODES] = "major"  # type: ignore[valid-type]
     tempo: int = Field(120, ge=30, le=300, description="beats per minute")
-    bars: int = Field(16, ge=4, le=64)
+    bars: int = Field(16, ge=4, le=64, description="full bars after any upbeat, repeats written out")
+    form: Literal[MUSIC_FORMS] = "auto"  # type: ignore[valid-type]
     instrument: int = Field(0, ge=0, le=127, description="General MIDI program")
     accompaniment: Literal[MUSIC_ACCOMPANIMENTS] = "none"  # type: ignore[valid-type]
     seed: int | None = Field(None, ge=0, le=SEED_MAX)

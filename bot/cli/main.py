@@ -177,7 +177,8 @@ def submit_text(
 @contract_option(MusicOptions, "key")
 @contract_option(MusicOptions, "mode")
 @contract_option(MusicOptions, "tempo")
-@contract_option(MusicOptions, "bars")
+@contract_option(MusicOptions, "bars", help="full bars after any upbeat, repeats written out")
+@contract_option(MusicOptions, "form", help="auto: the style's (AABB for dances, AB for airs)")
 @contract_option(MusicOptions, "instrument", help="General MIDI program")
 @contract_option(MusicOptions, "accompaniment")
 @contract_option(MusicOptions, "seed")
@@ -195,6 +196,7 @@ def submit_music(
     mode: str,
     tempo: int,
     bars: int,
+    form: str,
     instrument: int,
     accompaniment: str,
     seed: int | None,
@@ -211,6 +213,7 @@ def submit_music(
         "mode": mode,
         "tempo": tempo,
         "bars": bars,
+        "form": form,
         "instrument": instrument,
         "accompaniment": accompaniment,
         "seed": seed,

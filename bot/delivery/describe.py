@@ -23,6 +23,8 @@ def describe_job(job: MusicJob | ImageJob | TextJob, seed: object = None) -> str
             f"{o.bars} bars",
             f"instrument {o.instrument}",
         ]
+        if o.form != "auto":
+            parts.append(f"form {o.form}")
         if o.accompaniment != "none":
             parts.append(f"+ {o.accompaniment}")
         if o.prime_artifact:

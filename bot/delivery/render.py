@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 from dataclasses import dataclass, field
 
 import discord
@@ -114,6 +115,9 @@ def finished_message(
         embed.description = text if len(text) <= EMBED_TEXT_LIMIT else clip(text, EMBED_TEXT_LIMIT - 80)
         if len(text) > EMBED_TEXT_LIMIT:
             embed.description += "\n\n*" + t("text_in_file", locale) + "*"
+    form = form_line(result.metadata if result else {})
+    if form:
+        embed.add_field(name=t("field.form", locale), value=form, inline=False)
     picture = next((a for a in record.artifacts if a.kind in IMAGE_KINDS and _sent(rendered, a)), None)
     if picture is not None:
         embed.set_image(url=f"attachment://{picture.filename}")
@@ -122,6 +126,18 @@ def finished_message(
             name="⚠️", value=t("files_skipped", locale, names=", ".join(rendered.skipped)), inline=False
         )
     return rendered
+
+
+def form_line(metadata: dict[str, Any]) -> str | None:
+    """A tune's parts as played, e.g. `A A B B · upbeat`, from the worker's figures (None: no form)."""
+    figures = metadata.get("figures")
+    if not isinstance(figures, dict):
+        return None
+    parts = figures.get("parts")
+    if not isinstance(parts, list) or not parts:
+        return None
+    line = " ".join(str(part) for part in parts)
+    return f"{line} · upbeat" if figures.get("upbeat_steps") else line
 
 
 def _attach(

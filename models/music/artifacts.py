@@ -32,6 +32,13 @@ def provenance_lines(record: dict[str, Any]) -> list[str]:
     ]
 
 
+def part_seconds(composition: Composition, bar: int) -> float:
+    """Where token bar `bar` (from 0; a pickup bar is bar 0) starts in the rendered parts."""
+    if composition.upbeat:
+        return composition.first_bar_seconds + (bar - 1) * composition.bar_seconds
+    return bar * composition.bar_seconds
+
+
 def render_all(composition: Composition, title: str, record: dict[str, Any]) -> Rendered:
     """MIDI, OGG Vorbis and piano-roll PNG of a composition, stamped with the provenance record."""
     from models.music.render import ogg_bytes
@@ -46,6 +53,7 @@ def render_all(composition: Composition, title: str, record: dict[str, Any]) -> 
         mode=composition.mode,
         texts=lines,
         title=title,
+        upbeat=composition.upbeat,
     )
     audio, engine = render_audio(midi)
     ogg = ogg_bytes(
@@ -76,6 +84,11 @@ def render_all(composition: Composition, title: str, record: dict[str, Any]) -> 
         },
         names=[p.name for p in composition.parts],
         mark_seconds=composition.prime_bars * composition.bar_seconds or None,
+        first_bar_seconds=composition.first_bar_seconds,
+        part_marks=[
+            (part_seconds(composition, bar) if index else 0.0, label)
+            for index, (bar, label) in enumerate(composition.parts_marked)
+        ],
     )
     # The machine-readable record that `atelier verify` and /verify read, beside the readable lines.
     stamped_midi = add_midi_provenance(midi_bytes(midi), record)

@@ -72,6 +72,7 @@ class MusicBackend(Backend):
             seed,
             options.temperature,
             options.top_p,
+            options.form,
         )
         ctx.check_cancelled()
         prime = None
@@ -109,6 +110,8 @@ class MusicBackend(Backend):
                 "tokens_per_second": round(composition.sampled.tokens_per_second, 1),
                 "bars": options.bars,
                 "prime_bars": composition.prime_bars,
+                "upbeat_steps": composition.upbeat,
+                "parts": [label for _, label in composition.parts_marked],
                 "decode_seconds": round(composition.sampled.seconds, 3),
             },
             key=composition.key_name,

@@ -18,7 +18,7 @@ from models.music.midi_out import BASS_PROGRAM, CHORD_PROGRAM, Part, from_model_
 from models.music.model import LeanGPT2, load_model
 from models.music.sampling import Sampled, SamplingParams, sample
 from models.music.tokenizer import decode, encode
-from models.music.vocab import Piece, Vocab, bar_steps
+from models.music.vocab import Note, Piece, Vocab, bar_steps
 
 STYLE_METERS = {
     "reel": "4/4",
@@ -63,12 +63,13 @@ class Request:
     key: str = "D"
     mode: str = "major"
     tempo: int = 120
-    bars: int = 16
+    bars: int = 16  # full bars after any upbeat, repeats written out
     instrument: int = 0
     accompaniment: str = "none"
     seed: int = 0
     temperature: float = 1.0
     top_p: float = 0.97
+    form: str = "auto"
 
 
 @dataclass
@@ -85,6 +86,8 @@ class Composition:
     tempo: int = 120  # as requested, in the meter's beat
     prime_bars: int = 0
     info: dict[str, Any] = field(default_factory=dict)
+    lead: int = 0  # steps of silence before the upbeat, cut from `parts` (which start on the upbeat)
+    parts_marked: list[tuple[int, str]] = field(default_factory=list)  # (bar from 0, label) of each part
 
     @property
     def key_name(self) -> str:
@@ -93,6 +96,20 @@ class Composition:
     @property
     def bar_seconds(self) -> float:
         return bar_steps(self.meter) / 12 * 60.0 / self.quarter_bpm
+
+    @property
+    def upbeat(self) -> int:
+        """Steps of the pickup the parts start on (0: they start on a full bar)."""
+        return bar_steps(self.meter) - self.lead if self.lead else 0
+
+    @property
+    def first_bar_seconds(self) -> float:
+        """Where bar 1 starts in the parts (after the upbeat)."""
+        return self.upbeat / 12 * 60.0 / self.quarter_bpm
+
+
+def shifted(note: Note, steps: int) -> Note:
+    return Note(note.start + steps, note.duration, note.pitch)
 
 
 def quarter_bpm(tempo: float, meter: str) -> float:
@@ -141,9 +158,12 @@ class MusicModel:
             prime=prime_body,
             prime_bars=prime_bars,
             on_bar=on_bar,
+            form=request.form,
         )
         piece = decode(sampled.ids, self.vocab)
         shift = key_shift(tonic)
+        bar_len = bar_steps(meter)
+        lead = bar_len - sampled.upbeat if sampled.upbeat else 0
         if n_voices == 4:
             parts = [
                 Part(VOICE_NAMES[i], request.instrument, from_model_frame(v, shift))
@@ -152,12 +172,16 @@ class MusicModel:
         else:
             parts = [Part("Melody", request.instrument, from_model_frame(piece.voices[0], shift))]
             if request.accompaniment != "none":
-                total = (prime_bars + request.bars) * bar_steps(meter)
+                total = sum(token == self.vocab.bar for token in sampled.ids) * bar_len
                 backing = accompaniment(piece.voices[0], meter, mode, total, request.accompaniment)
+                if lead:  # the backing comes in on the first downbeat, after the upbeat
+                    backing = [n for n in backing if n.start >= bar_len]
                 program = CHORD_PROGRAM if request.accompaniment == "chords" else BASS_PROGRAM
                 parts.append(
                     Part(request.accompaniment.capitalize(), program, from_model_frame(backing, shift))
                 )
+        if lead:  # start on the upbeat: no silent bar before the tune
+            parts = [Part(p.name, p.program, [shifted(n, -lead) for n in p.notes]) for p in parts]
         return Composition(
             piece,
             parts,
@@ -168,4 +192,6 @@ class MusicModel:
             sampled,
             request.tempo,
             prime_bars,
+            lead=lead,
+            parts_marked=sampled.parts,
         )

@@ -70,6 +70,8 @@ class BarGrammar:
         self.no_crossing = no_crossing and n_voices > 1
         # per voice, per step of the current bar: the pitch sounding (-1 rest, None not written yet)
         self._grid: list[list[int | None]] = [[None] * bar_len for _ in range(n_voices)]
+        self._previous: list[int | None] = [None] * n_voices  # each voice's last step of the bar before
+        self._pitches = pitches
         self._duration_is = {d: durations == d for d in set(vocab.duration) if d > 0}
         self._pitch_at_most = [(pitches >= 0) & (pitches <= p) for p in range(128)]
         self.max_gaps = max_gaps if self.no_crossing else None
@@ -149,10 +151,39 @@ class BarGrammar:
             return None
         return self._pitch_at_most[pitch] & ~self._pitch_at_most[pitch - 1]
 
+    def parallels(self) -> torch.Tensor | None:
+        """Notes that would start parallel fifths or octaves with a voice above (four-voice pieces): both
+        voices move the same way from a perfect fifth or octave (compound too) into the same one. None
+        when nothing is forbidden."""
+        if not self.no_crossing or self.voice <= 0 or self.remaining == 0:
+            return None
+        position = self.bar_len - self.remaining
+
+        def before(voice: int) -> int | None:
+            return self._grid[voice][position - 1] if position else self._previous[voice]
+
+        lower = before(self.voice)
+        if lower is None or lower < 0:
+            return None
+        forbidden: torch.Tensor | None = None
+        for upper in range(self.voice):
+            was, now = before(upper), self._grid[upper][position]
+            if was is None or now is None or was < 0 or now < 0 or was == now:
+                continue
+            interval = (was - lower) % 12
+            if interval not in (0, 7):
+                continue
+            same_way = torch.sign(self._pitches - lower) == (1 if now > was else -1)
+            bad = (self._pitches >= 0) & ((now - self._pitches) % 12 == interval) & same_way
+            forbidden = bad if forbidden is None else forbidden | bad
+        return forbidden
+
     def update(self, token: int) -> None:
         """Advance over `token` (which must be allowed)."""
         vocab = self.vocab
         if token == vocab.bar:
+            if self.no_crossing:
+                self._previous = [voice[-1] for voice in self._grid]
             self.bars_started += 1
             self.voice = 0
             self._voice_marked = self.n_voices == 1

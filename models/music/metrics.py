@@ -141,3 +141,107 @@ def overlap(a: Sequence[float], b: Sequence[float], points: int = 512) -> float:
         return density / np.trapezoid(density, grid)
 
     return float(np.trapezoid(np.minimum(kde(x), kde(y)), grid))
+
+
+# --- Form, openings, cadences, voice leading and novelty (issue 22) ---------------------------------
+
+Run = tuple[tuple[int, int], ...]  # (pitch, duration) of consecutive sounding notes
+
+
+def melody_events(voice: Sequence[Note]) -> list[tuple[int, int]]:
+    """(pitch, duration in steps) of a voice's sounding notes, in order (rests dropped)."""
+    return [(n.pitch, n.duration) for n in voice if n.pitch is not None]
+
+
+def _longest_true_run(mask: np.ndarray) -> int:
+    """The length of the longest stretch of True in a boolean array."""
+    if not mask.any():
+        return 0
+    edges = np.diff(np.concatenate(([0], mask.astype(np.int8), [0])))
+    return int((np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)).max())
+
+
+def longest_restated_run(voice: Sequence[Note]) -> float:
+    """Share of a melody's notes in its longest run of notes heard twice (same pitches and durations,
+    the two statements not overlapping); 0 for fewer than two notes."""
+    events = melody_events(voice)
+    n = len(events)
+    if n < 2:
+        return 0.0 if n else math.nan
+    codes = np.array([pitch * 128 + duration for pitch, duration in events], dtype=np.int64)
+    best = 0
+    for shift in range(1, n):
+        if n - shift <= best:
+            break  # no run at a larger shift can be longer than what is left to compare
+        best = max(best, min(shift, _longest_true_run(codes[shift:] == codes[:-shift])))
+    return best / n
+
+
+def leading_rest(piece: Piece) -> int:
+    """Steps of silence before the first note of any voice (a pickup bar's rest counts; all of it when
+    nothing sounds)."""
+    starts = [n.start for voice in piece.voices for n in voice if n.pitch is not None]
+    return min(starts) if starts else max((n.start + n.duration for v in piece.voices for n in v), default=0)
+
+
+PERFECT = (0, 7)  # interval classes of unisons/octaves and fifths
+
+
+def parallel_perfects(voices: Sequence[Sequence[Note]]) -> tuple[int, int]:
+    """(parallel fifths and octaves, two-voice moves) over every pair of voices.
+
+    A two-voice move is a step at which both voices of a pair change pitch (neither resting before or
+    after); it is parallel when both go the same way and the interval between them is a perfect fifth or
+    an octave/unison (compound ones too) before and after.
+    """
+    length = max((n.start + n.duration for voice in voices for n in voice), default=0)
+    rolls = np.full((len(voices), length), -1, dtype=np.int64)
+    for index, voice in enumerate(voices):
+        for note in voice:
+            rolls[index, note.start : note.start + note.duration] = -1 if note.pitch is None else note.pitch
+    parallels = moves = 0
+    for upper in range(len(voices)):
+        for lower in range(upper + 1, len(voices)):
+            a, b = rolls[upper], rolls[lower]
+            before_a, after_a, before_b, after_b = a[:-1], a[1:], b[:-1], b[1:]
+            sounding = (before_a >= 0) & (after_a >= 0) & (before_b >= 0) & (after_b >= 0)
+            move = sounding & (before_a != after_a) & (before_b != after_b)
+            same_way = np.sign(after_a - before_a) == np.sign(after_b - before_b)
+            interval_before = (before_a - before_b) % 12
+            interval_after = (after_a - after_b) % 12
+            perfect = np.isin(interval_before, PERFECT) & (interval_before == interval_after)
+            moves += int(move.sum())
+            parallels += int((move & same_way & perfect).sum())
+    return parallels, moves
+
+
+def chromatic_share(piece: Piece, scale: Sequence[int]) -> float:
+    """Share of all voices' notes whose pitch class is outside `scale` (tonic C)."""
+    pcs = [n.pitch % 12 for voice in piece.voices for n in voice if n.pitch is not None]
+    return sum(pc not in scale for pc in pcs) / len(pcs) if pcs else math.nan
+
+
+def run_hashes(events: Sequence[tuple[int, int]], length: int = 16) -> np.ndarray:
+    """A 64-bit hash of every run of `length` consecutive (pitch, duration) events, sorted and unique."""
+    if len(events) < length:
+        return np.zeros(0, dtype=np.uint64)
+    codes = np.array([pitch * 128 + duration for pitch, duration in events], dtype=np.uint64)
+    base = np.uint64(1_000_003)
+    hashes = np.zeros(len(codes) - length + 1, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for offset in range(length):
+            hashes = hashes * base + codes[offset : offset + len(hashes)]
+    return np.unique(hashes)
+
+
+def piece_run_hashes(piece: Piece, length: int = 16) -> np.ndarray:
+    """The run hashes of every voice of a piece together."""
+    parts = [run_hashes(melody_events(voice), length) for voice in piece.voices]
+    return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.uint64)
+
+
+def shared_run_share(hashes: np.ndarray, corpus: np.ndarray) -> float:
+    """Share of a piece's runs (its unique run hashes) found in `corpus` (sorted unique hashes)."""
+    if not len(hashes):
+        return 0.0
+    return float(np.isin(hashes, corpus, assume_unique=True).mean())

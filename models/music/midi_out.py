@@ -33,6 +33,15 @@ def key_shift(tonic: int) -> int:
     return (tonic + 6) % 12 - 6
 
 
+def pickup_signature(upbeat: int) -> tuple[int, int] | None:
+    """The time signature of a pickup bar `upbeat` steps long (in quarters, eighths or sixteenths), or
+    None when there is no upbeat or it is not a whole number of sixteenths (a triplet)."""
+    for denominator, steps in ((4, 12), (8, 6), (16, 3)):
+        if upbeat > 0 and upbeat % steps == 0:
+            return upbeat // steps, denominator
+    return None
+
+
 def key_number(tonic: int, mode: str) -> int:
     """pretty_midi key number: the signature of the mode (dorian/mixolydian use their major's)."""
     if mode == "minor":
@@ -49,12 +58,19 @@ def build_midi(
     mode: str,
     texts: list[str],
     title: str,
+    upbeat: int = 0,
 ) -> pretty_midi.PrettyMIDI:
-    """A PrettyMIDI with one instrument per part, meter, key signature and provenance text events."""
+    """A PrettyMIDI with one instrument per part, meter, key signature and provenance text events.
+
+    With an `upbeat` (steps; the parts start on it), the file opens with a pickup bar of that length."""
     midi = pretty_midi.PrettyMIDI(initial_tempo=float(tempo), resolution=480)
     seconds_per_step = 60.0 / tempo / STEPS_PER_QUARTER
     numerator, denominator = (int(x) for x in meter.split("/"))
-    midi.time_signature_changes.append(pretty_midi.TimeSignature(numerator, denominator, 0.0))
+    pickup = pickup_signature(upbeat)
+    if pickup is not None:
+        midi.time_signature_changes.append(pretty_midi.TimeSignature(*pickup, 0.0))
+    start = upbeat * seconds_per_step if pickup is not None else 0.0
+    midi.time_signature_changes.append(pretty_midi.TimeSignature(numerator, denominator, start))
     midi.key_signature_changes.append(pretty_midi.KeySignature(key_number(tonic, mode), 0.0))
     for index, part in enumerate(parts):
         instrument = pretty_midi.Instrument(program=part.program, name=part.name)

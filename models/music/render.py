@@ -108,8 +108,13 @@ def piano_roll_png(
     text_meta: dict[str, str],
     names: list[str] | None = None,
     mark_seconds: float | None = None,
+    first_bar_seconds: float = 0.0,
+    part_marks: list[tuple[float, str]] | None = None,
 ) -> bytes:
-    """A piano roll: one colour per voice, bar lines and numbers, pitch names, a title line."""
+    """A piano roll: one colour per voice, bar lines and numbers, pitch names, a title line.
+
+    `first_bar_seconds`: where bar 1 starts (after an upbeat); `part_marks`: (seconds, label) of each
+    part of the tune's form, drawn as a band above the roll."""
     notes = [n for v in voices for n in v]
     end = max((s + d for s, d, _ in notes), default=1.0)
     lo = min((p for _, _, p in notes), default=60) - 2
@@ -129,14 +134,21 @@ def piano_roll_png(
             draw.line([left, y + row, width - right, y + row], fill=(205, 205, 200))
             draw.text((6, y + row - 12), f"C{pitch // 12 - 1}", fill=(90, 90, 90), font=_font(11))
     bar = 0
-    time = 0.0
+    time = first_bar_seconds
     while time <= end + 1e-6:
         x = left + time * scale
         draw.line([x, top, x, height - bottom], fill=(150, 150, 150), width=1)
         if bar % 4 == 0 and time < end - 1e-6:
             draw.text((x + 3, height - bottom + 4), str(bar + 1), fill=(90, 90, 90), font=_font(12))
         bar += 1
-        time = bar * bar_seconds
+        time = first_bar_seconds + bar * bar_seconds
+    for index, (start, label) in enumerate(part_marks or []):
+        x = left + start * scale
+        stop = part_marks[index + 1][0] if part_marks and index + 1 < len(part_marks) else end
+        shade = (225, 232, 245) if index % 2 == 0 else (240, 228, 215)
+        draw.rectangle([x, top - 14, left + stop * scale, top - 2], fill=shade)
+        draw.line([x, top - 14, x, height - bottom], fill=(60, 60, 60), width=2)
+        draw.text((x + 4, top - 14), label, fill=(30, 30, 30), font=_font(11))
     if mark_seconds:
         x = left + mark_seconds * scale
         draw.line([x, top, x, height - bottom], fill=(230, 85, 60), width=3)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
 
+from models.music.form import resolve
+from models.music.form_decode import FormDirector
 from models.music.grammar import CHORALE_MAX_GAPS, CHORALE_RANGES, BarGrammar, grid_masks
 from models.music.harmony import SCALES
 from models.music.metrics import outer_voices_end_on_tonic
@@ -32,6 +35,16 @@ RHYTHM_FROM_FULL_DISTRIBUTION = True
 # reels and 23% of jigs ended on the tonic (training pieces 62% and 90%); with 8 candidates 50% and 47%,
 # with 16, 57% and 55% (see the model card).
 ENDING_CANDIDATES = 16
+
+# A tune in form draws its pitches with the nucleus at (at least) this top-p: restating its parts leaves
+# fewer bars of its own, and with the default nucleus those bars had less pitch variety than the real
+# tunes' (reel pitch-class entropy 2.48 against 2.62; see the model card).
+FORM_TOP_P = 0.99
+
+# Four-voice pieces: a note that would make parallel fifths or octaves with a voice above it (both moving
+# the same way into the same perfect interval) is not drawn, unless nothing else is left. Without it,
+# generated chorales had about 7 per 100 two-voice moves, Bach's 0.1 (see the model card).
+CHORALE_NO_PARALLELS = True
 
 
 @dataclass(frozen=True)
@@ -133,6 +146,8 @@ class Sampled:
     ids: list[int]
     new_tokens: int
     seconds: float
+    upbeat: int = 0  # steps of the pickup (0: the piece starts on a full bar)
+    parts: list[tuple[int, str]] = field(default_factory=list)  # (token bar from 0, label) of each part
 
     @property
     def tokens_per_second(self) -> float:
@@ -227,12 +242,20 @@ def sample(
     rhythm_from_full_distribution: bool = RHYTHM_FROM_FULL_DISTRIBUTION,
     ending_candidates: int = ENDING_CANDIDATES,
     max_gaps: tuple[int, ...] | None = CHORALE_MAX_GAPS,
+    form: str = "auto",
+    shaped: bool = True,
+    no_parallels: bool = CHORALE_NO_PARALLELS,
 ) -> Sampled:
     """Generate `bars` new bars after the control prefix (and an optional primed body of whole bars).
 
     `prime` is a token body (bars only, no prefix) of `prime_bars` bars. `on_bar(done, total)` is
     called at each new bar line (for progress and cancel checks). `decoding`: the style's entry of
     STYLE_DECODING unless given (the product and the evaluation use the table).
+
+    Without a prime and with `shaped` (the product), the piece is decoded in `form` (`auto`: the
+    style's, see `form.STYLE_FORMS`), opens with at most the style's upbeat, and its parts end on the
+    tonic at the style's rate (`form_decode.FormDirector`); `bars` then counts the full bars after the
+    upbeat (a pickup is one token bar more). `shaped=False` decodes as before issue 22 (comparisons).
     """
     started = time.perf_counter()
     gen = torch.Generator().manual_seed(params.seed)
@@ -264,6 +287,24 @@ def sample(
     ids = prefix_ids(vocab, style, mode, meter) + list(prime or [])
     for token in ids[4:]:
         grammar.update(token)
+    director = (
+        FormDirector(
+            vocab,
+            style=style,
+            mode=mode,
+            meter=meter,
+            bar_len=bar_steps(meter),
+            bars=bars,
+            form=resolve(form, style, bars) if n_voices == 1 else "none",
+            gen=gen,
+        )
+        if shaped and not prime
+        else None
+    )
+    if director is not None and director.plan is not None:
+        ending_candidates = 1  # the plan writes the last bar (a restated cadence)
+        params = dataclasses.replace(params, top_p=max(params.top_p, FORM_TOP_P))
+    parallels = no_parallels and n_voices > 1
     span = decoding.max_span if n_voices == 1 else None
     melody = [vocab.pitch[token] for token in ids[4:] if vocab.pitch[token] >= 0]
     window_limit = lean.max_len // 2
@@ -285,6 +326,12 @@ def sample(
             allowed = kept if bool(kept.any()) else allowed
         if span is not None and (within := span_mask(pitch_of, melody, span)) is not None:
             allowed = allowed & within
+        if director is not None and (shaped_mask := director.mask(grammar)) is not None:
+            kept = allowed & shaped_mask
+            allowed = kept if bool(kept.any()) else allowed
+        if parallels and (forbidden := grammar.parallels()) is not None:
+            kept = allowed & ~forbidden
+            allowed = kept if bool(kept.any()) else allowed
         return pick(logits, allowed, params, gen, groups)
 
     reprimes = 0  # how often the context filled up and the model was re-primed with a window
@@ -296,14 +343,17 @@ def sample(
 
     def append(token: int) -> torch.Tensor:
         """Add `token` to the piece; the model's logits after it (re-primed when the context is full)."""
+        return extend([token])
+
+    def extend(tokens: list[int]) -> torch.Tensor:
+        """Add `tokens` to the piece in one forward pass (re-primed when they overflow the context)."""
         nonlocal reprimes
-        ids.append(token)
-        if vocab.pitch[token] >= 0:
-            melody.append(vocab.pitch[token])
-        if lean.length >= lean.max_len:
+        ids.extend(tokens)
+        melody.extend(vocab.pitch[token] for token in tokens if vocab.pitch[token] >= 0)
+        if lean.length + len(tokens) > lean.max_len:
             reprimes += 1
             return reprime()
-        return lean.forward([token])
+        return lean.forward(tokens)
 
     def last_bar(logits: torch.Tensor) -> tuple[BarGrammar, torch.Tensor, int]:
         """Draw the final bar as an ending (see ENDING_CANDIDATES) and add it to `ids`.
@@ -320,6 +370,8 @@ def sample(
             """Undo a candidate: the cache before `start` is intact unless a re-prime overwrote it."""
             nonlocal state, seen, logits
             del ids[start:], melody[start_melody:]
+            if director is not None:
+                director.forget(grammar.bars_started)
             if reprimes == seen:
                 lean.rewind(state)
                 return logits
@@ -331,14 +383,23 @@ def sample(
         for _ in range(ending_candidates):
             trial, current = grammar.copy(), back_to_start()
             while (token := choose(current, trial)) != vocab.eos:
+                if director is not None:
+                    director.observe(token, trial)
                 trial.update(token)
                 current = append(token)
-            cadence = decoding.cadence and outer_voices_end_on_tonic(decode(ids, vocab).voices)
+            voices = decode(ids, vocab).voices
+            # the soprano's last note is the director's (tonic or not, at Bach's rate); the bass on the tonic
+            closes = director is None or director.tonic
+            cadence = decoding.cadence and (
+                outer_voices_end_on_tonic(voices) if closes else outer_voices_end_on_tonic(voices[-1:])
+            )
             tries.append((ids[start:], float(current.log_softmax(-1)[vocab.eos]), cadence))
         weights = ending_weights([weight for _, weight, _ in tries], [cadence for *_, cadence in tries])
         chosen = tries[int(torch.multinomial(weights, 1, generator=gen))][0]
         after, final = back_to_start(), grammar.copy()
         for token in chosen:
+            if director is not None:
+                director.observe(token, final)
             final.update(token)
             after = append(token)
         return final, after, len(chosen)
@@ -350,13 +411,26 @@ def sample(
         if ending_candidates > 1 and ids[-1] == vocab.bar and grammar.bars_started == grammar.total_bars:
             grammar, logits, kept = last_bar(logits)
             produced += kept
+        if director is not None and (given := director.pending(grammar)):
+            for token in given:
+                director.observe(token, grammar)
+                grammar.update(token)
+            director.settle(grammar)
+            logits = extend(given)
+            continue
         token = choose(logits, grammar)
+        if director is not None:
+            director.observe(token, grammar)
         grammar.update(token)
+        if director is not None:
+            director.settle(grammar)
         produced += 1
         if token == vocab.eos:
             ids.append(token)
             break
         if token == vocab.bar and on_bar is not None:
-            on_bar(grammar.bars_started - prime_bars - 1, bars)
+            on_bar(grammar.bars_started - prime_bars - 1, grammar.total_bars - prime_bars)
         logits = append(token)
-    return Sampled(ids, produced, time.perf_counter() - started)
+    upbeat = director.upbeat if director is not None else 0
+    parts = director.part_starts() if director is not None else []
+    return Sampled(ids, produced, time.perf_counter() - started, upbeat, parts)

@@ -15,8 +15,10 @@ from bot.exts._shared.presets import preset_autocomplete
 from bot.exts._shared.submit import submit_job
 from bot.exts._shared.uploads import MIDI
 from bot.exts.compose.instruments import instrument_choices
+from bot.exts.compose.strings import FORM_NAMES
 from wire.contract import (
     MUSIC_ACCOMPANIMENTS,
+    MUSIC_FORMS,
     MUSIC_KEYS,
     MUSIC_MODES,
     MUSIC_STYLES,
@@ -29,6 +31,7 @@ STYLES = [app_commands.Choice(name=_(style), value=style) for style in MUSIC_STY
 KEYS = [app_commands.Choice(name=key, value=key) for key in MUSIC_KEYS]
 MODES = [app_commands.Choice(name=_(mode), value=mode) for mode in MUSIC_MODES]
 ACCOMPANIMENTS = [app_commands.Choice(name=_(a), value=a) for a in MUSIC_ACCOMPANIMENTS]
+FORMS = [app_commands.Choice(name=_(FORM_NAMES[f]), value=f) for f in MUSIC_FORMS]
 TEMPO_MIN, TEMPO_MAX = field_bounds(MusicOptions, "tempo")
 BARS_MIN, BARS_MAX = field_bounds(MusicOptions, "bars")
 INSTRUMENT_MIN, INSTRUMENT_MAX = field_bounds(MusicOptions, "instrument")
@@ -54,14 +57,15 @@ class ComposeCog(commands.Cog):
         key=_("Key (tonic)"),
         mode=_("Mode or scale"),
         tempo=_(f"Tempo in beats per minute ({TEMPO_MIN}-{TEMPO_MAX})"),
-        bars=_(f"Length in bars ({BARS_MIN}-{BARS_MAX})"),
+        bars=_(f"Length in full bars, repeats written out, upbeat not counted ({BARS_MIN}-{BARS_MAX})"),
+        form=_("Form: parts and repeats (default: the style's)"),
         instrument=_(f"General MIDI instrument ({INSTRUMENT_MIN}-{INSTRUMENT_MAX}; 0 is piano)"),
         accompaniment=_("Accompaniment"),
         seed=_("Seed for a repeatable result"),
         midi=_("A MIDI file to continue"),
         preset=_("Model preset"),
     )
-    @app_commands.choices(style=STYLES, key=KEYS, mode=MODES, accompaniment=ACCOMPANIMENTS)
+    @app_commands.choices(style=STYLES, key=KEYS, mode=MODES, accompaniment=ACCOMPANIMENTS, form=FORMS)
     @app_commands.autocomplete(preset=preset_autocomplete("music"))
     @app_commands.autocomplete(instrument=_instruments)
     async def compose(
@@ -72,6 +76,7 @@ class ComposeCog(commands.Cog):
         mode: str = DEFAULTS.mode,
         tempo: app_commands.Range[int, TEMPO_MIN, TEMPO_MAX] = DEFAULTS.tempo,
         bars: app_commands.Range[int, BARS_MIN, BARS_MAX] = DEFAULTS.bars,
+        form: str = DEFAULTS.form,
         instrument: app_commands.Range[int, INSTRUMENT_MIN, INSTRUMENT_MAX] = DEFAULTS.instrument,
         accompaniment: str = DEFAULTS.accompaniment,
         seed: app_commands.Range[int, 0, SEED_MAX] | None = None,
@@ -85,6 +90,7 @@ class ComposeCog(commands.Cog):
             "mode": mode,
             "tempo": tempo,
             "bars": bars,
+            "form": form,
             "instrument": instrument,
             "accompaniment": accompaniment,
             "seed": seed,

@@ -113,6 +113,20 @@ def test_files_over_the_limit_are_skipped_and_named() -> None:
     assert buttons(rendered) == ["reroll", "extend", "delete"]
 
 
+def test_a_tune_in_form_shows_its_parts_and_a_chosen_form_is_in_the_line() -> None:
+    job = MusicJob(options={"style": "reel", "bars": 32, "form": "AABB"})
+    assert "32 bars" in describe_job(job) and "form AABB" in describe_job(job)
+    metadata = {"figures": {"parts": ["A", "A", "B", "B"], "upbeat_steps": 6}}
+    result = JobResult(job_id=job.id, status=JobStatus.SUCCEEDED, metadata=metadata)
+    fields = {
+        f.name: f.value for f in finished_message(record(job, result), {}, 10**6, "en", RESULTS).embed.fields
+    }
+    assert fields["Form"] == "A A B B · upbeat"
+    plain = JobResult(job_id=job.id, status=JobStatus.SUCCEEDED, metadata={"figures": {"parts": []}})
+    assert not finished_message(record(job, plain), {}, 10**6, "en", RESULTS).embed.fields
+    assert "form" not in describe_job(MusicJob())
+
+
 def test_missing_artifacts_are_simply_not_attached() -> None:
     job = ImageJob(options={"prompt": "fox"})
     artifacts = (ref("grid.png", "grid", 10),)

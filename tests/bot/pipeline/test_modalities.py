@@ -45,12 +45,14 @@ async def test_music_job_runs_end_to_end_on_the_committed_model(
     runtime: Runtime, consumer: ConsumerControl, start_worker: object, wait_for: WaitFor
 ) -> None:
     start_worker(runtime.settings, queues="gen.music")  # type: ignore[operator]
-    job = MusicJob(options={"style": "jig", "key": "D", "mode": "dorian", "bars": 8, "seed": 11})
+    options = {"style": "jig", "key": "D", "mode": "dorian", "bars": 8, "form": "AABB", "seed": 11}
+    job = MusicJob(options=options)
     await runtime.service.submit(job)
     record = await wait_for(job.id, lambda r: r.status in FINISHED, 180)
     assert record.status is JobStatus.SUCCEEDED, record.error
     by_kind = {a.kind: a for a in record.artifacts}
     assert {"audio", "midi", "piano_roll"} <= set(by_kind)
+    assert record.result is not None and record.result.metadata["figures"]["parts"] == ["A", "A", "B", "B"]
     assert runtime.store.get(by_kind["midi"].key).startswith(b"MThd")
     assert runtime.store.get(by_kind["audio"].key).startswith(b"OggS")
     assert runtime.store.get(by_kind["piano_roll"].key).startswith(b"\x89PNG")

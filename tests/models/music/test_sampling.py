@@ -287,7 +287,8 @@ def test_in_scale_writes_only_the_modes_scale(vocab: Vocab) -> None:
 def _notes_decoded_with(
     vocab: Vocab, style: str, bars: int, seed: int, decoding: StyleDecoding
 ) -> list[Note]:
-    """The sounding notes (all voices) an untrained model writes under `decoding`."""
+    """The sounding notes (all voices) an untrained model writes under `decoding` (alone: no form,
+    opening or drawn ending, whose cadences would add tonic notes of their own)."""
     sampled = sample(
         _untrained(vocab),
         vocab,
@@ -297,6 +298,7 @@ def _notes_decoded_with(
         bars=bars,
         params=SamplingParams(seed=seed),
         decoding=decoding,
+        shaped=False,
     )
     return [n for voice in decode(sampled.ids, vocab).voices for n in voice if n.pitch is not None]
 
@@ -416,6 +418,7 @@ def test_last_bar_is_drawn_as_the_ending_the_model_expects(tiny_weights: Path, v
             bars=4,
             params=params,
             ending_candidates=candidates,
+            shaped=False,  # the draw alone (a jig's form would write its last bar as a restatement)
         ).ids
 
     plain = [_last_pitch(piece(seed, 1), vocab) % 12 in C_MAJOR for seed in range(12)]
@@ -486,6 +489,7 @@ def test_cadence_draws_the_last_bar_among_endings_on_the_tonic(vocab: Vocab) -> 
             bars=4,
             params=SamplingParams(seed=seed),
             decoding=decoding,
+            shaped=False,  # the draw alone, without the soprano's drawn last note
         )
         return outer_voices_end_on_tonic(decode(sampled.ids, vocab).voices)
 
