@@ -20,6 +20,7 @@ from wire.artifacts import ArtifactUnavailable, make_store
 from wire.broker import configure
 from wire.contract import MODALITIES
 from wire.log import setup_logging as setup_logging_for
+from workers.metrics.serve import prepare as prepare_metrics
 from workers.runner import Services
 from workers.tasks import register_tasks
 
@@ -63,6 +64,7 @@ class WorkerApp(Celery):  # type: ignore[misc]
 def create_worker_app(settings: Settings) -> WorkerApp:
     """A worker's Celery app: the shared broker configuration, the tasks, limits from `settings`."""
     check_limits(settings)
+    prepare_metrics(settings.metrics)  # before any metric is made and before the pool forks
     app = WorkerApp(settings)
     configure(app, settings.redis_url, settings.visibility_timeout_s)
     register_tasks(app, settings)

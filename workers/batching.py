@@ -65,6 +65,7 @@ from wire.contract import (
 )
 from wire.log import job_context
 from wire.routing import queue_for, task_for
+from workers import metrics
 from workers.jobstate import Start
 from workers.runner import (
     LOCK_TTL_S,
@@ -228,7 +229,8 @@ def run_image_batch(payload: Any, config: BatchSettings, svc: Services) -> list[
     finished: set[str] = set()
     try:
         gather(svc, members, key, config, owner)
-        return _run_members(members, svc, owner, finished)
+        with metrics.running("image", len(members)):
+            return _run_members(members, svc, owner, finished)
     finally:
         for member in members:
             svc.heartbeats.drop(member.job.id)
@@ -254,6 +256,8 @@ def _run_members(
         svc.events.publish(StartedEvent(job_id=job_id, worker=owner, attempt=member.attempt, at=started))
         contexts.append(WorkerContext(job_id=job_id, svc=svc))
     results: list[JobResult | None] = [None] * size
+    for member in members:
+        metrics.job_started("image", member.job.created_at)
     began = time.perf_counter()
     try:
         outcomes: list[Any]
@@ -284,8 +288,9 @@ def _run_members(
                     result = _succeeded(svc, member, outcome, owner, started, seconds, size, lead_id)
                 else:
                     result = failure_for(member.job.id, outcome, started)
-                results[i] = _finish(svc, result, owner)  # stores, publishes, releases the lock
+                results[i] = done = _finish(svc, result, owner)  # stores, publishes, releases the lock
                 finished.add(member.job.id)
+                metrics.job_finished("image", done, time.perf_counter() - began)
                 if member.queued is not None:  # its result is stored: the message has nothing left to do
                     queued = member.queued  # redis-py sends bytes as they are; its stubs only say str
                     svc.redis.lrem(queued.list_key, 1, queued.raw)  # type: ignore[arg-type]
@@ -295,8 +300,10 @@ def _run_members(
             log.warning("batch of %d hit the soft time limit; gathered jobs go back to the queue", size)
             if results[0] is None:
                 message = f"It took longer than the {limit} s limit."
-                results[0] = _finish(svc, _failure(lead_id, ErrorCode.TIMEOUT, message, started), owner)
+                timed_out = _finish(svc, _failure(lead_id, ErrorCode.TIMEOUT, message, started), owner)
+                results[0] = timed_out
                 finished.add(lead_id)
+                metrics.job_finished("image", timed_out, time.perf_counter() - began)
     return results
 
 

@@ -33,6 +33,7 @@ from wire.contract import (
 )
 from wire.events import EventPublisher
 from wire.log import job_context
+from workers import metrics
 from workers.jobstate import LOCK_TTL_S, Heartbeats, JobState, Start
 
 log = logging.getLogger(__name__)
@@ -163,28 +164,39 @@ def run_job(payload: Any, modality: str, svc: Services) -> JobResult | None:
         job_id = payload.get("id") if isinstance(payload, dict) else None
         log.error("rejected job payload: %s", error)
         if isinstance(job_id, str) and len(job_id) == 32:
-            return _finish(svc, _failure(job_id, ErrorCode.INVALID_INPUT, str(error), None))
+            rejected = _finish(svc, _failure(job_id, ErrorCode.INVALID_INPUT, str(error), None))
+            metrics.job_finished(modality, rejected)
+            return rejected
         return None
 
     with job_context(job.id):
         if job.modality != modality:
             message = f"a {job.modality} job arrived on the {modality} queue"
-            return _finish(svc, _failure(job.id, ErrorCode.INVALID_INPUT, message, None))
+            misrouted = _finish(svc, _failure(job.id, ErrorCode.INVALID_INPUT, message, None))
+            metrics.job_finished(modality, misrouted)
+            return misrouted
         owner = worker_name()
         started = utcnow()
         begun = svc.state.begin(job.id, owner, started_at=started)  # publishes the started event
         if begun.state is Start.DONE and begun.stored is not None:
             log.info("job already finished; republishing its result")
             svc.events.publish(ResultEvent(result=begun.stored))
+            metrics.job_republished(modality)
             return begun.stored
         if begun.state is Start.CANCELLED:
-            return _finish(svc, _failure(job.id, ErrorCode.CANCELLED, "Cancelled before it started.", None))
+            cancelled = _finish(
+                svc, _failure(job.id, ErrorCode.CANCELLED, "Cancelled before it started.", None)
+            )
+            metrics.job_finished(modality, cancelled)
+            return cancelled
         if begun.state is Start.BUSY:
             raise JobBusy(job.id)
         svc.heartbeats.hold(job.id, owner)
+        metrics.job_started(modality, job.created_at)
         result: JobResult | None = None
         try:
-            result = _run_locked(job, svc, owner, begun.attempt, started)  # its finish releases the lock
+            with metrics.running(modality):
+                result = _run_locked(job, svc, owner, begun.attempt, started)  # its finish releases the lock
             return result
         finally:
             svc.heartbeats.drop(job.id)
@@ -248,4 +260,6 @@ def _run_locked(job: Any, svc: Services, owner: str, attempt: int, started: date
     except Exception as error:
         log.exception("job crashed")
         result = failure_for(job.id, error, started)
-    return _finish(svc, result, owner)
+    finished = _finish(svc, result, owner)
+    metrics.job_finished(job.modality, finished, time.perf_counter() - began)
+    return finished
