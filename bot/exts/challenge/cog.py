@@ -26,7 +26,7 @@ from bot.core.services import Services
 from bot.exts._shared.uploads import MIB, UploadRule, check_metadata, fetch_checked
 from bot.exts.challenge import strings as _strings  # noqa: F401  (the words of challenges)
 from bot.exts.challenge.buttons import enter
-from bot.exts.challenge.render import leaderboard_image, ts
+from bot.exts.challenge.render import counted, leaderboard_image, ts
 from bot.exts.challenge.service import ChallengeService
 from bot.i18n import t
 from wire.contract import utcnow
@@ -379,7 +379,8 @@ class ChallengeGroup(
         image = leaderboard_image(title, rows, unit)
         embed = discord.Embed(title=title, colour=0xF1C40F)
         embed.description = (
-            "\n".join(f"{place}. {name} — {points:g} {unit}" for place, name, points in rows) or "—"
+            "\n".join(f"{place}. {name} — {counted(f'{points:g}', unit)}" for place, name, points in rows)
+            or "—"
         )
         embed.set_image(url="attachment://leaderboard.png")
         await interaction.response.send_message(

@@ -77,6 +77,12 @@ def entry_embed(
     return embed
 
 
+def counted(value: float | str, unit: str) -> str:
+    """`1 vote`, `2 votes`, `1 point`, `3.50 score`: the unit in the singular for exactly one."""
+    one = float(value) == 1.0
+    return f"{value} {unit[:-1] if one and unit in ('votes', 'points') else unit}"
+
+
 def results_embed(
     challenge: Challenge, standings: Sequence[dict[str, Any]], numbers: dict[int, int], locale: str = "en"
 ) -> discord.Embed:
@@ -89,7 +95,7 @@ def results_embed(
             f"{row['points']:.2f}" if challenge.rules.voting is VotingMode.JUDGES else f"{row['points']:g}"
         )
         lines.append(
-            f"{medal} <@{row['member_id']}> — entry {numbers.get(row['entry_id'], '?')} · {value} {unit}"
+            f"{medal} <@{row['member_id']}> — entry {numbers.get(row['entry_id'], '?')} · {counted(value, unit)}"
         )
     embed.description = "\n".join(lines) or t("announce.no_entries", locale)
     embed.set_footer(text="Ties share a place. /challenge leaderboard shows the season.")
@@ -113,7 +119,10 @@ def leaderboard_image(title: str, rows: Sequence[tuple[int, str, float]], unit: 
         bar = int((width - 360) * points / best)
         draw.rectangle((70, y + 8, 70 + max(bar, 4), y + 34), fill=palette.get(place, (88, 101, 242)))
         draw.text(
-            (80 + max(bar, 4), y + 10), f"{name[:24]} · {points:g} {unit}", fill=(220, 221, 222), font=small
+            (80 + max(bar, 4), y + 10),
+            f"{name[:24]} · {counted(f'{points:g}', unit)}",
+            fill=(220, 221, 222),
+            font=small,
         )
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=True)

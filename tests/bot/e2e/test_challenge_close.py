@@ -49,7 +49,7 @@ async def test_a_moderator_closes_voting_early_and_the_results_are_posted_once(
     assert "is closed" in closed["content"] and closed["flags"] & 64
     results = await sandbox.wait_for_message(lambda m: "Results of" in str(m.get("embeds")), 10)
     first = results["embeds"][0]["description"].splitlines()[0]
-    assert first.startswith("🥇") and f"<@{bob}>" in first and "1 votes" in first
+    assert first.startswith("🥇") and f"<@{bob}>" in first and "1 vote" in first and "1 votes" not in first
     assert (await service.repository.get(challenge.id)).phase is Phase.CLOSED
     audited = (await bot.services.audit.recent(sandbox.guild_id))[0]
     assert (audited.action, audited.actor_id) == ("challenge.closed", sandbox.member_id)
