@@ -20,6 +20,7 @@ from bot.core.sync import sync_if_changed
 from bot.core.tree import AtelierTree
 from bot.delivery.deliverer import Deliverer
 from bot.i18n import AtelierTranslator
+from bot.metrics.process import BotMetrics
 from bot.runtime import Runtime, open_runtime
 from config.settings import Settings
 from wire.events import EventConsumer
@@ -72,6 +73,9 @@ class AtelierBot(AtelierClient):
             options["shard_count"] = settings.discord_shard_count
             if settings.discord_shard_ids is not None:
                 options["shard_ids"] = list(settings.discord_shard_ids)
+        metrics = BotMetrics.for_settings(settings.metrics)
+        if metrics is not None:
+            options["http_trace"] = metrics.interactions.trace  # times each interaction's first response
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=discord.Intents(
@@ -85,6 +89,7 @@ class AtelierBot(AtelierClient):
             **options,
         )
         self.settings = settings
+        self.metrics = metrics
         shards = settings.discord_shard_ids
         suffix = "-shards-" + "-".join(map(str, shards)) if shards is not None else ""
         self.consumer_name = consumer_name or f"bot@{socket.gethostname()}{suffix}"
@@ -115,6 +120,8 @@ class AtelierBot(AtelierClient):
         runtime = self._runtime = await self._stack.enter_async_context(open_runtime(self.settings))
         services = self._services = Services.build(self, runtime)
         self._deliverer = services.deliverer
+        if self.metrics is not None:
+            self._background.append(self.metrics.start(self, runtime, self._stop))
         await self.tree.set_translator(AtelierTranslator())
         for name in self.extensions_to_load:
             await self.load_extension(name)
@@ -157,4 +164,6 @@ class AtelierBot(AtelierClient):
         if self._deliverer is not None:
             await self._deliverer.drain()
         await self._stack.aclose()
+        if self.metrics is not None:
+            self.metrics.stop()
         await super().close()

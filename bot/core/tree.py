@@ -11,6 +11,7 @@ from discord import app_commands
 from bot.core.checks import MissingPermissions
 from bot.core.errors import UserFacingError
 from bot.i18n import t
+from bot.metrics import record as metrics
 from bot.pipeline.admission import Refused
 
 log = logging.getLogger(__name__)
@@ -126,6 +127,7 @@ class AtelierTree(app_commands.CommandTree[Any]):
             text = t("internal", interaction.locale, ref=f" (ref {interaction.id})")
         else:
             log.info("interaction %s refused: %s", interaction.id, text)
+            metrics.refused(getattr(getattr(error, "original", error), "key", type(error).__name__))
         try:
             await send_ephemeral(interaction, text)
         except discord.HTTPException as failure:

@@ -30,6 +30,7 @@ from bot.delivery.render import Rendered, finished_message, held_message, progre
 from bot.delivery.target import DiscordTarget
 from bot.delivery.undeliverable import UNKNOWN_MESSAGE, Undeliverable, final
 from bot.i18n import t
+from bot.metrics import record as metrics
 from bot.runtime import Runtime
 from wire.artifacts import ArtifactError, ArtifactUnavailable
 from wire.contract import ProgressEvent, ResultEvent, StartedEvent
@@ -171,6 +172,7 @@ class Deliverer:
                 decision = await self.gates.decide(fresh, target)
                 if decision.verdict is Verdict.HOLD:  # the gate parked it; the member hears it waits
                     await self._tell_held(fresh, target)
+                    metrics.delivery(fresh, "held")
                     return False
                 if decision.verdict is Verdict.WITHHOLD:
                     rendered = withheld_message(
@@ -204,6 +206,7 @@ class Deliverer:
                     gone.message,
                 )
                 await self.runtime.jobs.end_delivery(record.id, gone.record())
+                metrics.delivery(fresh, "undeliverable")
                 self._forget(record.id)
                 return False
             except ArtifactUnavailable as error:
@@ -214,8 +217,10 @@ class Deliverer:
                 delivered = False
             if not delivered:
                 await self.runtime.jobs.abandon_delivery(record.id)
+                metrics.delivery(fresh, "retry")
                 return False
             await self._record_delivered(record.id)
+            metrics.delivery(fresh, "withheld" if decision.verdict is Verdict.WITHHOLD else "delivered")
             if decision.verdict is Verdict.PASS:
                 for listener in self.delivered_listeners:
                     self.spawn(_quietly(listener(fresh, target), record.id))
@@ -258,6 +263,7 @@ class Deliverer:
         if outcome is CancelOutcome.CANCELLED:
             cancelled = await self.runtime.jobs.get(job_id)
             if cancelled is not None:
+                metrics.cancelled_before_start(cancelled)
                 self.spawn(self.deliver(cancelled))
         return outcome
 

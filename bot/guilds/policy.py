@@ -15,6 +15,7 @@ from bot.guilds.audit import AuditService
 from bot.guilds.limits import effective_safety, member_limits
 from bot.guilds.service import GuildSettingsService
 from bot.guilds.settings import COMMAND_OF, GuildSettings
+from bot.metrics import record as metrics
 from bot.pipeline.admission import Refused
 from bot.safety.automod import AutoModRule
 from bot.safety.checker import PromptChecker, Verdict
@@ -121,6 +122,7 @@ class GuildPolicy:
                 automod=lists,
             )
             if verdict.blocked:
+                metrics.safety_block("prompt", verdict.rule)
                 if self.audit is not None:
                     await self.audit.record(
                         request.guild_id, request.user_id, "safety.blocked", key=verdict.rule, detail=text

@@ -20,6 +20,7 @@ from celery import Celery
 from sqlalchemy import Connection
 
 from bot.db.jobs import CancelOutcome, JobRecord, JobRepository, LimitReached, MemberQuota, Op
+from bot.metrics import record as metrics
 from bot.pipeline.admission import Admission, Refused
 from bot.pipeline.sender import BrokerSender
 from wire import keys
@@ -81,6 +82,7 @@ class JobService:
             if limit.until is not None:
                 values["until"] = int(limit.until.timestamp())
             raise Refused(f"limit.{limit.kind}", **values) from None
+        metrics.submitted(job)
         self._submitted[job.id] = job
         if len(self._submitted) > SUBMITTED_KEPT:
             self._submitted.popitem(last=False)
@@ -175,6 +177,9 @@ class JobService:
         done, released = await self.jobs.run(work)
         for job_id in finishing:
             self._submitted.pop(job_id, None)
+        for recorded in done:
+            if isinstance(recorded, JobRecord):
+                metrics.result_recorded(recorded)
         await self._send(released)
         return [
             record if isinstance(record, JobRecord) else None for record in done[len(done) - len(events) :]

@@ -65,7 +65,7 @@ from bot.db.jobs.statements import (
     update_prebuilt,
     utc_value,
 )
-from bot.db.status import PENDING_STATUSES, JobStatus
+from bot.db.status import ACTIVE_STATUSES, PENDING_STATUSES, JobStatus
 from wire.contract import (
     AnyJob,
     ArtifactRef,
@@ -243,6 +243,16 @@ class JobRepository:
         if target_kind is not None:
             statement = statement.where(JOBS.c.delivery_target["kind"].as_string() == target_kind)
         return await self._select(statement.order_by(JOBS.c.finished_at, JOBS.c.id).limit(limit))
+
+    async def active_counts(self) -> list[tuple[str, int | None, str, int]]:
+        """(modality, guild id, status, jobs) for each group of waiting, queued or running jobs."""
+        statement = (
+            select(JOBS.c.modality, JOBS.c.guild_id, JOBS.c.status, func.count())
+            .where(status_in(ACTIVE_STATUSES))
+            .group_by(JOBS.c.modality, JOBS.c.guild_id, JOBS.c.status)
+        )
+        rows = await self.run(lambda connection: connection.execute(statement).all())
+        return [(str(m), g, str(s), int(n)) for m, g, s, n in rows]
 
     async def _select(self, statement: Select[Any]) -> list[JobRecord]:
         return await self.run(lambda connection: fetch_records(connection, statement))

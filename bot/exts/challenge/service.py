@@ -22,6 +22,7 @@ from bot.core.services import Services
 from bot.db.jobs import JobRecord
 from bot.db.outbox import OutboxRepository
 from bot.db.status import JobStatus
+from bot.metrics import record as metrics
 from wire.contract import utcnow
 
 
@@ -209,8 +210,15 @@ class ChallengeService:
     ) -> bool:
         why = self.eligible(challenge, voter)
         if why is not None:
+            metrics.vote("refused", why)
             raise Refusal(why)
-        return await self.repository.vote(challenge.id, entry_id, voter.id, place)
+        try:
+            counted = await self.repository.vote(challenge.id, entry_id, voter.id, place)
+        except Refusal as refusal:
+            metrics.vote("refused", refusal.reason)
+            raise
+        metrics.vote("recorded" if counted else "unchanged")
+        return counted
 
     async def _entered(self, challenge: Challenge, entry: Entry) -> None:
         await self.services.audit.record(

@@ -16,6 +16,7 @@ from bot.db.status import JobStatus
 from bot.delivery.gates import PASS, GateDecision, Verdict
 from bot.delivery.target import DiscordTarget
 from bot.guilds.limits import effective_safety
+from bot.metrics import record as metrics
 
 WITHHELD = GateDecision(Verdict.WITHHOLD, "withheld.unsafe")
 
@@ -37,6 +38,7 @@ class OutputSafetyGate:
         )
         if reason is None:
             return PASS
+        metrics.safety_block("output", reason)
         await self.services.audit.record(
             record.guild_id, record.user_id, "safety.output", key=reason, detail=record.id
         )
