@@ -71,7 +71,9 @@ test: setup lint typecheck
 bench: setup redis
 	$(PY) -m bench.pipeline          # pipeline overhead vs raw Celery, side by side
 	$(PY) -m bench.image_batching    # image jobs through a worker, batching off vs on (tiny pipeline, CPU)
-	$(PY) -m bench.interactions      # 50 interactions/s for 30 s: defer latency, bot memory
+	$(PY) -m bench.interactions --rate 100 --seconds 60   # 100 interactions/s for 60 s: defer latency, bot memory
+	$(PY) -m bench.interactions --find-max --shards 1 2 4  # the highest rate with defer p99 < 100 ms, 1/2/4 shard processes
+	$(PY) -m bench.queue_scaling     # instant-model jobs with 1/2/4 workers; cost per job as the backlog grows to 10,000
 	$(PY) -m bench.policy            # a server's rules: the policy check and the limits in the store
 	HF_HUB_OFFLINE=1 $(PY) -m bench.text --compare   # SmolLM2: load time, tokens/s, memory
 	HF_HUB_OFFLINE=1 nice -n 10 $(PY) -m bench.llama_server   # the same GGUF on llama.cpp's server vs in process

@@ -42,6 +42,17 @@ class StackConfig:
     `redis`: blobs in the broker's Redis, lost with it when it restarts without persistence."""
 
 
+def _end(process: subprocess.Popen[bytes], hard: bool, timeout: float) -> None:
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGKILL if hard else signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
 class Service:
     """A process of ours (`atelier bot`, `atelier scheduler`) that can be killed and started again."""
 
@@ -51,6 +62,8 @@ class Service:
         self.env = env
         self.log = log
         self.process: subprocess.Popen[bytes] | None = None
+        self.started: list[subprocess.Popen[bytes]] = []
+        """Every process started, so none outlives the harness whatever the faults raced into."""
         self.starts = 0
 
     def start(self) -> None:
@@ -60,19 +73,23 @@ class Service:
         self.process = subprocess.Popen(
             self.args, cwd=ROOT, env=self.env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
         )
+        self.started.append(self.process)
         self.starts += 1
 
     def stop(self, hard: bool = False, timeout: float = 30.0) -> None:
-        """SIGKILL (`hard`) or SIGTERM and wait; the whole process group either way."""
-        if self.process is None:
+        """SIGKILL (`hard`) or SIGTERM and wait; the whole process group either way. Only the process
+        running when called is forgotten (a fault may have started another meanwhile)."""
+        process = self.process
+        if process is None:
             return
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL if hard else signal.SIGTERM)
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+        _end(process, hard, timeout)
+        if self.process is process:
+            self.process = None
+
+    def stop_all(self) -> None:
+        """End every process this service ever started."""
+        for process in self.started:
+            _end(process, False, 30.0)
         self.process = None
 
     @property
@@ -92,6 +109,7 @@ class Stack:
         self.stream = f"chaos:{uuid.uuid4().hex[:8]}:events"
         self.bot: Service | None = None
         self.scheduler: Service | None = None
+        self.worker_starts = 0
 
     # --- environment -----------------------------------------------------------------------
 
@@ -196,6 +214,8 @@ class Stack:
             os.killpg(worker.process.pid, signal.SIGKILL)
             worker.process.wait(timeout=10)
             worker.process = None
+        self.worker_starts += 1  # a fresh log, so `start` waits for this worker's own "ready."
+        worker.log_path = self.root / "logs" / f"worker-{index}-{self.worker_starts}.log"
         await asyncio.to_thread(worker.start, 120.0)
 
     async def ensure_up(self) -> None:
@@ -214,7 +234,7 @@ class Stack:
     async def stop(self) -> None:
         for service in (self.bot, self.scheduler):
             if service is not None:
-                await asyncio.to_thread(service.stop)
+                await asyncio.to_thread(service.stop_all)
         await asyncio.gather(*(asyncio.to_thread(w.stop) for w in self.workers), return_exceptions=True)
         for proxy in self.proxies:
             await proxy.stop()
