@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
 import time
 from dataclasses import dataclass, field
@@ -49,6 +50,8 @@ __all__ = [
 ]
 
 PROGRESS_INTERVAL_S = 0.5
+MAX_REASON_CHARS = 1000
+_JOB_ID = re.compile(r"[0-9a-f]{32}")
 CANCEL_POLL_S = 0.2
 
 
@@ -156,15 +159,29 @@ def _failure(job_id: str, code: ErrorCode, message: str, started: datetime | Non
     )
 
 
+def _answerable_id(payload: Any) -> str | None:
+    """The id to answer a rejected payload to: only a job id the bot could have made (32 lowercase hex),
+    never a look-alike (odd characters could not even be written to the event stream)."""
+    job_id = payload.get("id") if isinstance(payload, dict) else None
+    return job_id if isinstance(job_id, str) and _JOB_ID.fullmatch(job_id) else None
+
+
+def _readable(reason: str) -> str:
+    """A rejection reason that can be logged and published: odd characters escaped, at most 1000."""
+    text = reason.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text if len(text) <= MAX_REASON_CHARS else text[: MAX_REASON_CHARS - 1] + "…"
+
+
 def run_job(payload: Any, modality: str, svc: Services) -> JobResult | None:
     """Run one job payload; returns the published result (None for an unusable payload)."""
     try:
         job = parse_job(payload)
     except ContractError as error:
-        job_id = payload.get("id") if isinstance(payload, dict) else None
-        log.error("rejected job payload: %s", error)
-        if isinstance(job_id, str) and len(job_id) == 32:
-            rejected = _finish(svc, _failure(job_id, ErrorCode.INVALID_INPUT, str(error), None))
+        job_id = _answerable_id(payload)
+        reason = _readable(str(error))
+        log.error("rejected job payload: %s", reason)
+        if job_id is not None:
+            rejected = _finish(svc, _failure(job_id, ErrorCode.INVALID_INPUT, reason, None))
             metrics.job_finished(modality, rejected)
             return rejected
         return None

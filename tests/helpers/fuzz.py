@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 
 SUPPRESSED = (HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large)
@@ -23,9 +23,11 @@ PROFILE = os.environ.get("ATELIER_FUZZ_PROFILE", "fuzz")
 SCALE = 10 if PROFILE == "fuzz-long" else 1
 
 
-def examples(count: int) -> settings:
-    """The profile's settings with `count` examples (ten times that under `fuzz-long`)."""
-    return settings(settings.get_profile(PROFILE), max_examples=count * SCALE)
+def examples(count: int, *, shrink: bool = True) -> settings:
+    """The profile's settings with `count` examples (ten times that under `fuzz-long`); `shrink=False`
+    for tests whose examples take seconds (real processes), where shrinking would take many minutes."""
+    phases = tuple(Phase) if shrink else (Phase.explicit, Phase.reuse, Phase.generate)
+    return settings(settings.get_profile(PROFILE), max_examples=count * SCALE, phases=phases)
 
 
 def toml_scalars() -> st.SearchStrategy[Any]:
