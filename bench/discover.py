@@ -193,7 +193,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     print(f"a new item embedded, indexed and engaged with: {f['incremental_item_ms']:.3f} ms each")
     if args.json is not None:
-        args.json.write_text(json.dumps(f, indent=2) + "\n", encoding="utf-8")
+        from bench.figures import provenance
+
+        args.json.write_text(json.dumps({**f, **provenance()}, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from typing import Any
 
 import redis
 
+from bench.figures import row, write
 from config.settings import Settings, load_settings
 from tests.services import ROOT, RedisServer, WorkerProcess
 from wire import keys
@@ -44,6 +45,12 @@ TINY_ENV = {
     "ATELIER_IMAGE_PRESETS__TINY__MAX_STEPS": "4",
     "ATELIER_IMAGE_PRESETS__TINY__SIZES": "[[64, 64]]",
 }
+
+NAMES = (
+    ("throughput, median round", "jobs/s"),
+    ("latency p50, queued→result", "s"),
+    ("pipeline calls per round", "calls"),
+)
 
 
 def _env(settings: Settings, extra: dict[str, str]) -> dict[str, str]:
@@ -109,7 +116,9 @@ def _round(settings: Settings, jobs: list[ImageJob], timeout: float) -> dict[str
     }
 
 
-def main(n: int, rounds: int, max_size: int, max_wait_ms: int, preset: str | None) -> None:
+def main(
+    n: int, rounds: int, max_size: int, max_wait_ms: int, preset: str | None, json_path: Path | None = None
+) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="atelier-bench-batch-"))
     extra: dict[str, str] = {}
     size: tuple[int, int] = (64, 64)
@@ -125,6 +134,7 @@ def main(n: int, rounds: int, max_size: int, max_wait_ms: int, preset: str | Non
         width, height = configured[preset].sizes[0]
         size = (width, height)
     preset_name = preset or "tiny"
+    device = load_settings().image_presets[preset].device if preset is not None else "cpu"
     server = RedisServer(tmp)
     server.start()
     workers: dict[str, WorkerProcess] = {}
@@ -155,7 +165,7 @@ def main(n: int, rounds: int, max_size: int, max_wait_ms: int, preset: str | Non
             worker.stop()
         server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    _report(measured, n, rounds, max_size, max_wait_ms, preset_name)
+    _report(measured, n, rounds, max_size, max_wait_ms, preset_name, json_path, device)
 
 
 def _report(
@@ -165,6 +175,8 @@ def _report(
     max_size: int,
     max_wait_ms: int,
     preset: str,
+    json_path: Path | None = None,
+    device: str = "cpu",
 ) -> None:
     def tput(side: str) -> float:
         return statistics.median(m["throughput"] for m in measured[side])
@@ -194,6 +206,16 @@ def _report(
     for side in ("off", "on"):
         each = ", ".join(f"{m['throughput']:.2f}" for m in measured[side])
         print(f"  jobs/s per round, batching {side}: {each}")
+    if json_path is not None:
+        off_label = "batching off"
+        on_label = f"batching on (≤{max_size}, {max_wait_ms} ms)"
+        out = [
+            row(f"{label}, {on_label}", value_on, unit, baseline=value_off, baseline_label=off_label)
+            for (_, value_off, value_on, _), (label, unit) in zip(rows, NAMES, strict=True)
+        ]
+        out.append(row(f"throughput ratio of paired rounds (median), {on_label} ÷ off", paired, "×"))
+        title = f"Image batching on the worker, preset {preset}, {rounds} rounds × {n} jobs"
+        write(json_path, "image_batching", title, out, {"preset": preset, "device": device})
 
 
 if __name__ == "__main__":
@@ -205,5 +227,6 @@ if __name__ == "__main__":
     parser.add_argument(
         "--preset", default=None, help="a configured image preset (default: the tiny CPU one)"
     )
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures here (bench.report)")
     args = parser.parse_args()
-    main(args.jobs, args.rounds, args.max_size, args.max_wait_ms, args.preset)
+    main(args.jobs, args.rounds, args.max_size, args.max_wait_ms, args.preset, args.json)

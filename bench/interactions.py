@@ -32,6 +32,7 @@ from typing import Any
 
 import psutil
 
+from bench.figures import provenance
 from bench.pipeline import private_redis
 from bot.sandbox.server import SandboxServer
 from bot.sandbox.snowflake import shard_for_guild
@@ -321,7 +322,7 @@ async def main(args: argparse.Namespace) -> None:
             for step in part["steps"]:
                 step.pop("samples", None)
         report.get("steady", {}).pop("samples", None)
-        args.json.write_text(json.dumps(report, indent=2) + "\n")
+        args.json.write_text(json.dumps({**report, **provenance()}, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -182,6 +182,16 @@ def row(label: str, drafts: list[Any], memory: str) -> str:
     )
 
 
+def medians(drafts: list[Any]) -> tuple[float, float]:
+    """Median tokens/s and first-token ms of some drafts."""
+    import statistics
+
+    return (
+        statistics.median(draft.tokens_per_s for draft in drafts),
+        statistics.median(draft.first_token_s * 1000 for draft in drafts),
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     import argparse
 
@@ -192,6 +202,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tokens", type=int, default=128, help="max_new_tokens per draft")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="server threads to try")
     parser.add_argument("--no-in-process", action="store_true", help="measure the server only")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures here (bench.report)")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -208,6 +219,8 @@ def main(argv: list[str] | None = None) -> None:
         "|---|---|---|---|---|",
     ]
     shipped = settings.text_presets["smollm2-server"]
+    servers: list[tuple[int, float, float, float]] = []  # threads, tokens/s, first token ms, RSS MiB
+    in_process: tuple[float, float, float] | None = None
     for threads in args.threads:
         started = time.perf_counter()
         with llama_server(threads=threads) as base_url:
@@ -216,8 +229,10 @@ def main(argv: list[str] | None = None) -> None:
             engine = OpenAITextBackend.from_preset("smollm2-server", preset, settings)
             server_pid = _server_pid(base_url)
             drafts = measure(engine, args.runs, args.tokens)
-            memory = f"server {rss_mib(server_pid):.0f} MiB (up in {up_s:.1f} s)"
+            server_rss = rss_mib(server_pid)
+            memory = f"server {server_rss:.0f} MiB (up in {up_s:.1f} s)"
             engine.close()
+        servers.append((threads, *medians(drafts), server_rss))
         lines.append(row(f"llama.cpp server, Q4_1 GGUF, {threads} thread(s)", drafts, memory))
         print(lines[-1], flush=True)
     if not args.no_in_process:
@@ -229,11 +244,38 @@ def main(argv: list[str] | None = None) -> None:
         backend = TransformersTextBackend.from_preset(name, settings.text_presets[name], settings)
         load_s = time.perf_counter() - started
         drafts = measure(backend, args.runs, args.tokens)
-        memory = f"worker {rss_mib(os.getpid()):.0f} MiB ({before:.0f} before the model; load {load_s:.1f} s)"
+        worker_rss = rss_mib(os.getpid())
+        memory = f"worker {worker_rss:.0f} MiB ({before:.0f} before the model; load {load_s:.1f} s)"
+        in_process = (*medians(drafts), worker_rss - before)
         label = f"in process ({name}: {backend.loaded.quantize}, {backend.preset.threads or 'all'} thread(s))"
         lines.append(row(label, drafts, memory))
         print(lines[-1], flush=True)
     print("\n".join(["", *lines]))
+    if args.json is not None:
+        _write(args.json, servers, in_process, args.runs, args.tokens)
+
+
+def _write(
+    path: Path,
+    servers: list[tuple[int, float, float, float]],
+    in_process: tuple[float, float, float] | None,
+    runs: int,
+    tokens: int,
+) -> None:
+    """The report's rows: each server run against the in-process path measured in the same run."""
+    from bench.figures import Row, row, write
+
+    label = "in process (the default preset)"
+    rows: list[Row] = []
+    for threads, rate, first, rss in servers:
+        name = f"llama.cpp server, {threads} thread(s)"
+        base = in_process or (None, None, None)
+        rows.append(row(f"{name}: tokens/s", rate, "tok/s", baseline=base[0], baseline_label=label))
+        rows.append(row(f"{name}: first token", first, "ms", baseline=base[1], baseline_label=label))
+        memory = "the model's share of the worker's RSS, in process"
+        rows.append(row(f"{name}: server RSS", rss, "MiB", baseline=base[2], baseline_label=memory))
+    title = f"SmolLM2 GGUF on llama.cpp's server vs in process, {runs} drafts of ≤ {tokens} tokens"
+    write(path, "llama_server", title, rows)
 
 
 def _server_pid(base_url: str) -> int:

@@ -20,6 +20,7 @@ import statistics
 import struct
 import time
 import zlib
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -100,7 +101,7 @@ async def _bot_round(server: SandboxServer, http: aiohttp.ClientSession, member:
     return edits + 3
 
 
-async def main(rounds: int = 12, edits: int = 15, loads: int = 5) -> None:
+async def main(rounds: int = 12, edits: int = 15, loads: int = 5, json_path: Path | None = None) -> None:
     from playwright.async_api import async_playwright
 
     if not shutil.which(CHROMIUM):
@@ -171,6 +172,29 @@ async def main(rounds: int = 12, edits: int = 15, loads: int = 5) -> None:
         )
     else:
         print("bot change → shown: no change reached the page (a bug)")
+    if json_path is not None:
+        from bench.figures import row, write
+
+        paint = statistics.median(paints)
+        rows = [
+            row(
+                f"first contentful paint, median of {loads} loads",
+                paint,
+                "ms",
+                goal="< 1000 ms",
+                met=paint < 1000,
+            ),
+            row("page ready: snapshot drawn, median", statistics.median(readies), "ms"),
+        ]
+        if latencies:
+            p95 = _pct(latencies, 0.95)
+            rows.append(row("bot change → shown p95", p95, "ms", goal="< 200 ms", met=p95 < 200))
+        rows.append(
+            row(
+                "bot changes shown", len(latencies), "changes", goal=f"all {sent}", met=len(latencies) == sent
+            )
+        )
+        write(json_path, "page", "The sandbox page in Chromium (headless)", rows)
 
 
 def cli() -> None:
@@ -178,8 +202,9 @@ def cli() -> None:
     parser.add_argument("--rounds", type=int, default=12, help="commands answered, each with its edits")
     parser.add_argument("--edits", type=int, default=15, help="progress edits per command")
     parser.add_argument("--loads", type=int, default=5, help="fresh page loads for first paint")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures here (bench.report)")
     args = parser.parse_args()
-    asyncio.run(main(args.rounds, args.edits, args.loads))
+    asyncio.run(main(args.rounds, args.edits, args.loads, args.json))
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from pathlib import Path
 import psutil
 import redis
 
+from bench.figures import Row, row, write
 from bot.db.jobs import JobRecord
 from bot.db.status import JobStatus
 from bot.runtime import Runtime, open_runtime
@@ -184,21 +185,25 @@ def private_redis(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
     return proc, url
 
 
-async def main(n: int = 200, rounds: int = 10, database_url: str | None = None) -> None:
+async def main(
+    n: int = 200, rounds: int = 10, database_url: str | None = None, json_path: Path | None = None
+) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="atelier-bench-"))
     redis_proc, redis_url = private_redis(tmp)
     os.environ["ATELIER_REDIS_URL"] = redis_url  # for the raw Celery app, imported later
     get_settings.cache_clear()
     try:
-        await _compare(tmp, redis_url, redis_proc.pid, n, rounds, database_url)
+        rows = await _compare(tmp, redis_url, redis_proc.pid, n, rounds, database_url)
     finally:
         redis_proc.terminate()
         redis_proc.wait(timeout=10)
+    if json_path is not None:
+        write(json_path, "pipeline", f"Pipeline overhead vs raw Celery, {rounds} rounds × {n} tasks", rows)
 
 
 async def _compare(
     tmp: Path, redis_url: str, redis_pid: int, n: int, rounds: int, database_url: str | None
-) -> None:
+) -> list[Row]:
     settings = load_settings(
         redis_url=redis_url,
         database_url=database_url or f"sqlite+aiosqlite:///{tmp / 'bench.db'}",
@@ -250,12 +255,32 @@ async def _compare(
         ("round trip p50 (ms)", "rtt", 0.5),
         ("round trip p99 (ms)", "rtt", 0.99),
     ]
+    raw_label = "raw Celery"
+    out: list[Row] = []
     for label, key, q in rows:
         a, b = _pct(results["raw"][key], q) * 1000, _pct(results["ours"][key], q) * 1000
         print(f"{label:28}{a:14.2f}{b:14.2f}{b / a:10.2f}")
+        goal = {"round trip p50 (ms)": "≤ 2× raw"}.get(label, "")
+        met = b <= 2 * a if goal else None
+        out.append(
+            row(
+                label.removesuffix(" (ms)"), b, "ms", baseline=a, baseline_label=raw_label, goal=goal, met=met
+            )
+        )
     ta = statistics.median(results["raw"]["throughput"])
     tb = statistics.median(results["ours"]["throughput"])
     print(f"{'throughput (jobs/s, median)':28}{ta:14.1f}{tb:14.1f}{tb / ta:10.2f}")
+    out.append(
+        row(
+            "throughput, median round",
+            tb,
+            "jobs/s",
+            baseline=ta,
+            baseline_label=raw_label,
+            goal="≥ 0.7× raw",
+            met=tb >= 0.7 * ta,
+        )
+    )
     each = ", ".join(
         f"{a:.0f}/{b:.0f}"
         for a, b in zip(results["raw"]["throughput"], results["ours"]["throughput"], strict=True)
@@ -276,8 +301,11 @@ async def _compare(
     ):
         a, b = cpu["raw"][part] / jobs * 1000, cpu["ours"][part] / jobs * 1000
         print(f"{label:28}{a:14.2f}{b:14.2f}{b / a:10.2f}")
+        out.append(row(label.removesuffix(" (ms)"), b, "ms", baseline=a, baseline_label=raw_label))
     print(f"worker resident memory: {rss:.0f} MiB")
     print("goals: overhead p50 ≤ 2× raw (round trip), throughput ≥ 0.7× raw")
+    out.append(row("worker resident memory", rss, "MiB"))
+    return out
 
 
 if __name__ == "__main__":
@@ -287,5 +315,6 @@ if __name__ == "__main__":
         "--rounds", type=int, default=10, help="rounds per side, alternating (the median round is reported)"
     )
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures here (bench.report)")
     args = parser.parse_args()
-    asyncio.run(main(args.tasks, args.rounds, args.database_url))
+    asyncio.run(main(args.tasks, args.rounds, args.database_url, args.json))

@@ -26,6 +26,7 @@ from typing import Any
 
 import psutil
 
+from bench.figures import provenance
 from bench.pipeline import private_redis
 from bot.db.jobs import JobRecord
 from bot.db.status import TERMINAL_STATUSES
@@ -233,4 +234,4 @@ if __name__ == "__main__":
     figures = asyncio.run(main(arguments))
     if arguments.json:
         arguments.json.parent.mkdir(parents=True, exist_ok=True)
-        arguments.json.write_text(json.dumps(figures, indent=2) + "\n")
+        arguments.json.write_text(json.dumps({**figures, **provenance()}, indent=2) + "\n")

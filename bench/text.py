@@ -66,19 +66,28 @@ def memory() -> str:
     return f"rss {info.rss / 2**20:.0f} MiB (own {(info.rss - info.shared) / 2**20:.0f} MiB)"
 
 
+def rss_mib() -> float:
+    """Resident memory of this process, MiB."""
+    import psutil
+
+    return float(psutil.Process().memory_info().rss) / 2**20
+
+
 def timed(run: Any) -> Sample:
     wall, cpu = time.perf_counter(), time.process_time()
     tokens = int(run())
     return Sample(tokens, time.perf_counter() - wall, time.process_time() - cpu)
 
 
-def report(label: str, samples: list[Sample]) -> None:
+def report(label: str, samples: list[Sample]) -> tuple[float, float]:
+    """Print one path's line; return its median tokens/s and CPU ms per token."""
     rates = [sample.tokens_per_s for sample in samples]
     cpu = statistics.median(sample.cpu_per_token for sample in samples) * 1000
     print(
         f"{label:<28} median {statistics.median(rates):6.1f} tok/s   runs {', '.join(f'{r:.1f}' for r in rates)}"
         f"   cpu {cpu:5.1f} ms/token   tokens {samples[-1].tokens}"
     )
+    return statistics.median(rates), cpu
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -93,11 +102,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quantize", choices=["none", "int8"], default=None, help="override the preset's")
     parser.add_argument("--cold", action="store_true", help="also time a fresh GGUF conversion (temp cache)")
     parser.add_argument("--compare", action="store_true", help="also time plain `model.generate`")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures here (bench.report)")
     args = parser.parse_args(argv)
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch  # after the environment is set: OpenMP reads it once, when torch loads
 
+    from bench.figures import Row, row, write
     from config.settings import get_settings
     from models.text.backend import TransformersTextBackend
     from wire.contract import TextJob, TextOptions
@@ -117,20 +128,24 @@ def main(argv: list[str] | None = None) -> None:
         f"cores {os.cpu_count()}, load average {load_avg}, OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '')}"
     )
     print(f"memory before load: {memory()}")
+    rows: list[Row] = []
 
     if args.cold:
         with tempfile.TemporaryDirectory(prefix="atelier-bench-") as temp:
             cold_settings = settings.model_copy(update={"model_cache_dir": Path(temp)})
             started = time.perf_counter()
             cold = TransformersTextBackend.from_preset(name, preset, cold_settings, quantize=args.quantize)
-            print(f"load, cold ({cold.loaded.cache}): {time.perf_counter() - started:.2f} s")
+            cold_s = time.perf_counter() - started
+            print(f"load, cold ({cold.loaded.cache}): {cold_s:.2f} s")
+            rows.append(row(f"load, cold ({cold.loaded.cache})", cold_s, "s"))
             del cold
     started = time.perf_counter()
     backend = TransformersTextBackend.from_preset(name, preset, settings, quantize=args.quantize)
-    print(
-        f"load ({backend.loaded.cache}): {time.perf_counter() - started:.2f} s, threads {torch.get_num_threads()}"
-    )
+    load_s = time.perf_counter() - started
+    print(f"load ({backend.loaded.cache}): {load_s:.2f} s, threads {torch.get_num_threads()}")
     print(f"memory after load: {memory()}")
+    rows.append(row(f"load ({backend.loaded.cache})", load_s, "s"))
+    rows.append(row("resident memory after load", rss_mib(), "MiB"))
 
     def job(seed: int) -> TextJob:
         return TextJob(
@@ -141,7 +156,12 @@ def main(argv: list[str] | None = None) -> None:
         return int(backend.generate(job(seed), QuietContext()).metadata["tokens"])
 
     run_backend(0)  # warm-up
-    report("backend (lean loop)", [timed(lambda s=seed: run_backend(s)) for seed in range(1, args.runs + 1)])
+    rate, cpu = report(
+        "backend (lean loop)", [timed(lambda s=seed: run_backend(s)) for seed in range(1, args.runs + 1)]
+    )
+    lean = f"backend (lean loop), {args.tokens} tokens, median of {args.runs}"
+    goal = "≥ 20 tok/s" if name == settings.default_text_preset else ""  # on 2 CPU cores (issue 5)
+    met = rate >= 20 if goal else None
 
     if args.compare:
         model = backend.loaded.model
@@ -154,12 +174,38 @@ def main(argv: list[str] | None = None) -> None:
             return int(out.shape[1] - ids.shape[1])
 
         run_generate()
-        report("model.generate (greedy)", [timed(run_generate) for _ in range(args.runs)])
+        base_rate, base_cpu = report(
+            "model.generate (greedy)", [timed(run_generate) for _ in range(args.runs)]
+        )
         with torch.inference_mode():
             report("generate + inference_mode", [timed(run_generate) for _ in range(args.runs)])
+        plain = "plain model.generate (greedy)"
+        rows.append(
+            row(
+                f"{lean}: tokens/s",
+                rate,
+                "tok/s",
+                baseline=base_rate,
+                baseline_label=plain,
+                goal=goal,
+                met=met,
+            )
+        )
+        rows.append(row(f"{lean}: CPU per token", cpu, "ms", baseline=base_cpu, baseline_label=plain))
+    else:
+        rows.append(row(f"{lean}: tokens/s", rate, "tok/s", goal=goal, met=met))
+        rows.append(row(f"{lean}: CPU per token", cpu, "ms"))
     print(f"memory after generation: {memory()}")
     sample_text = backend.generate(job(1), QuietContext()).text or ""
     print("sample:", sample_text[:300].replace("\n", " / "))
+    if args.json is not None:
+        write(
+            args.json,
+            "text",
+            f"Text backend, preset {name} ({preset.device})",
+            rows,
+            {"preset": name, "device": preset.device},
+        )
 
 
 if __name__ == "__main__":
