@@ -69,18 +69,20 @@ test: setup lint typecheck
 
 # Speed goals live here, never in timed tests. Each part prints its own table.
 bench: setup redis
-	$(PY) -m bench.pipeline          # pipeline overhead vs raw Celery, side by side
-	$(PY) -m bench.image_batching    # image jobs through a worker, batching off vs on (tiny pipeline, CPU)
-	$(PY) -m bench.interactions --rate 100 --seconds 60   # 100 interactions/s for 60 s: defer latency, bot memory
-	$(PY) -m bench.interactions --find-max --shards 1 2 4  # the highest rate with defer p99 < 100 ms, 1/2/4 shard processes
-	$(PY) -m bench.queue_scaling     # instant-model jobs with 1/2/4 workers; cost per job as the backlog grows to 10,000
-	$(PY) -m bench.policy            # a server's rules: the policy check and the limits in the store
-	HF_HUB_OFFLINE=1 $(PY) -m bench.text --compare   # SmolLM2: load time, tokens/s, memory
-	HF_HUB_OFFLINE=1 nice -n 10 $(PY) -m bench.llama_server   # the same GGUF on llama.cpp's server vs in process
-	$(PY) -m bench.music             # a 32-bar tune generated and rendered to OGG
-	$(PY) -m bench.page              # the sandbox page in Chromium: first paint, bot message → shown latency
-	nice -n 10 $(PY) -m bench.discover   # /discover at 100,000 items and 10,000 members: index build, memory, p99
-	$(PY) -m bench.challenge         # a 10,000-entry, 100,000-vote tally; vote clicks at 50/s through the bot
+	mkdir -p var/bench
+	$(PY) -m bench.pipeline --json var/bench/pipeline.json   # pipeline overhead vs raw Celery, side by side
+	$(PY) -m bench.image_batching --json var/bench/image_batching.json   # image jobs through a worker, batching off vs on (tiny pipeline, CPU)
+	$(PY) -m bench.interactions --rate 100 --seconds 60 --json var/bench/interactions-steady.json   # 100 interactions/s for 60 s: defer latency, bot memory
+	$(PY) -m bench.interactions --find-max --shards 1 2 4 --json var/bench/interactions-max.json  # the highest rate with defer p99 < 100 ms, 1/2/4 shard processes
+	$(PY) -m bench.queue_scaling --json var/bench/queue_scaling.json   # instant-model jobs with 1/2/4 workers; cost per job as the backlog grows to 10,000
+	$(PY) -m bench.policy --json var/bench/policy.json   # a server's rules: the policy check and the limits in the store
+	HF_HUB_OFFLINE=1 $(PY) -m bench.text --compare --json var/bench/text.json   # SmolLM2: load time, tokens/s, memory
+	HF_HUB_OFFLINE=1 nice -n 10 $(PY) -m bench.llama_server --json var/bench/llama_server.json   # the same GGUF on llama.cpp's server vs in process
+	$(PY) -m bench.music --json var/bench/music.json   # a 32-bar tune generated and rendered to OGG
+	$(PY) -m bench.page --json var/bench/page.json   # the sandbox page in Chromium: first paint, bot message → shown latency
+	nice -n 10 $(PY) -m bench.discover --json var/bench/discover.json   # /discover at 100,000 items and 10,000 members: index build, memory, p99
+	$(PY) -m bench.challenge --json var/bench/challenge.json   # a 10,000-entry, 100,000-vote tally; vote clicks at 50/s through the bot
+	$(PY) -m bench.report            # docs/PERFORMANCE.md from var/bench/*.json (a missing one: "not run in this report")
 
 # Faults injected into the whole stack (bot, local Discord, private Redis and PostgreSQL, scheduler, three
 # workers), then every job, vote and announcement accounted for. Reduced: each fault once (also a test,
