@@ -216,9 +216,9 @@ def missed(runs: list[Run]) -> list[str]:
         for row in run.rows:
             if row.get("met") is False:
                 unit = f" {row['unit']}" if row.get("unit") else ""
-                lines.append(
-                    f"- `{run.name}`: {row['figure']} is {number(row['value'])}{unit}; goal {row['goal']}."
-                )
+                ratio = f" ({row['ratio']:.2f}× its baseline)" if "ratio" in row else ""
+                figure = f"{row['figure']} is {number(row['value'])}{unit}{ratio}"
+                lines.append(f"- `{run.name}`: {figure}; goal {row['goal']}.")
     return lines
 
 
@@ -272,7 +272,7 @@ def gpu_section(gpu: dict[str, Run]) -> list[str]:
     return lines
 
 
-def render(folder: Path, now: datetime | None = None) -> str:
+def render(folder: Path, now: datetime | None = None, note: str = "") -> str:
     runs, gpu = collect(folder)
     when = (now or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
     ran = sum(1 for run in runs if run.rows)
@@ -283,6 +283,7 @@ def render(folder: Path, now: datetime | None = None) -> str:
         f"from {ran} of {len(runs)} bench runs' JSON in `{_relative(folder)}/`.",
         f"Machine: {machine()}.",
         "",
+        *([f"About these runs (`--note`): {note}", ""] if note else []),
         "Timings on a shared machine are noisy: other jobs share the cores, so absolute figures move from",
         "run to run. Each bench measures its baseline side by side in the same run (alternating rounds",
         "where it has two sides), so the ratios are steadier than the figures. A bench marked *not run in",
@@ -318,8 +319,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--dir", type=Path, default=ROOT / "var" / "bench", help="the runs' JSON files")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "PERFORMANCE.md")
+    parser.add_argument("--note", default="", help="a line about how these runs were made, shown as given")
     args = parser.parse_args(argv)
-    text = render(args.dir)
+    text = render(args.dir, note=args.note)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text, encoding="utf-8")
     print(f"wrote {args.out}")

@@ -74,7 +74,8 @@ def test_an_unreadable_json_is_named_not_guessed(runs: Path, tmp_path: Path) -> 
 
 def test_main_writes_the_document(runs: Path, tmp_path: Path) -> None:
     out = tmp_path / "docs" / "PERFORMANCE.md"
-    main(["--dir", str(runs), "--out", str(out)])
+    main(["--dir", str(runs), "--out", str(out), "--note", "run at nice 10"])
     text = out.read_text()
+    assert "About these runs (`--note`): run at nice 10" in text
     assert text.startswith("# Performance") and "## GPU" in text
     assert f"from 2 of {len(BENCHES)} bench runs' JSON" in text
