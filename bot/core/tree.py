@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import discord
@@ -15,6 +16,33 @@ from bot.metrics import record as metrics
 from bot.pipeline.admission import Refused
 
 log = logging.getLogger(__name__)
+
+Option = discord.AppCommandOptionType
+VALUE_TYPES: dict[Option, tuple[Callable[[object], bool], str]] = {
+    Option.string: (lambda v: isinstance(v, str), "text"),
+    Option.integer: (lambda v: isinstance(v, int) and not isinstance(v, bool), "a whole number"),
+    Option.number: (lambda v: isinstance(v, int | float) and not isinstance(v, bool), "a number"),
+    Option.boolean: (lambda v: isinstance(v, bool), "true or false"),
+}
+"""What Discord sends for each scalar option type; a modified client could send anything."""
+DISCORD_MAX_NUMBER = 2**53
+"""Integer and number options lie within ±2^53 (Discord's limit), so within every database integer."""
+
+
+def _outside_limits(parameter: app_commands.Parameter, value: Any) -> str | None:
+    """Why a value of the right type is outside the declared range (or length, for text), or None."""
+    low, high = parameter.min_value, parameter.max_value
+    text = parameter.type is Option.string
+    if parameter.type in (Option.integer, Option.number):  # Discord's own bounds for any number
+        low = -DISCORD_MAX_NUMBER if low is None else low
+        high = DISCORD_MAX_NUMBER if high is None else high
+    size = len(value) if text else value
+    unit = " characters" if text else ""
+    if low is not None and size < low:
+        return f"it must be at least {low}{unit}"
+    if high is not None and size > high:
+        return f"it must be at most {high}{unit}"
+    return None
 
 
 def _option_with_value(data: Any, value: object) -> str | None:
@@ -102,6 +130,13 @@ class AtelierTree(app_commands.CommandTree[Any]):
         for name in given:
             if name not in declared:
                 return name, "this command has no such option"
+        for name, option in given.items():
+            expected = VALUE_TYPES.get(declared[name].type)
+            if expected is not None and not expected[0](option.get("value")):
+                return name, f"it must be {expected[1]}"
+            outside = _outside_limits(declared[name], option.get("value"))
+            if outside is not None:
+                return name, outside
         for name, parameter in declared.items():
             if parameter.required and name not in given:
                 return name, "it is required"

@@ -28,6 +28,7 @@ from bot.i18n import t
 log = logging.getLogger(__name__)
 
 JOB = r"(?P<job>[0-9a-f]{32})"
+MAX_ROW_ID = 2**63 - 1
 PLACES = {1: "🥇", 2: "🥈", 3: "🥉"}
 
 
@@ -53,8 +54,15 @@ class _Item(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"^$"):
     async def from_custom_id(
         cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
     ) -> _Item:
-        values: dict[str, Any] = {k: (v if k == "job" else int(v)) for k, v in match.groupdict().items()}
+        values: dict[str, Any] = {k: (v if k == "job" else _row_id(v)) for k, v in match.groupdict().items()}
         return cls(**values)
+
+
+def _row_id(digits: str) -> int:
+    """A number from a custom id; one past the database's integers names no row, so it reads as 0 (no
+    challenge or entry has it) and the click is answered "unknown" instead of failing in the query."""
+    value = int(digits)
+    return value if value <= MAX_ROW_ID else 0
 
 
 class SubmitButton(_Item, template=rf"^chal:submit:{JOB}$"):

@@ -23,7 +23,14 @@ from bot.db.guilds import StaleSettingsError
 from bot.exts._shared.uploads import MIB, UploadRule, check_metadata, fetch_checked
 from bot.exts.config import strings as _strings  # noqa: F401  (the words of /config)
 from bot.exts.config.show import settings_embed
-from bot.guilds.document import ImportRefused, changed_keys, export_settings, import_settings, term_problems
+from bot.guilds.document import (
+    ImportRefused,
+    Problem,
+    changed_keys,
+    export_settings,
+    import_settings,
+    term_problems,
+)
 from bot.guilds.limits import capped
 from bot.guilds.settings import COMMAND_OF, SAFETY_LEVELS, Approval, GuildSettings, ModalityRules, RoleLimits
 from bot.i18n import t
@@ -362,8 +369,7 @@ class ConfigGroup(
         try:
             imported = import_settings(data, operator)
         except ImportRefused as refused:
-            problems = "\n".join(f"- `{p.key}`: {p.reason}" for p in refused.problems[:15])
-            await _reply(interaction, "config.import_refused", problems=problems)
+            await _reply(interaction, "config.import_refused", problems=problem_lines(refused.problems))
             return
         guild_id = _guild(interaction)
         try:
@@ -439,6 +445,25 @@ class ConfigGroup(
             )
         else:
             await _reply(interaction, "config.saved", what=what)
+
+
+def problem_lines(problems: list[Problem], budget: int = 1800) -> str:
+    """An import's problems as list lines that fit in one message (Discord's limit is 2,000 characters):
+    at most 15, keys and reasons shortened, then how many more there are."""
+    lines: list[str] = []
+    for problem in problems[:15]:
+        key = _shortened(problem.key.replace("`", "'"), 60)
+        line = f"- `{key}`: {_shortened(problem.reason, 200)}"
+        if sum(len(x) + 1 for x in lines) + len(line) > budget:
+            break
+        lines.append(line)
+    if len(problems) > len(lines):
+        lines.append(f"- … and {len(problems) - len(lines)} more")
+    return "\n".join(lines)
+
+
+def _shortened(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def value_at(settings: GuildSettings, key: str) -> Any:

@@ -10,6 +10,9 @@ from bot.i18n import t
 from config.settings import ModerationSettings
 
 COLOUR = 0x5865F2
+LINE_MAX = 330
+"""A command's line in the Commands field: three of them fit Discord's 1,024 characters per field
+(a server may allow dozens of channels, or set long defaults)."""
 
 
 def settings_embed(
@@ -24,9 +27,10 @@ def settings_embed(
         where = " ".join(f"<#{c}>" for c in rules.channels) or "any channel"
         presets = ", ".join(rules.presets) or "all presets"
         defaults = ", ".join(f"{k}={v}" for k, v in rules.defaults.items())
-        lines.append(
-            f"`/{command}` {state} · {where} · {presets}" + (f" · defaults: {defaults}" if defaults else "")
+        line = f"`/{command}` {state} · {where} · {presets}" + (
+            f" · defaults: {defaults}" if defaults else ""
         )
+        lines.append(line if len(line) <= LINE_MAX else line[: LINE_MAX - 1] + "…")
     embed.add_field(name="Commands", value="\n".join(lines), inline=False)
 
     everyone = member_limits(settings, guild_id, (), operator)

@@ -88,9 +88,12 @@ def valid_settings() -> st.SearchStrategy[GuildSettings]:
     rules = st.builds(
         ModalityRules,
         enabled=st.booleans(),
-        channels=st.lists(IDS, max_size=3).map(tuple),
+        channels=(st.lists(IDS, max_size=3) | st.lists(IDS, min_size=40, max_size=60)).map(tuple),
         presets=st.lists(st.sampled_from(["tiny", "default", "fast"]), max_size=2, unique=True).map(tuple),
-        defaults=st.dictionaries(st.sampled_from(["tempo", "negative_prompt", "kind"]), st.text(max_size=20)),
+        defaults=st.dictionaries(
+            st.sampled_from(["tempo", "negative_prompt", "kind"]),
+            st.text(max_size=20) | st.text(min_size=1, max_size=2).map(lambda t: t * 600),
+        ),
     )
     limits = st.builds(
         RoleLimits,
@@ -182,6 +185,12 @@ def deep_nesting() -> st.SearchStrategy[bytes]:
     return arrays | tables
 
 
+def long_keys() -> st.SearchStrategy[bytes]:
+    """Many long unknown keys: a refusal naming each in full would be too long for one message."""
+    key = st.text(min_size=1, max_size=3).map(lambda t: (t * 900)[:900])
+    return st.lists(key, min_size=3, max_size=20).map(lambda keys: _dumped({k: 1 for k in keys}))
+
+
 def import_files() -> st.SearchStrategy[bytes]:
     """Any file a moderator (or a fuzzer) could upload to `/config import`."""
     return st.one_of(
@@ -192,6 +201,8 @@ def import_files() -> st.SearchStrategy[bytes]:
         near_misses(),
         near_misses(),
         st.dictionaries(st.text(max_size=15), ODD, max_size=6).map(_dumped),
+        long_keys(),
+        long_keys(),
         deep_nesting(),
         st.text(max_size=300).map(str.encode),
         st.binary(max_size=300),
