@@ -81,6 +81,9 @@ def test_aabb_plan_restates_both_parts_and_ends_b_with_as_cadence() -> None:
     assert len(plan("AABB", 31)) == 31 and plan("AABB", 31)[-1].label == "coda"
     assert resolve("auto", "reel", 32) == "AABB" and resolve("auto", "reel", 16) == "AB"
     assert resolve("auto", "chorale", 32) == "none" and resolve("AB", "reel", 32) == "AB"
+    # a bar of 2/4 holds half a 4/4 bar: 32 of them are a hornpipe's two 16-bar parts once each
+    assert resolve("auto", "hornpipe", 32, "2/4") == "AB" and resolve("auto", "hornpipe", 64, "2/4") == "AABB"
+    assert resolve("auto", "jig", 32, "6/8") == "AABB" and resolve("auto", "waltz", 32, "3/4") == "AABB"
 
 
 @pytest.fixture(scope="module")
