@@ -67,10 +67,12 @@ async def test_compose_music_and_play_it(
 ) -> None:
     driver = await open_page(browser, sandbox, tmp_path, cast.members[0])
     await driver.command(
-        "compose", {"style": "jig", "key": "D", "mode": "dorian", "tempo": 110, "bars": 8, "seed": 5}
+        "compose",
+        {"style": "jig", "key": "D", "mode": "dorian", "tempo": 110, "bars": 8, "form": "AABB", "seed": 5},
     )
     reply = driver.message("jig · D dorian")
     await expect(reply.locator(FINAL)).to_be_visible(timeout=TIMEOUT_MS)
+    await expect(reply).to_contain_text("A A B B")  # the tune's parts, as the worker played them
     audio = reply.locator("audio")
     await expect(audio).to_have_count(1)
     await expect(reply.locator(".file", has_text=".mid")).to_contain_text("MIDI file")
