@@ -36,6 +36,8 @@ def _outside_limits(parameter: app_commands.Parameter, value: Any) -> str | None
     if parameter.type in (Option.integer, Option.number):  # Discord's own bounds for any number
         low = -DISCORD_MAX_NUMBER if low is None else low
         high = DISCORD_MAX_NUMBER if high is None else high
+    if text and "\x00" in value:  # no database text column can hold it (PostgreSQL refuses it)
+        return "it must not contain a NUL character"
     size = len(value) if text else value
     unit = " characters" if text else ""
     if low is not None and size < low:

@@ -114,7 +114,7 @@ def plain_app(settings: Settings) -> WorkerApp:
     return create_worker_app(settings)
 
 
-@examples(250)
+@examples(400)
 @given(payload=payloads(), queue=st.sampled_from(MODALITIES), batching=st.booleans())
 def test_any_payload_is_answered_by_the_task_without_half_state(
     payload: Any,

@@ -28,7 +28,8 @@ from bot.i18n import t
 log = logging.getLogger(__name__)
 
 JOB = r"(?P<job>[0-9a-f]{32})"
-MAX_ROW_ID = 2**63 - 1
+MAX_ROW_ID = 2**31 - 1
+"""Challenge and entry ids are 32-bit integer columns (PostgreSQL refuses anything larger in a query)."""
 PLACES = {1: "🥇", 2: "🥈", 3: "🥉"}
 
 

@@ -25,13 +25,15 @@ from bot.core.client import Interaction
 from bot.core.services import Services
 from bot.exts._shared.uploads import MIB, UploadRule, check_metadata, fetch_checked
 from bot.exts.challenge import strings as _strings  # noqa: F401  (the words of challenges)
-from bot.exts.challenge.buttons import enter
+from bot.exts.challenge.buttons import MAX_ROW_ID, enter
 from bot.exts.challenge.render import counted, leaderboard_image, ts
 from bot.exts.challenge.service import ChallengeService
 from bot.i18n import t
 from wire.contract import utcnow
 
 KINDS = [app_commands.Choice(name=k, value=k) for k in ("any", "music", "image", "text")]
+RowId = app_commands.Range[int, 1, MAX_ROW_ID]
+"""A challenge or entry id: declared within the id column's range, so a crafted one is refused by name."""
 MODES = [app_commands.Choice(name=m.value, value=m.value) for m in VotingMode]
 UPLOAD = UploadRule(
     option="file",
@@ -152,7 +154,7 @@ class ChallengeGroup(
 
     @app_commands.command(name=_("extend"), description=_("Give a challenge more time (moderators)."))
     async def extend(
-        self, interaction: Interaction, challenge: int, hours: app_commands.Range[float, 0.01, 720.0]
+        self, interaction: Interaction, challenge: RowId, hours: app_commands.Range[float, 0.01, 720.0]
     ) -> None:
         if (
             not await self._moderator(interaction)
@@ -170,7 +172,7 @@ class ChallengeGroup(
     async def edit(
         self,
         interaction: Interaction,
-        challenge: int,
+        challenge: RowId,
         title: app_commands.Range[str, 1, 100] | None = None,
         brief: app_commands.Range[str, 1, 2000] | None = None,
     ) -> None:
@@ -185,7 +187,7 @@ class ChallengeGroup(
         await _say(interaction, "challenge.edited", id=challenge)
 
     @app_commands.command(name=_("cancel"), description=_("Cancel a challenge (moderators)."))
-    async def cancel(self, interaction: Interaction, challenge: int) -> None:
+    async def cancel(self, interaction: Interaction, challenge: RowId) -> None:
         if (
             not await self._moderator(interaction)
             or (found := await self._find(interaction, challenge)) is None
@@ -198,7 +200,7 @@ class ChallengeGroup(
         await _say(interaction, "challenge.cancelled", id=challenge)
 
     @app_commands.command(name=_("close"), description=_("End voting now and post the results (moderators)."))
-    async def close(self, interaction: Interaction, challenge: int) -> None:
+    async def close(self, interaction: Interaction, challenge: RowId) -> None:
         if (
             not await self._moderator(interaction)
             or (found := await self._find(interaction, challenge)) is None
@@ -214,7 +216,7 @@ class ChallengeGroup(
         await _say(interaction, "challenge.closed", id=challenge, title=found.title)
 
     @app_commands.command(name=_("remove"), description=_("Take an entry out of the running (moderators)."))
-    async def remove(self, interaction: Interaction, challenge: int, entry: int) -> None:
+    async def remove(self, interaction: Interaction, challenge: RowId, entry: RowId) -> None:
         if (
             not await self._moderator(interaction)
             or (found := await self._find(interaction, challenge)) is None
@@ -234,7 +236,7 @@ class ChallengeGroup(
         await _say(interaction, "challenge.withdrawn")
 
     @app_commands.command(name=_("export"), description=_("Download the results as CSV (moderators)."))
-    async def export(self, interaction: Interaction, challenge: int) -> None:
+    async def export(self, interaction: Interaction, challenge: RowId) -> None:
         if (
             not await self._moderator(interaction)
             or (found := await self._find(interaction, challenge)) is None
@@ -281,7 +283,7 @@ class ChallengeGroup(
     async def submit(
         self,
         interaction: Interaction,
-        challenge: int,
+        challenge: RowId,
         job: str | None = None,
         file: discord.Attachment | None = None,
         caption: app_commands.Range[str, 0, 500] = "",
@@ -321,7 +323,7 @@ class ChallengeGroup(
         await _say(interaction, "challenge.entered", entry=entry.id, title=found.title)
 
     @app_commands.command(name=_("withdraw"), description=_("Withdraw your entry before voting opens."))
-    async def withdraw(self, interaction: Interaction, challenge: int) -> None:
+    async def withdraw(self, interaction: Interaction, challenge: RowId) -> None:
         mine = await self.service.repository.member_entries(challenge, interaction.user.id)
         found = await self.service.repository.get(challenge, interaction.guild_id)
         withdrawn = (
@@ -332,7 +334,7 @@ class ChallengeGroup(
         await _say(interaction, "challenge.withdrawn" if withdrawn else "challenge.nothing_to_withdraw")
 
     @app_commands.command(name=_("remind"), description=_("Be reminded before the deadlines."))
-    async def remind(self, interaction: Interaction, challenge: int, on: bool = True) -> None:
+    async def remind(self, interaction: Interaction, challenge: RowId, on: bool = True) -> None:
         if await self._find(interaction, challenge) is None:
             return
         await self.service.repository.subscribe(challenge, interaction.user.id, on)
@@ -357,7 +359,7 @@ class ChallengeGroup(
     @app_commands.command(
         name=_("leaderboard"), description=_("The challenge's results, or the season's leaderboard.")
     )
-    async def leaderboard(self, interaction: Interaction, challenge: int | None = None) -> None:
+    async def leaderboard(self, interaction: Interaction, challenge: RowId | None = None) -> None:
         assert interaction.guild_id is not None
         if challenge is not None:
             found = await self._find(interaction, challenge)

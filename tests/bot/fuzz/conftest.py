@@ -1,5 +1,5 @@
-"""The real bot on the local Discord server, for fuzzing: a private Redis, a fresh SQLite file and no
-worker (valid jobs stay queued, so what the bot decided is what the test sees)."""
+"""The real bot on the local Discord server, for fuzzing: a private Redis, a fresh SQLite file or
+PostgreSQL database, and no worker (valid jobs stay queued, so what the bot decided is what the test sees)."""
 
 from __future__ import annotations
 
@@ -20,11 +20,14 @@ __all__ = ["sandbox"]
 
 
 @pytest.fixture
-def settings(redis_server: RedisServer, redis_client: redis.Redis, tmp_path: Path) -> Settings:
+def settings(
+    redis_server: RedisServer, redis_client: redis.Redis, tmp_path: Path, database_url: str
+) -> Settings:
+    """On SQLite and on PostgreSQL (tests/conftest.py's `database_url`)."""
     tag = uuid.uuid4().hex[:8]
     return load_settings(
         redis_url=redis_server.url,
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'atelier.db'}",
+        database_url=database_url,
         events={"stream": f"fuzz:{tag}:events", "group": f"bot-{tag}", "block_ms": 100},
         data_dir=tmp_path / "var",
     )

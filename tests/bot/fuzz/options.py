@@ -86,6 +86,7 @@ def _text_value(option: JSON, known: Known) -> st.SearchStrategy[str]:
         st.sampled_from(["all", "tiny", "music", " ", "a, b,,c", "@everyone", "<@1>", "`*_~|"]),
         st.sampled_from(known.users).map(lambda u: f"<@{u}>"),
         st.text(min_size=1, max_size=3).map(lambda t: t * 400),
+        st.sampled_from(["a\x00b", "\x00"]),
     )
     return typed.map(lambda v: v[:high]).filter(lambda v: len(v) >= low)
 
@@ -141,7 +142,8 @@ def _wrong_type(option: JSON) -> st.SearchStrategy[Any]:
 @st.composite
 def crafted_options(draw: st.DrawFn, leaf: Leaf, known: Known) -> tuple[JSON, str]:
     """Valid options with one thing wrong: (the options, the name of the wrong option)."""
-    options = draw(valid_options(leaf, known))
+    nul_free = valid_options(leaf, known).filter(lambda o: not any("\x00" in str(v) for v in o.values()))
+    options = draw(nul_free)  # NUL is refused too: the one wrong thing must be the one made here
     names = {o["name"] for o in leaf.options}
     scalar = [o for o in leaf.options if o["type"] in SCALARS]
     ranged = [o for o in scalar if o["type"] in (INTEGER, NUMBER)]  # Discord bounds every number

@@ -103,6 +103,43 @@ def answer_problems(
     return problems + sent_problems(server, since)
 
 
+FORM_TEXT = st.one_of(
+    st.text(max_size=40),
+    st.integers(-20, 20).map(str),
+    st.sampled_from(["nan", "inf", "1e309", "-0", "1,5", " 7 ", "٣", "", "x" * 4000]),
+)
+"""What a member can type in a modal's text input (and a modified client past its max length)."""
+
+
+def text_inputs(components: list[JSON]) -> list[str]:
+    """The custom ids of a modal's text inputs, in order (in rows or labels)."""
+    found: list[str] = []
+    for component in components:
+        if component.get("type") == 4:
+            found.append(str(component["custom_id"]))
+        for key in ("components", "component"):
+            child = component.get(key)
+            found += text_inputs(child if isinstance(child, list) else [child] if child else [])
+    return found
+
+
+async def submit_if_modal(
+    server: SandboxServer, handle: InteractionHandle, answer: Answer, typed: list[str]
+) -> list[str]:
+    """When the bot answered with a modal, submit it with `typed` and check that answer too."""
+    if answer.modal is None:
+        return []
+    inputs = text_inputs(answer.modal.get("components") or [])
+    values = dict(zip(inputs, typed, strict=False))
+    requests = len(server.requests)
+    submitted = await server.submit_modal(handle, values)
+    reply = await answer_of(server, submitted)
+    problems = answer_problems(reply, submitted, server, requests)
+    if not reply.private:
+        problems.append(f"a form was not answered privately: {reply}")
+    return [f"form {values}: {p}" for p in problems]
+
+
 def crash_logs(caplog: pytest.LogCaptureFixture, since: int) -> list[str]:
     return [f"{r.name}: {r.getMessage()[:300]}" for r in caplog.records[since:] if r.levelno >= logging.ERROR]
 
@@ -114,7 +151,7 @@ def shown(options: JSON) -> JSON:
     }
 
 
-@examples(200)
+@examples(400)
 @given(data=st.data())
 async def test_every_command_answers_any_options_clearly(
     bot: AtelierBot,
@@ -136,10 +173,12 @@ async def test_every_command_answers_any_options_clearly(
     before = await stored_state(bot, sandbox.guild_id)
     requests, logs = len(sandbox.requests), len(errors.records)
 
+    typed = data.draw(st.lists(FORM_TEXT, min_size=5, max_size=5), label="typed in a form")
     handle = await sandbox.send_slash_command(leaf.path, options, user=user, validate=False)
     answer = await answer_of(sandbox, handle)
 
-    problems = answer_problems(answer, handle, sandbox, requests) + crash_logs(errors, logs)
+    problems = answer_problems(answer, handle, sandbox, requests)
+    problems += await submit_if_modal(sandbox, handle, answer, typed) + crash_logs(errors, logs)
     if crafted:
         if not answer.private:
             problems.append(f"a crafted option was not refused privately: {answer}")
@@ -197,7 +236,7 @@ def post_button(server: SandboxServer, custom_id: str) -> JSON:
     return message.data
 
 
-@examples(120)
+@examples(250)
 @given(data=st.data())
 async def test_every_button_answers_any_click_clearly(
     bot: AtelierBot,
@@ -211,6 +250,7 @@ async def test_every_button_answers_any_click_clearly(
     if fresh or not known.jobs:  # jobs for the buttons to act on
         for prompt in ("rain on the roof", "a lighthouse"):
             await sandbox.send_slash_command("write", {"prompt": prompt})
+        await judges_challenge(bot, sandbox, sandbox.member_id)  # so score buttons open their form
         known = await world.known(bot)
     template = data.draw(st.sampled_from(button_templates(bot)), label="template")
     custom_id = data.draw(custom_ids(template, known), label="custom_id")
@@ -218,10 +258,12 @@ async def test_every_button_answers_any_click_clearly(
     message = post_button(sandbox, custom_id)
     requests, logs = len(sandbox.requests), len(errors.records)
 
+    typed = data.draw(st.lists(FORM_TEXT, min_size=5, max_size=5), label="typed in a form")
     handle = await sandbox.click_button(message, custom_id, user=user)
     answer = await answer_of(sandbox, handle)
 
-    problems = answer_problems(answer, handle, sandbox, requests) + crash_logs(errors, logs)
+    problems = answer_problems(answer, handle, sandbox, requests)
+    problems += await submit_if_modal(sandbox, handle, answer, typed) + crash_logs(errors, logs)
     assert problems == [], (custom_id, user, answer.text[:500])
 
 
@@ -268,7 +310,7 @@ async def stored_scores(bot: AtelierBot) -> list[tuple[Any, ...]]:
     return await repository._db.write(lambda c: [tuple(row) for row in c.execute(select(SCORES))])
 
 
-@examples(40)
+@examples(60)
 @given(data=st.data())
 async def test_the_score_form_answers_any_values_clearly(
     bot: AtelierBot,
@@ -315,7 +357,7 @@ def _score(text: str) -> float | None:
 # --- /config import through the command ------------------------------------------------------------
 
 
-@examples(60)
+@examples(100)
 @given(raw=import_files(), name=st.sampled_from(["atelier.toml", "settings.txt"]))
 async def test_config_import_stores_the_whole_file_or_nothing(
     bot: AtelierBot, sandbox: SandboxServer, errors: pytest.LogCaptureFixture, raw: bytes, name: str

@@ -41,7 +41,7 @@ def refusal_is_clear(refused: ImportRefused) -> list[str]:
     return problems
 
 
-@examples(300)
+@examples(500)
 @given(raw=import_files())
 def test_any_file_is_imported_or_refused_with_its_problems_named(raw: bytes) -> None:
     try:
@@ -53,7 +53,7 @@ def test_any_file_is_imported_or_refused_with_its_problems_named(raw: bytes) -> 
     assert import_settings(export_settings(imported).encode(), OPERATOR) == imported
 
 
-@examples(60)
+@examples(100)
 @given(raw=import_files())
 async def test_an_import_stores_all_of_the_file_or_nothing(
     raw: bytes, repository: GuildSettingsRepository
