@@ -2,8 +2,8 @@
 
 `fuzz` (the default) keeps the whole fuzz suite to a couple of minutes on two cores; `fuzz-long`
 (`ATELIER_FUZZ_PROFILE=fuzz-long`) runs ten times the examples for a longer hunt. Timings on a shared
-machine are noisy, so no deadline; the example database is off, so no `.hypothesis/` folder appears
-in the working tree (a failure prints the `@reproduce_failure` line to replay it).
+machine are noisy, so no deadline; the example database is off, so failures are not replayed from
+earlier runs (hypothesis still keeps a small cache in `.hypothesis/`, which it git-ignores itself).
 """
 
 from __future__ import annotations
