@@ -172,16 +172,18 @@ async def backlog(
             n += 1
             waiting += 1
         submit_ms = statistics.mean(timings[-100:]) * 1000
+        take = min(drain, waiting)  # no more than are waiting
         base, cpu = len(bench.done), _cpu()
         await bench.start_workers(2)  # they drain while the second one boots: timed from the first result
-        await bench.wait_done(base + drain)
-        finished = list(bench.done.values())[base : base + drain]
-        seconds = max(1e-9, finished[-1] - finished[0]) * drain / max(1, drain - 1)
+        await bench.wait_done(base + take)
+        finished = list(bench.done.values())[base : base + take]
+        seconds = max(1e-9, finished[-1] - finished[0]) * take / max(1, take - 1)
         row = {
             "backlog": size,
             "submit_ms_per_job": submit_ms,
-            "drain_jobs_per_s": drain / seconds,
-            "bot_cpu_ms_per_job": (_cpu() - cpu) / drain * 1000,
+            "drained": take,
+            "drain_jobs_per_s": take / seconds,
+            "bot_cpu_ms_per_job": (_cpu() - cpu) / take * 1000,
         }
         await bench.stop_workers()
         waiting -= len(bench.done) - base  # what the workers took meanwhile
