@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from models.music.vocab import bar_steps
+
 FORMS = ("auto", "AABB", "AB", "none")
 
 # The form `auto` gives each style: the dance tunes in two repeated parts; airs in two parts once each
@@ -142,8 +144,7 @@ def resolve(form: str, style: str, bars: int, meter: str = "4/4") -> str:
     if form != "auto":
         return form
     chosen = STYLE_FORMS.get(style, "none")
-    numerator, denominator = (int(x) for x in meter.split("/"))
-    per_part = MIN_REPEATED_PART * (2 if numerator * 48 // denominator < FULL_BAR_STEPS else 1)
+    per_part = MIN_REPEATED_PART * (2 if bar_steps(meter) < FULL_BAR_STEPS else 1)
     return "AB" if chosen == "AABB" and 2 * bars < 8 * per_part - 2 else chosen
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from models.music.form import PlanBar, final_pitch_classes, opening_rests, plan
+from models.music.form import PlanBar, final_pitch_classes, opening_rests, part_starts, plan
 from models.music.grammar import BarGrammar
 from models.music.vocab import Vocab, split_duration
 
@@ -152,8 +152,6 @@ class FormDirector:
 
     def part_starts(self) -> list[tuple[int, str]]:
         """(token bar index from 0, label) where each part starts, once the piece is planned."""
-        from models.music.form import part_starts
-
         if self.plan is None:
             return []
         return [(bar + (self.offset or 0), label) for bar, label in part_starts(self.plan)]

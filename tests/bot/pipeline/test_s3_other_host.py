@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from bot.db.status import JobStatus
+from bot.db.status import FINISHED_STATUSES, JobStatus
 from bot.runtime import Runtime, open_runtime
 from config.settings import Settings
 from tests.bot.pipeline.conftest import ConsumerControl, WaitFor
@@ -24,7 +24,6 @@ from tests.helpers.s3 import aws_credentials, new_bucket, object_keys, running_m
 from tests.services import ROOT, MotoServer, RedisServer, WorkerProcess
 from wire.contract import MusicJob
 
-FINISHED = {JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED}
 PREFIX = "remote"
 
 
@@ -92,7 +91,7 @@ async def test_a_worker_on_another_host_stores_its_files_in_s3(
 ) -> None:
     job = MusicJob(options={"style": "hornpipe", "bars": 8, "seed": 9})
     await runtime.service.submit(job)
-    record = await wait_for(job.id, lambda r: r.status in FINISHED, 240)
+    record = await wait_for(job.id, lambda r: r.status in FINISHED_STATUSES, 240)
     assert record.status is JobStatus.SUCCEEDED, record.error
     assert {"audio", "midi"} <= {a.kind for a in record.artifacts}
     assert object_keys(s3_server, bucket) == {f"{PREFIX}/{a.key}" for a in record.artifacts}

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from bot.db.status import JobStatus
+from bot.db.status import FINISHED_STATUSES, JobStatus
 from bot.runtime import Runtime, open_runtime
 from config.settings import Settings
 from tests.bot.pipeline.conftest import ConsumerControl, WaitFor
@@ -28,7 +28,6 @@ from tests.helpers.s3 import (
 from tests.services import MotoServer, RedisServer
 from wire.contract import ErrorCode, MusicJob
 
-FINISHED = {JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED}
 PREFIX = "atelier-e2e"
 
 
@@ -61,7 +60,7 @@ async def test_artifacts_in_s3_outlive_a_redis_restart(
     worker = start_worker(runtime.settings, queues="gen.music", **s3_env(s3_server, bucket, PREFIX))  # type: ignore[operator]
     job = MusicJob(options={"style": "reel", "key": "G", "mode": "major", "bars": 8, "seed": 5})
     await runtime.service.submit(job)
-    record = await wait_for(job.id, lambda r: r.status in FINISHED, 240)
+    record = await wait_for(job.id, lambda r: r.status in FINISHED_STATUSES, 240)
     assert record.status is JobStatus.SUCCEEDED, record.error
     refs = {a.kind: a for a in record.artifacts}
     assert {"audio", "midi", "piano_roll"} <= set(refs)
@@ -97,7 +96,7 @@ async def test_a_worker_on_a_missing_bucket_fails_its_job_plainly(
     worker = start_worker(runtime.settings, queues="gen.music", **env)  # type: ignore[operator]
     job = MusicJob(options={"style": "jig", "bars": 4, "seed": 2})
     await runtime.service.submit(job)
-    record = await wait_for(job.id, lambda r: r.status in FINISHED, 240)
+    record = await wait_for(job.id, lambda r: r.status in FINISHED_STATUSES, 240)
     assert record.status is JobStatus.FAILED
     assert record.error_code is ErrorCode.INTERNAL
     assert record.error == "The result's files could not be stored."
