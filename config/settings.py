@@ -84,6 +84,16 @@ class TextPreset(BaseModel):
         default_factory=dict,
         description="server-specific request fields, e.g. {repeat_penalty = 1.1, top_k = 40}",
     )
+    form_grammar: Literal["none", "gbnf"] = Field(
+        "none",
+        description="gbnf: send the request's form as a GBNF grammar the server samples within "
+        "(llama.cpp's server; vLLM's xgrammar reads the same notation)",
+    )
+    grammar_field: str = Field(
+        "grammar",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$",
+        description="where the grammar goes in the request body; dots nest (vLLM: structured_outputs.grammar)",
+    )
 
     @field_validator("base_url")
     @classmethod

@@ -8,6 +8,8 @@ is sent as a Bearer token and never logged or shown), timeouts, retries and samp
 Per draft (`models.text.writer` runs the drafts, checks the form and retries):
 - the answer streams in; each chunk feeds the same progress events as the in-process backend (the
   text so far, tokens so far);
+- with `form_grammar = "gbnf"` the request carries the form as a grammar (`models.text.grammar`), so
+  the server samples only text in the form: labels, numbers, line counts and lengths, the script;
 - the stream is closed as soon as the form is complete (the fifth line of a limerick) or the job is
   cancelled (checked at every chunk; a silent server is bounded by `read_timeout_s`);
 - 429 and 5xx answers and refused connections are retried with exponential backoff (honouring
@@ -28,6 +30,7 @@ import httpx
 
 from config.settings import Settings, TextPreset
 from models.base import AnyJob, Backend, GenerationContext, GenerationError, GenerationOutput, JobCancelled
+from models.text.grammar import form_grammar
 from models.text.guide import FormGuide
 from models.text.writer import TIME_SHARE, Draft, OnText, text_output, write
 from wire.contract import ErrorCode, TextJob
@@ -89,6 +92,18 @@ def sse_data(lines: Iterator[str]) -> Iterator[str]:
             buffer.append(line[5:].lstrip(" "))
     if buffer and "\n".join(buffer).strip() != "[DONE]":
         yield "\n".join(buffer)
+
+
+def place_field(body: dict[str, Any], dotted: str, value: Any) -> None:
+    """Set `value` at a dotted path in a request body ("structured_outputs.grammar"), keeping what
+    the preset's extra_body already put in the objects on the way."""
+    *parents, last = dotted.split(".")
+    target = body
+    for key in parents:
+        existing = target.get(key)
+        target[key] = dict(existing) if isinstance(existing, dict) else {}  # never the preset's own
+        target = target[key]
+    target[last] = value
 
 
 class OpenAITextBackend(Backend):
@@ -289,6 +304,9 @@ class OpenAITextBackend(Backend):
         body = self.request_body(
             messages, max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, seed=seed
         )
+        grammar = form_grammar(guide) if self.preset.form_grammar == "gbnf" else None
+        if grammar is not None:
+            place_field(body, self.preset.grammar_field, grammar)
         retries = 0
         waited = 0.0
         while True:

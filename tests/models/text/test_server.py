@@ -184,3 +184,29 @@ def test_other_4xx_answers_end_at_once_in_a_clear_error(
     assert len(server.seen) == 1  # never retried
     assert caught.value.code == code and words in caught.value.message
     assert SECRET not in caught.value.message and SECRET not in caplog.text
+
+
+def test_a_gbnf_preset_sends_the_form_as_a_grammar_and_a_plain_one_does_not(settings: Settings) -> None:
+    haiku = TextJob(options=TextOptions(kind="poem", prompt="a haiku about rain on a tin roof", seed=2))
+    lines = ["Rain taps the tin roof\n", "a slow drum in the dark night\n", "the gutter sings on"]
+    with ScriptedServer([Answer(chunks=lines), Answer(chunks=lines), Answer(chunks=lines)]) as server:
+        backend_for(server.base_url, settings, form_grammar="gbnf").generate(haiku, RecordingContext())
+        backend_for(
+            server.base_url,
+            settings,
+            form_grammar="gbnf",
+            grammar_field="structured_outputs.grammar",
+            extra_body={"structured_outputs": {"backend": "xgrammar"}},
+        ).generate(haiku, RecordingContext())
+        backend_for(server.base_url, settings).generate(haiku, RecordingContext())
+    llama, nested, plain = (seen.body for seen in server.seen)
+    assert llama["grammar"].startswith("root ::= ") and 'line ("\\n" line){2,2}' in llama["grammar"]
+    assert nested["structured_outputs"] == {"backend": "xgrammar", "grammar": llama["grammar"]}
+    assert "grammar" not in plain and "structured_outputs" not in plain
+
+
+def test_a_free_form_request_sends_no_grammar(settings: Settings) -> None:
+    with ScriptedServer([Answer(chunks=WORDS)]) as server:
+        backend_for(server.base_url, settings, form_grammar="gbnf").generate(story(), RecordingContext())
+    [seen] = server.seen
+    assert "grammar" not in seen.body
