@@ -120,3 +120,12 @@ def test_long_notes_per_bar_counts_notes_of_a_half_or_more(vocab: Vocab) -> None
     quarters: list[tuple[int | None, int]] = [(60, 12)] * 4
     ids = _four_voices(vocab, [[long_bar, quarters, quarters, [(48, 48)]], [rests] * 4])
     assert long_notes_per_bar([ids], vocab) == 1.0  # two long notes in two bars; a long rest is no note
+
+
+def test_spread_controls_take_pieces_from_across_the_whole_list() -> None:
+    from models.music.calibrate import spread_controls
+
+    controls = [("major", "4/4", bars) for bars in range(10)]
+    assert [bars for *_, bars in spread_controls(controls, 5)] == [0, 2, 4, 6, 8]
+    assert spread_controls(controls, 10) == controls
+    assert spread_controls([], 3) == []
