@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
+from bot.sandbox.message_limits import check_message
 from bot.sandbox.snowflake import SnowflakeFactory
 from bot.sandbox.store import AttachmentStore, StoredAttachment, StoredMessage, UploadedFile
 from bot.sandbox.world import iso_now
@@ -80,6 +81,7 @@ class MessageFactory:
         interaction: JSON | None = None,
         message_type: int = 0,
     ) -> StoredMessage:
+        check_message(payload)
         data: JSON = {
             "id": str(self._ids.next()),
             "type": message_type,
@@ -112,6 +114,7 @@ class MessageFactory:
 
     def edit_changes(self, current: JSON, payload: JSON, files: tuple[UploadedFile, ...]) -> JSON:
         """The fields an edit request changes, attachments resolved against the current ones."""
+        check_message({**payload, "flags": payload.get("flags", current.get("flags"))})
         changes: JSON = {k: copy.deepcopy(payload[k]) for k in SETTABLE_FIELDS if k in payload}
         flags = int(current.get("flags") or 0)
         if "flags" in payload:
