@@ -353,6 +353,13 @@ class ChallengeRepository:
                 raise Refusal("challenge.not_voting")
             if judge_id not in challenge.rules.judges:
                 raise Refusal("challenge.not_judge")
+            entry = connection.execute(
+                select(ENTRIES.c.id).where(
+                    ENTRIES.c.id == entry_id, ENTRIES.c.challenge_id == challenge.id, _counting()
+                )
+            ).first()
+            if entry is None:
+                raise Refusal("challenge.no_entry")
             locked = connection.execute(
                 select(func.count())
                 .select_from(SCORES)
