@@ -263,13 +263,7 @@ class ChallengeRepository:
             ).scalar()
             if phase != Phase.VOTING:
                 raise Refusal("challenge.not_voting")
-            entry = connection.execute(
-                select(ENTRIES.c.member_id).where(
-                    ENTRIES.c.id == entry_id, ENTRIES.c.challenge_id == challenge_id, _counting()
-                )
-            ).one_or_none()
-            if entry is None:
-                raise Refusal("challenge.no_entry")
+            entry = _in_running(connection, challenge_id, entry_id)
             if entry.member_id == voter_id:
                 raise Refusal("challenge.own_entry")
             mine = and_(VOTES.c.challenge_id == challenge_id, VOTES.c.voter_id == voter_id)
@@ -353,13 +347,7 @@ class ChallengeRepository:
                 raise Refusal("challenge.not_voting")
             if judge_id not in challenge.rules.judges:
                 raise Refusal("challenge.not_judge")
-            entry = connection.execute(
-                select(ENTRIES.c.id).where(
-                    ENTRIES.c.id == entry_id, ENTRIES.c.challenge_id == challenge.id, _counting()
-                )
-            ).first()
-            if entry is None:
-                raise Refusal("challenge.no_entry")
+            _in_running(connection, challenge.id, entry_id)
             locked = connection.execute(
                 select(func.count())
                 .select_from(SCORES)
@@ -489,6 +477,18 @@ def _count(connection: Connection, entry_id: int, points: float, votes: int) -> 
 
 def _counting() -> Any:
     return and_(ENTRIES.c.withdrawn_at.is_(None), ENTRIES.c.removed_at.is_(None))
+
+
+def _in_running(connection: Connection, challenge_id: int, entry_id: int) -> Any:
+    """The entry's row (its member_id) when it is in this challenge and counting; else Refusal."""
+    entry = connection.execute(
+        select(ENTRIES.c.member_id).where(
+            ENTRIES.c.id == entry_id, ENTRIES.c.challenge_id == challenge_id, _counting()
+        )
+    ).one_or_none()
+    if entry is None:
+        raise Refusal("challenge.no_entry")
+    return entry
 
 
 def _first(connection: Connection, statement: Any, make: Any) -> Any:

@@ -7,8 +7,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from bot.app import AtelierBot
 from bot.challenges.model import Phase
+from bot.challenges.repository import Refusal
 from bot.sandbox import SandboxServer
 from tests.bot.e2e.test_bad_input import publish_globally
 from tests.bot.e2e.test_challenge import Scheduler, click, custom_ids, finished_text_job, member
@@ -57,6 +60,9 @@ async def test_a_judges_panel_locks_scores_and_closes_when_every_judge_has_submi
     live = await service.repository.get(challenge.id)
     await service.repository.score(live, entries[alice].id, judge, {"Idea": 2, "Craft": 3})
     await service.repository.score(live, entries[bob].id, judge, {"Idea": 5, "Craft": 9})
+    with pytest.raises(Refusal) as not_an_entry:  # a crafted score button: no such entry here
+        await service.repository.score(live, 0, judge, {"Idea": 3})
+    assert not_an_entry.value.reason == "challenge.no_entry"
     ballot = await sandbox.click_button(voting, f"chal:ballot:{challenge.id}", user=judge)
     await sandbox.wait_for_response(ballot, 5)
     page = ballot.response_data or {}
