@@ -33,8 +33,8 @@ shan ::= [\u4e00-\u9fff] [，、；：“”]{0,1}
 hanend ::= [\u4e00-\u9fff]{1,1} [。！？] [”]{0,1}
 """
 
-SENTENCE_WORDS = (4, 30)  # an English sentence's words; a Chinese one's characters: (4, 40)
-SENTENCE_HAN = (4, 40)
+SENTENCE_WORDS = (4, 30)  # an English sentence's words
+SENTENCE_HAN = (4, 40)  # a Chinese sentence's characters
 
 
 def line_limits(form: Form) -> tuple[int, int]:
@@ -65,7 +65,6 @@ def form_grammar(guide: FormGuide) -> str | None:
     if form.free:
         return None
     low, high = line_limits(form)
-    line = "line"
     rules = [_ENGLISH if language == "en" else _CHINESE, f"line ::= {_line_rule(language, low, high)}"]
     lead = guide.lead if form.items is None else None
     if lead:  # the first line opens on the subject, as in process
@@ -74,7 +73,7 @@ def form_grammar(guide: FormGuide) -> str | None:
     def block(count_low: int, count_high: int, opening: str) -> str:
         if count_high <= 1:
             return opening
-        return f'{opening} ("\\n" {line}){{{count_low - 1},{count_high - 1}}}'
+        return f'{opening} ("\\n" line){{{count_low - 1},{count_high - 1}}}'
 
     if form.items is not None:
         item_low = max(low, 2 if language == "zh" else 3)
@@ -90,7 +89,7 @@ def form_grammar(guide: FormGuide) -> str | None:
         blocks = []
         for index, part in enumerate(form.parts):
             count_low, count_high = _part_lines(form, part.lines)
-            body = block(count_low, count_high, "first" if index == 0 and lead else line)
+            body = block(count_low, count_high, "first" if index == 0 and lead else "line")
             if part.label:
                 label = f"[{part.label}]\n"
                 body = f"{json.dumps(label, ensure_ascii=False)} {body}"
