@@ -15,7 +15,7 @@ from typing import Any
 
 import discord
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
@@ -27,6 +27,7 @@ from bot.guilds.document import ImportRefused, import_settings
 from bot.guilds.settings import GuildSettings, parse_settings
 from bot.sandbox import InteractionHandle, SandboxServer
 from bot.sandbox.interactions import MODAL
+from bot.sandbox.message_limits import CUSTOM_ID_MAX
 from tests.bot.fuzz.answers import INTERNAL, Answer, answer_of, sent_problems, stored_state
 from tests.bot.fuzz.options import Known, Leaf, crafted_options, known_job, leaves, valid_options
 from tests.bot.guilds.documents import import_files
@@ -202,7 +203,10 @@ def button_templates(bot: AtelierBot) -> list[re.Pattern[str]]:
 
 @st.composite
 def custom_ids(draw: st.DrawFn, template: re.Pattern[str], known: Known) -> str:
-    """A custom id the template matches: each named part a real id or any value its pattern allows."""
+    """A custom id the template matches: each named part a real id or any value its pattern allows.
+
+    Only ids Discord would carry (at most 100 characters): a longer one cannot be on a button.
+    """
     source = template.pattern.removeprefix("^").removesuffix("$")
     pieces, at = [], 0
     for group in GROUP.finditer(source):
@@ -212,13 +216,14 @@ def custom_ids(draw: st.DrawFn, template: re.Pattern[str], known: Known) -> str:
         if name in ("job", "item"):
             anything = known_job(known) | anything
         elif name in ("challenge", "entry", "position"):
-            huge = st.integers(2**63, 10**60).map(str)  # past any database integer
+            huge = st.integers(2**63, 10**40).map(str)  # past any database integer
             anything = st.sampled_from([str(n) for n in known.numbers]) | huge | anything
         pieces.append(draw(anything))
         at = group.end()
     pieces.append(source[at:].replace("\\", ""))
     custom_id = "".join(pieces)
     assert template.fullmatch(custom_id), (template.pattern, custom_id)
+    assume(len(custom_id) <= CUSTOM_ID_MAX)
     return custom_id
 
 
