@@ -48,6 +48,7 @@ class TrainConfig:
     init_from: str | None = None  # continue from these weights (a second, lower-lr stage)
     device: str = "cpu"
     voices_above: bool = False  # new weights get the voices-above embedding (`make train-music` sets it)
+    balance: float | None = None  # each epoch draws styles in proportion to (sequences) ** balance
 
 
 def windows(ids: Sequence[int], vocab: Vocab, limit: int) -> list[list[int]]:
@@ -66,6 +67,26 @@ def windows(ids: Sequence[int], vocab: Vocab, limit: int) -> list[list[int]]:
             break
         target = start + (3 * size) // 4
         start = max((b for b in bar_positions if start < b <= target), default=start + size)
+    return out
+
+
+def balanced(seqs: list[list[int]], styles: list[str], power: float, rng: random.Random) -> list[list[int]]:
+    """One epoch's sequences with each style's share in proportion to its sequence count ** `power`.
+
+    The epoch keeps the same number of sequences; a style above its share is subsampled, one below it
+    repeats its sequences (each at least once before any twice). `power` 1 is the data as it is, 0
+    every style equal.
+    """
+    by_style: dict[str, list[list[int]]] = {}
+    for seq, style in zip(seqs, styles, strict=True):
+        by_style.setdefault(style, []).append(seq)
+    weights = {style: len(group) ** power for style, group in sorted(by_style.items())}
+    total = sum(weights.values())
+    out: list[list[int]] = []
+    for style, weight in weights.items():
+        group, want = by_style[style], round(len(seqs) * weight / total)
+        whole, part = divmod(want, len(group))
+        out += group * whole + rng.sample(group, part)
     return out
 
 
@@ -157,7 +178,11 @@ def _train(examples: list[Example], config: TrainConfig, out_dir: Path) -> dict[
     model.to(torch.device(config.device))  # type: ignore[arg-type]  # transformers' stub wraps `to`
     model.train()
     limit = model.config.n_positions
-    train_seqs = [w for e in examples if e.split == "train" for w in windows(e.ids, vocab, limit)]
+    train_windows = [
+        (w, e.style) for e in examples if e.split == "train" for w in windows(e.ids, vocab, limit)
+    ]
+    train_seqs = [w for w, _ in train_windows]
+    train_styles = [style for _, style in train_windows]
     val_seqs = [w for e in examples if e.split == "validation" for w in windows(e.ids, vocab, limit)]
     rng = random.Random(config.seed)
     per_epoch = len(make_batches(train_seqs, config.batch_tokens, random.Random(0)))
@@ -180,7 +205,10 @@ def _train(examples: list[Example], config: TrainConfig, out_dir: Path) -> dict[
     step, tokens_seen, stopped_early = 0, 0, False
     history: list[dict[str, float]] = []
     while step < total_steps and not stopped_early:
-        for batch in make_batches(train_seqs, config.batch_tokens, rng):
+        epoch = (
+            train_seqs if config.balance is None else balanced(train_seqs, train_styles, config.balance, rng)
+        )
+        for batch in make_batches(epoch, config.batch_tokens, rng):
             if step >= total_steps:
                 break
             for group in optimizer.param_groups:
@@ -254,6 +282,12 @@ def main() -> None:
     parser.add_argument("--init-from", type=Path, default=None, help="continue training these weights")
     parser.add_argument("--device", default="cpu", help="cpu, or cuda where a GPU is present")
     parser.add_argument(
+        "--balance",
+        type=float,
+        default=None,
+        help="draw each epoch's styles in proportion to their sequence counts to this power (0: equal)",
+    )
+    parser.add_argument(
         "--voices-above", action="store_true", help="add the voices-above embedding (see the model card)"
     )
     args = parser.parse_args()
@@ -270,6 +304,7 @@ def main() -> None:
         init_from=str(args.init_from) if args.init_from else None,
         device=args.device,
         voices_above=args.voices_above,
+        balance=args.balance,
     )
     record = train(load(), config, args.out)
     print(json.dumps({k: v for k, v in record.items() if k not in ("history", "dataset")}, indent=2))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import random
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from models.music.metrics import (
     scale_consistency,
 )
 from models.music.ngram import NGramModel
-from models.music.train import TrainConfig, make_batches, train, windows
+from models.music.train import TrainConfig, balanced, make_batches, train, windows
 from models.music.vocab import Note, Piece, Vocab
 
 from .conftest import TINY_SHAPE, examples_for_training
@@ -54,11 +55,36 @@ def test_windows_are_bar_aligned_and_bounded(vocab: Vocab) -> None:
 
 
 def test_batches_respect_token_budget(vocab: Vocab) -> None:
-    import random
-
     seqs = [[1] * n for n in range(5, 100, 7)]
     for batch in make_batches(seqs, 200, random.Random(0)):
         assert max(len(s) for s in batch) * len(batch) <= 200 or len(batch) == 1
+
+
+def test_balanced_epochs_draw_styles_by_a_power_of_their_counts() -> None:
+    seqs = [[i] for i in range(100)]
+    styles = ["folk song"] * 90 + ["hornpipe"] * 10
+    same = balanced(seqs, styles, 1.0, random.Random(0))
+    assert sorted(same) == seqs  # power 1: the data as it is
+    equal = balanced(seqs, styles, 0.0, random.Random(0))
+    assert len(equal) == 100
+    hornpipes = [s for s in equal if s[0] >= 90]
+    assert len(hornpipes) == 50 and sorted({s[0] for s in hornpipes}) == list(range(90, 100))
+    assert all(hornpipes.count(s) == 5 for s in hornpipes)  # each repeated as often as the others
+    folk = [s for s in equal if s[0] < 90]
+    assert len(folk) == 50 == len({s[0] for s in folk})  # subsampled, none twice
+    root = balanced(seqs, styles, 0.5, random.Random(0))
+    assert sum(s[0] >= 90 for s in root) == round(100 * 10**0.5 / (90**0.5 + 10**0.5))
+
+
+def test_a_balanced_stage_trains_and_records_its_power(vocab: Vocab, tmp_path: Path) -> None:
+    examples = examples_for_training(vocab)
+    examples[0] = replace(examples[0], style="hornpipe")  # one of five training tunes
+    config = TrainConfig(
+        epochs=1.0, batch_tokens=256, warmup_steps=1, threads=1, shape=dict(TINY_SHAPE), balance=0.0
+    )
+    record = train(examples, config, tmp_path)
+    assert record["config"]["balance"] == 0.0 and record["steps"] >= 1
+    assert (tmp_path / "model.safetensors").exists()
 
 
 def test_ngram_is_a_distribution(vocab: Vocab) -> None:
