@@ -102,7 +102,7 @@ STYLE_DECODING: dict[str, StyleDecoding] = {
             "2/4": (0, 3, 4, 6, 9, 10, 12, 15, 16, 18, 20, 21, 22),
             "4/4": tuple(sorted(set(_SIXTEENTHS_4_4) | set(range(0, 48, 4)))),
         },
-        accidentals=1.25,
+        accidentals=0.25,
         max_span=32,
     ),
     "strathspey": StyleDecoding(in_scale=True, max_span=28),
