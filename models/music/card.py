@@ -435,6 +435,14 @@ FORM_NOTES = [
     "reads 0.92 with these weights (its miss was the random stream, above). Form, endings, openings,",
     "parallels and novelty all hold.",
     "",
+    "Where the remaining entropy goes (these weights, 150 hornpipes on the training hornpipes' controls,",
+    "seeds 1000–1149, against those hornpipes' 2.728 ± 0.123; a one-off script): decoded as /compose does,",
+    "2.653 ± 0.155; without the plan (`shaped=False`, top-p 0.97, +0.25), 2.650 ± 0.124, so the form is not",
+    "the cause; the model's own distribution (temperature 1, top-p 1.0, no offset, no plan), 2.694 ± 0.111",
+    "(OA 0.87, 1.15% out of scale), but with pitch range 24.8 ± 3.9 against 20.3 ± 3.5 (OA 0.53) and empty",
+    "beats at OA 0.64. The nucleus cut takes in-scale variety and wild leaps together; a cut that keeps the",
+    "first and drops the second is the next thing to try, not tried here.",
+    "",
 ]
 
 
