@@ -113,8 +113,8 @@ train-music: $(STAMP)
 	nice -n 15 $(PY) -m models.music.train --voices-above --device $(TRAIN_DEVICE) --out var/music/stage1
 	nice -n 15 $(PY) -m models.music.train --device $(TRAIN_DEVICE) --init-from var/music/stage1 --out var/music/stage2 --epochs 1 --lr 3e-4 --min-lr 3e-5 --warmup 20
 	nice -n 15 $(PY) -m models.music.train --device $(TRAIN_DEVICE) --init-from var/music/stage2 --out var/music/stage3 --epochs 2 --lr 3e-4 --min-lr 3e-5 --warmup 20
-	cp var/music/stage1/training.json models/music/weights/training-stage1.json
 	nice -n 15 $(PY) -m models.music.train --device $(TRAIN_DEVICE) --init-from var/music/stage3 --out var/music/stage4 --epochs 1 --lr 1e-4 --min-lr 1e-5 --warmup 20 --balance 0.5 --threads 1
+	cp var/music/stage1/training.json models/music/weights/training-stage1.json
 	cp var/music/stage2/training.json models/music/weights/training-stage2.json
 	cp var/music/stage3/training.json models/music/weights/training-stage3.json
 	cp var/music/stage4/{config.json,generation_config.json,model.safetensors,training.json,vocab.json} models/music/weights/

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from models.music.corpus import COLLECTIONS
-from models.music.train import WEIGHTS_DIR
+from models.music.train import WEIGHTS_DIR, TrainConfig
 
 
 def _read(path: Path) -> Any:
@@ -49,7 +49,11 @@ def _continue_command(record: dict[str, Any], stage: int) -> str:
         f"python -m models.music.train --init-from <stage {stage - 1}> --epochs {config.get('epochs')} "
         f"--lr {config.get('lr')} --min-lr {config.get('min_lr')} --warmup {config.get('warmup_steps')}"
         + (f" --balance {config['balance']}" if config.get("balance") is not None else "")
-        + (f" --threads {config['threads']}" if config.get("threads", 2) != 2 else "")
+        + (
+            f" --threads {config['threads']}"
+            if config.get("threads", TrainConfig.threads) != TrainConfig.threads
+            else ""
+        )
     )
 
 
